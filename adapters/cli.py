@@ -1,0 +1,121 @@
+"""The `lorebot` command: the composition root.
+
+It is the only place that reads the environment: it builds Settings and the lorebot.toml config once, then
+wires the knowledge base, the core, the chat adapters and the scheduler. Every LorebotError (and knowledge
+error) becomes one line on stderr and exit code 2; no traceback for a user mistake.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from bot.errors import LorebotError
+from bot.settings import Settings
+
+log = logging.getLogger("lorebot")
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lorebot",
+        description="Answers your team's questions from your documents, and learns from your champions.",
+        epilog="Environment: LOREBOT_HOME, LOREBOT_DATABASE_URL, LOREBOT_CONFIG, LOREBOT_MODEL, SLACK_BOT_TOKEN, "
+        "SLACK_APP_TOKEN, SLACK_SIGNING_SECRET, LOREBOT_SLACK_API_URL, MicrosoftAppId, MicrosoftAppPassword, "
+        "MicrosoftAppTenantId, MicrosoftAppType.",
+    )
+    parser.add_argument("--home", type=Path, help="data folder (database, index); default $LOREBOT_HOME or ./.lorebot")
+    parser.add_argument("--config", type=Path, help="lorebot.toml; default $LOREBOT_CONFIG")
+    parser.add_argument("--database-url", help="database URL; default $LOREBOT_DATABASE_URL or SQLite in the home")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser("ingest", help="add or refresh documents (Markdown, text, HTML, PDF, DOCX)")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    ingest.add_argument("--collection", help="collection name; default: the folder's name")
+    ingest.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    ask = commands.add_parser("ask", help="answer one question from the knowledge base")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--json", action="store_true", help="print JSON instead of text")
+    ask.add_argument("--collection", action="append", dest="collections", help="search only here (repeatable)")
+
+    evaluate = commands.add_parser("eval", help="measure retrieval quality on a BEIR-style corpus and queries")
+    evaluate.add_argument("--corpus", type=Path, required=True, help='JSONL of {"id","title","text"[,"collection"]}')
+    evaluate.add_argument("--queries", type=Path, required=True, help='JSONL of {"id","text","relevant"[,"collection"]}')
+    evaluate.add_argument("--json", action="store_true", help="print JSON instead of text")
+    mode = evaluate.add_mutually_exclusive_group()
+    mode.add_argument("--dense-only", dest="mode", action="store_const", const="dense", help="semantic search only")
+    mode.add_argument("--keyword-only", dest="mode", action="store_const", const="keyword", help="BM25 only")
+    evaluate.set_defaults(mode="hybrid")
+
+    commands.add_parser("rebuild-index", help="rebuild the search indexes from the database")
+
+    chat = commands.add_parser("chat", help="chat with Lorebot in this terminal (no chat platform needed)")
+    chat.add_argument("--as", dest="user", default="you", help="who you are at the start (default: you)")
+
+    serve = commands.add_parser("serve", help="run the chat adapters and the scheduler")
+    serve.add_argument("--slack", action="store_true", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
+    serve.add_argument("--teams", action="store_true", help="serve Microsoft Teams at /api/messages")
+    serve.add_argument("--jobs-only", action="store_true", help="run only the scheduler")
+    serve.add_argument("--no-jobs", action="store_true", help="do not run the scheduler beside the adapters")
+    serve.add_argument("--port", type=int, default=3000, help="Slack HTTP port (default 3000)")
+    serve.add_argument("--teams-port", type=int, default=3978, help="Teams port (default 3978)")
+    serve.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="local development only: accept unauthenticated Teams requests",
+    )
+
+    jobs = commands.add_parser("jobs", help="list or run the scheduled jobs")
+    job_commands = jobs.add_subparsers(dest="jobs_command", required=True, metavar="JOBS_COMMAND")
+    job_commands.add_parser("list", help="each job and its next run")
+    run = job_commands.add_parser("run", help="run one job now")
+    run.add_argument("name", choices=["nudges", "lessons", "digest", "reverify"])
+    run.add_argument("--dry-run", action="store_true", help="print what would be sent; send nothing")
+
+    package = commands.add_parser("teams-package", help="build the Teams app package (zip) for sideloading")
+    package.add_argument("--app-id", help="the bot's Microsoft App ID; default $MicrosoftAppId")
+    package.add_argument("--output", type=Path, default=Path("lorebot-teams.zip"), help="zip file to write")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from knowledge.errors import KnowledgeError
+
+    try:
+        settings = _settings(args)
+        from adapters import commands
+
+        return commands.run(args, settings)
+    except (LorebotError, KnowledgeError) as exc:
+        print(f"lorebot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        key: value
+        for key, value in {"home": args.home, "config_path": args.config, "database_url": args.database_url}.items()
+        if value is not None
+    }
+    return Settings(**overrides)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

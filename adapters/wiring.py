@@ -1,0 +1,188 @@
+"""Builds the running pieces from Settings: knowledge base, core, messengers, adapters and scheduler.
+
+Shared by the sub-commands so that `chat`, `serve` and `jobs` assemble Lorebot the same way.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from typing import TYPE_CHECKING
+
+from bot.config import LorebotConfig, load_config as _load_config
+from bot.errors import LorebotError
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.core import Lorebot
+    from bot.ports import Messenger
+    from knowledge import Embedder, IngestReport, KnowledgeBase
+
+log = logging.getLogger("lorebot")
+
+
+def load_config(settings: Settings) -> LorebotConfig:
+    return _load_config(settings.config_path)
+
+
+def make_embedder(settings: Settings) -> "Embedder":
+    from knowledge import Embedder
+
+    return Embedder(settings.model)
+
+
+def open_knowledge(settings: Settings) -> "KnowledgeBase":
+    from knowledge import KnowledgeBase
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return KnowledgeBase.open(settings.home, database_url=settings.database_url, embedder=make_embedder(settings))
+
+
+def describe_ingest(report: "IngestReport") -> str:
+    lines = [
+        f"Ingested {report.documents_seen} documents "
+        f"({report.documents_added} new, {report.documents_changed} changed, {report.documents_unchanged} unchanged, "
+        f"{report.documents_removed} removed): {report.chunks_added} chunks added, {report.chunks_removed} removed.",
+    ]
+    if report.skipped:
+        lines.append(f"Skipped {len(report.skipped)} file(s):")
+        lines.extend(f"  - {skipped.path}: {skipped.reason}" for skipped in report.skipped)
+    return "\n".join(lines)
+
+
+def extensions(config: LorebotConfig) -> list:
+    """The core's extensions: lesson capture and re-verification answers."""
+    from bot.lessons import LessonsExtension
+    from bot.reverification import ReverifyExtension
+
+    return [LessonsExtension(), ReverifyExtension()]
+
+
+def build_core(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", messenger: "Messenger") -> "Lorebot":
+    from bot.core import Lorebot
+
+    return Lorebot(config=config, knowledge=kb, messenger=messenger, extensions=extensions(config))
+
+
+def after_ingest(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", report: "IngestReport") -> None:
+    """Verified answers whose source documents changed go back to their champions at the next re-verification."""
+    if not report.changed:
+        return
+    from bot.reverification import flag_changed_sources
+
+    flagged = flag_changed_sources(kb.engine, report.changed)
+    if flagged:
+        print(f"{flagged} verified answer(s) rely on changed documents; their champions will be asked to re-check.")
+
+
+def messengers_from_settings(settings: Settings, kb: "KnowledgeBase", *, console_stream=None) -> dict:
+    """The platforms this installation has credentials for, each with its messenger (console always)."""
+    from adapters.console import ConsoleMessenger
+
+    messengers: dict = {"console": ConsoleMessenger(console_stream or sys.stdout)}
+    if settings.slack_bot_token:
+        from adapters.slack import SlackMessenger, make_web_client
+
+        messengers["slack"] = SlackMessenger(make_web_client(settings.slack_bot_token.get_secret_value(),
+                                                             settings.slack_api_url))
+    if settings.microsoft_app_id and settings.microsoft_app_password:
+        messengers["teams"] = _teams_messenger(settings, kb, allow_anonymous=False)
+    return messengers
+
+
+def _teams_messenger(settings: Settings, kb: "KnowledgeBase", *, allow_anonymous: bool):
+    from adapters.teams import TeamsMessenger, connect_teams
+
+    password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else None
+    connection = connect_teams(app_id=settings.microsoft_app_id, app_password=password,
+                               tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type,
+                               allow_anonymous=allow_anonymous)
+    return TeamsMessenger(connection, kb.engine)
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the requested adapters (and the scheduler beside them) until interrupted."""
+    from bot.messengers import MessengerRouter
+
+    if not (args.slack or args.teams or args.jobs_only):
+        raise LorebotError("nothing to serve: add --slack, --teams or --jobs-only")
+    config = load_config(settings)
+    kb = open_knowledge(settings)
+    messengers = messengers_from_settings(settings, kb)
+    if args.teams:
+        messengers["teams"] = _teams_messenger(settings, kb, allow_anonymous=args.insecure_no_auth)
+    if args.slack and "slack" not in messengers:
+        raise LorebotError("SLACK_BOT_TOKEN is not set: Lorebot needs it to serve Slack")
+    core = build_core(settings, config, kb, MessengerRouter(messengers))
+    scheduler = None if args.no_jobs and not args.jobs_only else _start_jobs(core)
+    stop = threading.Event()
+    try:
+        if args.jobs_only:
+            print("Lorebot scheduler running (Ctrl-C to stop).")
+            scheduler.run_until(stop)
+            return 0
+        servers = []
+        if args.slack:
+            servers.append(lambda: _serve_slack(settings, core, messengers["slack"], args.port))
+        if args.teams:
+            servers.append(lambda: _serve_teams(core, messengers["teams"], args.teams_port))
+        for extra in servers[1:]:
+            threading.Thread(target=extra, daemon=True, name="lorebot-adapter").start()
+        servers[0]()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        kb.close()
+    return 0
+
+
+def _start_jobs(core: "Lorebot"):
+    from jobs import JobRunner, start_scheduler
+
+    return start_scheduler(JobRunner(core))
+
+
+def _serve_slack(settings: Settings, core: "Lorebot", messenger, port: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from adapters.slack import build_app, serve_http, serve_socket_mode
+
+    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    if not settings.slack_app_token and not signing_secret:
+        raise LorebotError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP) to serve Slack")
+    executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lorebot-slack")
+    app = build_app(core=core, client=messenger.client, signing_secret=signing_secret, executor=executor)
+    if settings.slack_app_token:
+        print("Lorebot is connected to Slack in Socket Mode (Ctrl-C to stop).")
+        serve_socket_mode(app, settings.slack_app_token.get_secret_value())
+    else:
+        print(f"Lorebot is serving Slack at http://0.0.0.0:{port}/slack/events (Ctrl-C to stop).")
+        serve_http(app, port, signing_secret)
+
+
+def _serve_teams(core: "Lorebot", messenger, port: int) -> None:
+    from adapters.teams import build_teams_app, serve_teams
+
+    print(f"Lorebot is serving Teams at http://0.0.0.0:{port}/api/messages (Ctrl-C to stop).")
+    serve_teams(build_teams_app(core=core, messenger=messenger), port=port)
+
+
+def jobs_command(args: argparse.Namespace, settings: Settings) -> int:
+    from jobs import JobRunner, format_job_list
+
+    config = load_config(settings)
+    kb = open_knowledge(settings)
+    try:
+        runner = JobRunner(config=config, engine=kb.engine, knowledge=kb,
+                           messengers=messengers_from_settings(settings, kb))
+        if args.jobs_command == "list":
+            print(format_job_list(runner.list_jobs()))
+            return 0
+        result = runner.run(args.name, dry_run=args.dry_run)
+        print(result.text() if args.dry_run else result.summary())
+        return 0
+    finally:
+        kb.close()

@@ -1,0 +1,86 @@
+"""Ingest throughput (chunks/s, tokens/s) of `KnowledgeBase.ingest` against a plain
+`SentenceTransformer.encode` loop over the very same chunk texts, and re-ingest time of an unchanged corpus.
+
+Prints one JSON line.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.synthetic import RandomVectorEmbedder, synthetic_items  # noqa: E402
+from knowledge import Embedder, KnowledgeBase  # noqa: E402
+from knowledge.chunking import chunk_document  # noqa: E402
+from knowledge.loaders import load  # noqa: E402
+
+HANDBOOK = Path(__file__).resolve().parents[1] / "examples" / "handbook"
+COPIES = 3
+
+
+def _corpus(folder: Path) -> list[Path]:
+    files = []
+    for copy in range(COPIES):
+        for source in sorted(HANDBOOK.glob("*.md")):
+            target = folder / f"{copy}-{source.name}"
+            shutil.copy(source, target)
+            files.append(target)
+    return files
+
+
+def ingest_throughput(embedder: Embedder) -> dict:
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work) / "docs"
+        folder.mkdir()
+        files = _corpus(folder)
+        texts = [c.embedding_text() for f in files for c in chunk_document(load(f).text, load(f).title)]
+        tokens = sum(len(embedder.model.tokenizer.tokenize(t)[: embedder.max_tokens]) for t in texts)
+        kb = KnowledgeBase.open(Path(work) / "home", embedder=embedder)
+        started = time.perf_counter()
+        report = kb.ingest([folder])
+        ingest_s = time.perf_counter() - started
+        kb.close()
+        started = time.perf_counter()
+        for start in range(0, len(texts), embedder.batch_size):
+            embedder.model.encode(texts[start:start + embedder.batch_size], normalize_embeddings=True)
+        plain_s = time.perf_counter() - started
+    assert report.chunks_added == len(texts)
+    return {
+        "chunks": len(texts),
+        "tokens": tokens,
+        "ingest_s": round(ingest_s, 2),
+        "ingest_chunks_per_s": round(len(texts) / ingest_s, 1),
+        "ingest_tokens_per_s": round(tokens / ingest_s),
+        "plain_encode_s": round(plain_s, 2),
+        "plain_chunks_per_s": round(len(texts) / plain_s, 1),
+        "plain_tokens_per_s": round(tokens / plain_s),
+    }
+
+
+def unchanged_reingest(documents: int = 1000) -> dict:
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work) / "docs"
+        folder.mkdir()
+        for item in synthetic_items(documents):
+            (folder / f"{Path(item.document).stem}.md").write_text(f"# {item.title}\n\n{item.text}\n", "utf-8")
+        kb = KnowledgeBase.open(Path(work) / "home", embedder=RandomVectorEmbedder())
+        kb.ingest([folder])
+        kb.close()
+        started = time.perf_counter()
+        kb = KnowledgeBase.open(Path(work) / "home", embedder=RandomVectorEmbedder())
+        report = kb.ingest([folder])
+        seconds = time.perf_counter() - started
+        kb.close()
+    assert report.documents_unchanged == documents and report.chunks_added == 0
+    return {"documents": documents, "reingest_unchanged_s": round(seconds, 2)}
+
+
+if __name__ == "__main__":
+    embedder = Embedder()
+    embedder.encode(["warm up"])
+    print(json.dumps({**ingest_throughput(embedder), **unchanged_reingest()}))

@@ -1,0 +1,141 @@
+"""The ask flow: search, decide, record the question exactly once, then answer or route to champions.
+
+The search runs before anything is written, so the question row is inserted once with its final status in
+the same transaction as the delivery id; a duplicate delivery fails on the unique keys and says nothing.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot import messages, routing
+from bot.answering import Answer, answer_from_hits
+from bot.addresses import Address
+from bot.context import CoreContext
+from bot.curation import Rejection
+from bot.dedup import ProcessedEvent
+from bot.events import Ask
+from bot.people import remember
+from bot.questions import AnswerShown, Question, text_key
+from bot.topics import TopicPicker
+
+log = logging.getLogger(__name__)
+
+SEARCH_K = 10
+VERIFIED_COLLECTION = "verified"
+
+
+def handle_ask(ctx: CoreContext, topics: TopicPicker, event: Ask) -> None:
+    platform = event.person.platform
+    text = event.text.strip()
+    with ctx.session() as session:
+        person = remember(session, ctx.config, event.person)
+        handle = person.handle if person else None
+        if not text:
+            if claim(session, ProcessedEvent(platform=platform, event_id=event.event_id, kind="ask",
+                                             at=ctx.now())):
+                reply = messages.attachments_only(event.attachments) if event.attachments else (
+                    messages.empty_question())
+                ctx.messenger.send(_reply_address(event), reply)
+            return
+
+        answer = answer_from_hits(text, _search(ctx, session, event, text), ctx.config.answers)
+        now = ctx.now()
+        question = Question(
+            platform=platform, asker_id=event.person.id, asker_name=ctx.person_name(event.person),
+            asker_handle=handle, channel=event.where.channel, thread=event.where.thread or event.message_id,
+            message_id=event.message_id, text=text, text_key=text_key(text),
+            status="answered" if answer.answered else "routed", topic=topics.pick(text),
+            confidence=answer.confidence, asked_at=now,
+            answered_at=now if answer.answered else None, routed_at=None if answer.answered else now,
+            resolved_by="bot" if answer.answered else None,
+        )
+        event_row = ProcessedEvent(platform=platform, event_id=event.event_id, kind="ask", at=now)
+        if not claim(session, event_row, question):
+            log.info("duplicate ask %s ignored", event.event_id)
+            return
+        log.info("question %s recorded (%s, confidence %.2f)", question.id, question.status, answer.confidence)
+
+        if answer.answered:
+            reply = messages.answer(answer, question.id, event.attachments)
+        else:
+            outcome = routing.route(ctx, session, question)
+            reply = _routing_reply(outcome, event.attachments)
+        ref = ctx.messenger.send(_reply_address(event), reply)
+        record_shown(session, question, answer, ref.message_id, ctx.now())
+        if question.thread is None:
+            question.thread = ref.message_id
+            session.add(question)
+        session.commit()
+
+
+def reroute(ctx: CoreContext, session: Session, question: Question, where: Address) -> None:
+    """Route a question the bot had answered ("Not helpful", "Ask a champion"); only the first click routes,
+    decided by a conditional update so two replicas cannot both route it."""
+    now = ctx.now()
+    claimed = session.execute(
+        update(Question)
+        .where(Question.id == question.id, Question.routed_at.is_(None))
+        .values(status="routed", routed_at=now, resolved_by=None)
+    ).rowcount
+    session.commit()
+    if not claimed:
+        ctx.messenger.send(where, messages.already_with_champions(question.topic))
+        return
+    session.refresh(question)
+    outcome = routing.route(ctx, session, question)
+    reply = messages.rerouted(outcome.topic, outcome.champion_names) if outcome.routed else _routing_reply(outcome)
+    ctx.messenger.send(Address(question.platform, question.channel, question.thread), reply)
+
+
+def claim(session: Session, *rows) -> bool:
+    """Insert the rows in one transaction; False when a unique key says this was done before."""
+    for row in rows:
+        session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def record_shown(session: Session, question: Question, answer: Answer, message_id: str | None, at) -> AnswerShown:
+    sources = [{"key": s.key, "title": s.title, "document": s.document, "score": s.score} for s in answer.sources]
+    shown = AnswerShown(question_id=question.id, message_id=message_id, confidence=answer.confidence,
+                        status=answer.status, sources=json.dumps(sources), answer_text=answer.answer, shown_at=at)
+    session.add(shown)
+    return shown
+
+
+def _search(ctx: CoreContext, session: Session, event: Ask, text: str) -> list:
+    collections = ctx.config.channels.get(f"{event.where.platform}:{event.where.channel}")
+    if collections is not None:
+        collections = sorted({*collections, VERIFIED_COLLECTION})
+    hits = ctx.knowledge.search(text, k=SEARCH_K, collections=collections)
+    rejected = _rejected_keys(session, text_key(text))
+    return [hit for hit in hits if hit.key not in rejected]
+
+
+def _rejected_keys(session: Session, key: str) -> set[str]:
+    """Sources a champion rejected for this question (asked before in the same words)."""
+    rows = session.exec(
+        select(Rejection.hit_key).join(Question, Question.id == Rejection.question_id).where(Question.text_key == key)
+    ).all()
+    return set(rows)
+
+
+def _routing_reply(outcome: routing.RouteOutcome, unreadable: tuple[str, ...] = ()):
+    if outcome.routed:
+        return messages.routed(outcome.topic, outcome.champion_names, unreadable)
+    if outcome.status == routing.NO_CHAMPIONS:
+        return messages.no_champions(outcome.topic)
+    return messages.champions_unreachable(outcome.topic)
+
+
+def _reply_address(event: Ask) -> Address:
+    return event.where.in_thread(event.where.thread or event.message_id)

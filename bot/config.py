@@ -1,0 +1,174 @@
+"""The ``lorebot.toml`` file: people, teams, topics and their champions, channels, thresholds and schedules.
+
+Everything a company tunes lives here; secrets never do (they come from the environment, see settings.py).
+Validation happens once at start-up and names the bad key in one line.
+"""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.errors import ConfigError
+
+PLATFORMS = ("slack", "teams", "console")
+
+# A chat channel on one or more platforms, e.g. { slack = "C0123", teams = "19:abc@thread.tacv2" }.
+ChannelRef = dict[str, str]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PersonConfig(_Strict):
+    """A person Lorebot should know by name: ``ids`` maps platform to that platform's user id."""
+
+    name: str
+    ids: dict[str, str] = Field(default_factory=dict)
+    team: str | None = None
+
+    @field_validator("ids")
+    @classmethod
+    def _known_platforms(cls, ids: dict[str, str]) -> dict[str, str]:
+        for platform in ids:
+            if platform not in PLATFORMS:
+                raise ValueError(f"unknown platform {platform!r} (use one of {', '.join(PLATFORMS)})")
+        return ids
+
+
+class TeamConfig(_Strict):
+    """A group of people with a manager who gets the weekly digest."""
+
+    manager: str
+    lessons_channel: ChannelRef = Field(default_factory=dict)
+
+
+class TopicConfig(_Strict):
+    description: str
+    keywords: list[str] = Field(default_factory=list)
+    champions: list[str] = Field(min_length=1)
+    backup: str | None = None
+    channel: ChannelRef = Field(default_factory=dict)  # where routed questions go; else the champions' channel
+    collections: list[str] = Field(default_factory=list)  # restrict search for this topic; empty = all
+
+
+class AnswersConfig(_Strict):
+    answer_threshold: Annotated[float, Field(ge=0, le=1)] = 0.55
+    verified_threshold: Annotated[float, Field(ge=0, le=1)] = 0.70
+    max_sources: Annotated[int, Field(ge=1, le=10)] = 3
+
+
+class ChampionsConfig(_Strict):
+    channel: ChannelRef = Field(default_factory=dict)  # the champions' channel; empty = DM each champion
+
+
+class NudgesConfig(_Strict):
+    schedule: str = "0 9 * * mon-fri"
+    wait_hours: Annotated[float, Field(gt=0)] = 4  # working hours a question may wait before a nudge
+    escalate_after: Annotated[int, Field(ge=1)] = 2  # nudges before the backup champion is asked
+    workday_start: Annotated[int, Field(ge=0, le=23)] = 9
+    workday_end: Annotated[int, Field(ge=1, le=24)] = 17
+
+
+class LessonsConfig(_Strict):
+    schedule: str = "0 15 * * fri"
+    channels: list[ChannelRef] = Field(default_factory=list)
+
+
+class DigestConfig(_Strict):
+    schedule: str = "0 9 * * mon"
+    max_gaps: Annotated[int, Field(ge=1)] = 5
+
+
+class ReverifyConfig(_Strict):
+    schedule: str = "0 10 * * tue"
+    max_age_days: Annotated[int, Field(ge=1)] = 90
+    grace_days: Annotated[int, Field(ge=1)] = 14  # time to answer "still right?" before the answer turns stale
+
+
+class JobsConfig(_Strict):
+    nudges: NudgesConfig = NudgesConfig()
+    lessons: LessonsConfig = LessonsConfig()
+    digest: DigestConfig = DigestConfig()
+    reverify: ReverifyConfig = ReverifyConfig()
+    misfire_grace_hours: Annotated[float, Field(gt=0)] = 12
+
+
+class TeamsReactionsConfig(_Strict):
+    """How Microsoft Teams reaction types map to curation (Teams has no ✅ reaction)."""
+
+    verify: list[str] = Field(default_factory=lambda: ["like", "heart"])
+    reject: list[str] = Field(default_factory=lambda: ["angry", "sad"])
+
+
+class LorebotConfig(_Strict):
+    timezone: str = "UTC"
+    answers: AnswersConfig = AnswersConfig()
+    people: dict[str, PersonConfig] = Field(default_factory=dict)
+    teams: dict[str, TeamConfig] = Field(default_factory=dict)
+    topics: dict[str, TopicConfig] = Field(default_factory=dict)
+    champions: ChampionsConfig = ChampionsConfig()
+    channels: dict[str, list[str]] = Field(default_factory=dict)  # "slack:C0IT" -> collections searched there
+    jobs: JobsConfig = JobsConfig()
+    teams_reactions: TeamsReactionsConfig = TeamsReactionsConfig()
+
+    @field_validator("timezone")
+    @classmethod
+    def _real_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _people_exist(self) -> "LorebotConfig":
+        for name, topic in self.topics.items():
+            for handle in [*topic.champions, *([topic.backup] if topic.backup else [])]:
+                if handle not in self.people:
+                    raise ValueError(f"topics.{name}: champion {handle!r} is not listed under [people]")
+        for name, team in self.teams.items():
+            if team.manager not in self.people:
+                raise ValueError(f"teams.{name}.manager: {team.manager!r} is not listed under [people]")
+        for handle, person in self.people.items():
+            if person.team and person.team not in self.teams:
+                raise ValueError(f"people.{handle}.team: {person.team!r} is not listed under [teams]")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def handle_for(self, platform: str, user_id: str) -> str | None:
+        """The config handle of the person with this platform id, if the config names them."""
+        for handle, person in self.people.items():
+            if person.ids.get(platform) == user_id or (platform == "console" and handle == user_id):
+                return handle
+        return None
+
+
+def load_config(path: Path | None) -> LorebotConfig:
+    """Read and validate lorebot.toml; no file means an empty configuration (no topics, no champions)."""
+    if path is None:
+        return LorebotConfig()
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse_config(raw, origin=str(path))
+
+
+def parse_config(raw: dict, origin: str = "lorebot.toml") -> LorebotConfig:
+    try:
+        return LorebotConfig.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{origin}: {key}: {message}") from None

@@ -1,0 +1,106 @@
+"""How to reach people and conversations later, without them writing first.
+
+Some platforms (Microsoft Teams) only let a bot message someone proactively with a reference it saved when
+they last met. Adapters store that reference here as opaque JSON text; the core and the jobs only ask whether
+someone can be reached. A refusal for good (bot uninstalled or blocked) marks the contact unreachable until
+the platform introduces them again.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, select
+
+from bot.columns import UTCDateTime
+
+KINDS = ("user", "channel", "thread", "message")
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("platform", "key", name="uq_contacts_platform_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    key: str = Field(max_length=255)  # a user id, a conversation / channel / thread id, or a message's place
+    kind: str = Field(max_length=16)  # "user" | "channel" | "thread" | "message"
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # adapter's own JSON
+    unreachable: bool = False
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+def create_tables(engine: Engine) -> None:
+    SQLModel.metadata.create_all(engine, tables=[Contact.__table__])
+
+
+def remember_contact(target: Session | Engine, platform: str, key: str, kind: str, payload: str,
+                     now: datetime) -> Contact:
+    """Insert or refresh a contact and commit. Meeting someone again makes them reachable again.
+
+    Two replicas meeting the same person at once both succeed: the unique key lets one insert, the other
+    updates the row it lost to.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown contact kind {kind!r} (use one of {', '.join(KINDS)})")
+    with _session(target) as session:
+        row = _get(session, platform, key)
+        if row is None:
+            row = Contact(platform=platform, key=key, kind=kind, payload=payload, unreachable=False, updated_at=now)
+            session.add(row)
+            try:
+                session.commit()
+                return row
+            except IntegrityError:
+                session.rollback()
+                row = _get(session, platform, key)
+        row.kind, row.payload, row.unreachable, row.updated_at = kind, payload, False, now
+        session.add(row)
+        session.commit()
+        return row
+
+
+def find_contact(target: Session | Engine, platform: str, key: str) -> Contact | None:
+    with _session(target) as session:
+        return _get(session, platform, key)
+
+
+def mark_unreachable(target: Session | Engine, platform: str, key: str, now: datetime) -> bool:
+    """Mark a contact unreachable; False when there is no such contact."""
+    with _session(target) as session:
+        changed = session.execute(
+            update(Contact).where(Contact.platform == platform, Contact.key == key)
+            .values(unreachable=True, updated_at=now)
+        ).rowcount
+        session.commit()
+        return bool(changed)
+
+
+def is_unreachable(target: Session | Engine, platform: str, key: str) -> bool:
+    """True only for a contact known to refuse delivery (an unknown contact is not known to refuse)."""
+    contact = find_contact(target, platform, key)
+    return bool(contact and contact.unreachable)
+
+
+class _session:
+    """Use the caller's session as is, or open (and close) one on an engine."""
+
+    def __init__(self, target: Session | Engine) -> None:
+        self._target = target
+        self._own: Session | None = None
+
+    def __enter__(self) -> Session:
+        if isinstance(self._target, Session):
+            return self._target
+        self._own = Session(self._target, expire_on_commit=False)
+        return self._own
+
+    def __exit__(self, *exc) -> None:
+        if self._own is not None:
+            self._own.close()
+
+
+def _get(session: Session, platform: str, key: str) -> Contact | None:
+    return session.exec(select(Contact).where(Contact.platform == platform, Contact.key == key)).first()

@@ -1,0 +1,166 @@
+"""Lorebot's conversation core: one ``handle(event)`` for every platform, composed of small flows.
+
+Adapters translate platform payloads into events and call ``handle``; the core answers through the
+``Messenger`` it was given. Ordinary failures never reach the adapter: they are logged (ids only, never
+message text) and the person is told, kindly, in their thread.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Sequence
+
+from sqlmodel import select
+
+from bot import champions, messages
+from bot.addresses import Address, MessageRef, Person
+from bot.asking import claim, handle_ask, reroute
+from bot.config import LorebotConfig
+from bot.context import CoreContext
+from bot.database import create_tables
+from bot.dedup import ProcessedEvent
+from bot.events import Action, Ask, Event, Reaction, ThreadReply
+from bot.extensions import Extension
+from bot.feedback import Feedback
+from bot.people import remember
+from bot.ports import Clock, Messenger, system_clock
+from bot.questions import Question
+from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL
+from bot.topics import TopicPicker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QuestionSummary:
+    """A question as App Home and similar views list it."""
+
+    id: int
+    text: str
+    status: str
+    topic: str | None
+    asker_name: str | None
+    asked_at: datetime
+    link: str | None = None
+
+
+class Lorebot:
+    def __init__(self, *, config: LorebotConfig, knowledge, messenger: Messenger, clock: Clock = system_clock,
+                 extensions: Sequence[Extension] = ()) -> None:
+        self.config = config
+        self.knowledge = knowledge
+        self.messenger = messenger
+        self.extensions = tuple(extensions)
+        self.context = CoreContext(config=config, knowledge=knowledge, messenger=messenger, clock=clock,
+                                   engine=knowledge.engine)
+        create_tables(knowledge.engine)
+        self.topics = TopicPicker(config, _embed_function(knowledge))
+
+    # -- events -------------------------------------------------------------------------------------------
+    def handle(self, event: Event) -> None:
+        """Handle one event; never raises for ordinary failures (the person is told instead)."""
+        try:
+            if isinstance(event, Ask):
+                handle_ask(self.context, self.topics, event)
+            else:
+                self._handle_other(event)
+        except Exception as exc:  # noqa: BLE001 - the adapter must never see our failures
+            log.error("%s %s failed: %s", type(event).__name__, event.event_id, type(exc).__name__)
+            log.debug("failure details for %s", event.event_id, exc_info=True)
+            self._apologise(event)
+
+    def _handle_other(self, event: ThreadReply | Reaction | Action) -> None:
+        ctx = self.context
+        with ctx.session() as session:
+            remember(session, ctx.config, event.person)
+            kind = type(event).__name__.lower()
+            if not claim(session, ProcessedEvent(platform=event.person.platform, event_id=event.event_id,
+                                                 kind=kind, at=ctx.now())):
+                log.info("duplicate %s %s ignored", kind, event.event_id)
+                return
+        if isinstance(event, ThreadReply):
+            if not champions.handle_thread_reply(ctx, event):
+                self._offer(lambda ext: ext.handle_thread_reply(ctx, event))
+        elif isinstance(event, Reaction):
+            if not champions.handle_reaction(ctx, event):
+                self._offer(lambda ext: ext.handle_reaction(ctx, event))
+        elif not self._handle_action(event) and not self._offer(lambda ext: ext.handle_action(ctx, event)):
+            ctx.messenger.send(event.where, messages.action_expired())
+
+    def _offer(self, call) -> bool:
+        return any(call(extension) for extension in self.extensions)
+
+    def _handle_action(self, event: Action) -> bool:
+        if event.name not in (HELPFUL, NOT_HELPFUL, ASK_CHAMPION):
+            return champions.handle_action(self.context, event)
+        ctx = self.context
+        with ctx.session() as session:
+            question = session.get(Question, int(event.value)) if event.value.isdigit() else None
+            if question is None:
+                ctx.messenger.send(event.where, messages.action_expired())
+                return True
+            if event.name in (HELPFUL, NOT_HELPFUL):
+                session.add(Feedback(question_id=question.id, person_id=event.person.key, kind=event.name,
+                                     at=ctx.now()))
+                session.commit()
+            if event.name == HELPFUL:
+                ctx.messenger.send(event.where, messages.thanks_for_feedback())
+            else:
+                reroute(ctx, session, question, event.where)
+        return True
+
+    def _apologise(self, event: Event) -> None:
+        where = event.message.address if isinstance(event, Reaction) else event.where
+        if isinstance(event, Ask):
+            where = where.in_thread(where.thread or event.message_id)
+        try:
+            self.messenger.send(where, messages.something_went_wrong())
+        except Exception as exc:  # noqa: BLE001 - nothing more we can do; it is logged
+            log.error("could not tell %s about the failure: %s", event.event_id, type(exc).__name__)
+
+    # -- views --------------------------------------------------------------------------------------------
+    def champion_topics(self, person: Person) -> list[str]:
+        return self.context.champion_topics(person)
+
+    def waiting_for(self, person: Person) -> list[QuestionSummary]:
+        """Routed questions still waiting for a champion of this person's topics, oldest first."""
+        topics = self.champion_topics(person)
+        if not topics:
+            return []
+        with self.context.session() as session:
+            rows = session.exec(
+                select(Question).where(Question.platform == person.platform, Question.status == "routed")
+                .order_by(Question.asked_at, Question.id)
+            ).all()
+            return [self._summary(q) for q in rows if q.topic in topics or q.topic is None]
+
+    def recent_questions(self, person: Person, limit: int = 10) -> list[QuestionSummary]:
+        with self.context.session() as session:
+            rows = session.exec(
+                select(Question).where(Question.platform == person.platform, Question.asker_id == person.id)
+                .order_by(Question.asked_at.desc(), Question.id.desc()).limit(limit)
+            ).all()
+            return [self._summary(q) for q in rows]
+
+    def _summary(self, question: Question) -> QuestionSummary:
+        channel, root = ((question.routed_channel, question.routed_thread) if question.routed_thread
+                         else (question.channel, question.thread))
+        link = None
+        if root:
+            try:
+                link = self.messenger.link(MessageRef(Address(question.platform, channel, root), root))
+            except Exception as exc:  # noqa: BLE001 - a view without a link is still useful
+                log.info("no link for question %s: %s", question.id, type(exc).__name__)
+        return QuestionSummary(id=question.id, text=question.text, status=question.status, topic=question.topic,
+                               asker_name=question.asker_name, asked_at=question.asked_at, link=link)
+
+
+def _embed_function(knowledge):
+    """The knowledge base's embedder as a plain "texts -> vectors" function, when it has one."""
+    embedder = getattr(knowledge, "embedder", None)
+    for name in ("embed", "encode", "embed_texts"):
+        method = getattr(embedder, name, None)
+        if callable(method):
+            return lambda texts: [list(map(float, vector)) for vector in method(texts)]
+    return None

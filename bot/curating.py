@@ -1,0 +1,182 @@
+"""Curating acts by a champion: verify, reject a source, pin, and their undoing. Each writes an audit row.
+
+A verification writes the knowledge base entry first and the bot's row second; if the second fails, the entry
+is removed again, so the two never disagree for long.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot import messages
+from bot.addresses import Address, Person
+from bot.context import CoreContext
+from bot.curation import CurationAudit, Rejection, VerifiedAnswer
+from bot.questions import AnswerShown, ChampionAnswer, Question
+
+log = logging.getLogger(__name__)
+
+VERIFIED_COLLECTION = "verified"
+Target = ChampionAnswer | AnswerShown
+
+
+def audit(session: Session, ctx: CoreContext, actor: Person, action: str, question: Question | None,
+          verified: VerifiedAnswer | None = None, reason: str | None = None) -> None:
+    session.add(CurationAudit(actor_id=actor.key, action=action, question_id=question.id if question else None,
+                              verified_answer_id=verified.id if verified else None, reason=reason, at=ctx.now()))
+
+
+def verify(ctx: CoreContext, session: Session, champion: Person, question: Question, target: Target) -> bool:
+    """Turn the answer into verified knowledge and tell the asker. False when it was verified already."""
+    if _active_for(session, target) is not None:
+        return False
+    answer_text = target.text if isinstance(target, ChampionAnswer) else target.answer_text
+    if not answer_text.strip():
+        return False
+    name = ctx.person_name(champion)
+    entry_id = ctx.knowledge.add_entry(question.text, answer_text, source=f"Verified answer › {question.topic or 'general'}",
+                                       verified_by=name, collection=VERIFIED_COLLECTION)
+    try:
+        now = ctx.now()
+        verified = VerifiedAnswer(
+            question_id=question.id, topic=question.topic, question_text=question.text, answer_text=answer_text,
+            champion_id=champion.key, champion_name=name, entry_id=entry_id,
+            source_documents=json.dumps(_source_documents(session, question)),
+            champion_answer_id=target.id if isinstance(target, ChampionAnswer) else None,
+            answer_shown_id=target.id if isinstance(target, AnswerShown) else None,
+            verified_at=now, last_verified_at=now,
+        )
+        session.add(verified)
+        session.flush()
+        question.status = "verified"
+        question.resolved_by = "champion" if isinstance(target, ChampionAnswer) else "bot"
+        session.add(question)
+        audit(session, ctx, champion, "verify", question, verified)
+        session.commit()
+    except Exception:
+        session.rollback()
+        ctx.knowledge.remove_entry(entry_id)
+        raise
+    log.info("question %s verified as entry %s", question.id, entry_id)
+    ctx.messenger.send(_asker_thread(question), messages.verified(name))
+    return True
+
+
+def unverify(ctx: CoreContext, session: Session, champion: Person, question: Question, target: Target) -> bool:
+    """Undo this champion's own verification of the answer."""
+    verified = _active_for(session, target)
+    if verified is None or verified.champion_id != champion.key:
+        return False
+    if verified.entry_id is not None:
+        ctx.knowledge.remove_entry(verified.entry_id)
+    verified.status = "removed"
+    verified.pinned = False
+    session.add(verified)
+    question.status = "champion_answered" if question.answered_by else "answered"
+    session.add(question)
+    audit(session, ctx, champion, "unverify", question, verified)
+    session.commit()
+    log.info("verified answer %s withdrawn", verified.id)
+    return True
+
+
+def reject(ctx: CoreContext, session: Session, champion: Person, question: Question, shown: AnswerShown,
+           where: Address) -> bool:
+    """Stop offering the answer's top source for this question."""
+    key = _top_key(shown)
+    if key is None:
+        return False
+    session.add(Rejection(question_id=question.id, hit_key=key, by=champion.key, at=ctx.now()))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return False
+    audit(session, ctx, champion, "reject", question, reason=key)
+    session.commit()
+    ctx.messenger.send(where, messages.source_rejected())
+    return True
+
+
+def unreject(ctx: CoreContext, session: Session, champion: Person, question: Question, shown: AnswerShown) -> bool:
+    key = _top_key(shown)
+    if key is None:
+        return False
+    removed = session.execute(
+        delete(Rejection).where(Rejection.question_id == question.id, Rejection.hit_key == key,
+                                Rejection.by == champion.key)
+    ).rowcount
+    if not removed:
+        session.rollback()
+        return False
+    audit(session, ctx, champion, "unreject", question, reason=key)
+    session.commit()
+    return True
+
+
+def pin(ctx: CoreContext, session: Session, champion: Person, question: Question, target: Target,
+        where: Address) -> bool:
+    """Make the verified answer the canonical one for its topic (any other pin of the topic is lifted)."""
+    verified = _active_for(session, target)
+    if verified is None:
+        ctx.messenger.send(where, messages.pin_needs_verified())
+        return False
+    if verified.pinned:
+        return False
+    for other in session.exec(select(VerifiedAnswer).where(
+            VerifiedAnswer.topic == verified.topic, VerifiedAnswer.pinned == True,  # noqa: E712 - SQL expression
+            VerifiedAnswer.id != verified.id)).all():
+        other.pinned = False
+        session.add(other)
+        audit(session, ctx, champion, "unpin", None, other, reason="replaced")
+    verified.pinned = True
+    session.add(verified)
+    audit(session, ctx, champion, "pin", question, verified)
+    session.commit()
+    ctx.messenger.send(where, messages.pinned(verified.topic))
+    return True
+
+
+def unpin(ctx: CoreContext, session: Session, champion: Person, question: Question, target: Target) -> bool:
+    verified = _active_for(session, target)
+    if verified is None or not verified.pinned:
+        return False
+    verified.pinned = False
+    session.add(verified)
+    audit(session, ctx, champion, "unpin", question, verified)
+    session.commit()
+    return True
+
+
+def _active_for(session: Session, target: Target) -> VerifiedAnswer | None:
+    column = VerifiedAnswer.champion_answer_id if isinstance(target, ChampionAnswer) else VerifiedAnswer.answer_shown_id
+    return session.exec(
+        select(VerifiedAnswer).where(column == target.id, VerifiedAnswer.status == "active")
+    ).first()
+
+
+def _top_key(shown: AnswerShown) -> str | None:
+    if shown.status != "answered":
+        return None
+    sources = shown.source_list()
+    return sources[0]["key"] if sources and sources[0].get("key") else None
+
+
+def _source_documents(session: Session, question: Question) -> list[str]:
+    """Documents behind the hits shown for this question, so re-verification can follow their changes."""
+    documents: list[str] = []
+    for shown in session.exec(select(AnswerShown).where(AnswerShown.question_id == question.id)
+                              .order_by(AnswerShown.id)).all():
+        for source in shown.source_list():
+            document = source.get("document")
+            if document and document not in documents:
+                documents.append(document)
+    return documents
+
+
+def _asker_thread(question: Question) -> Address:
+    return Address(question.platform, question.channel, question.thread)

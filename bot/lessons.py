@@ -1,0 +1,163 @@
+"""Lessons learned: replies in the weekly prompt's thread are kept as candidates, and a champion's ✅ on one
+adds it to the knowledge base as verified knowledge.
+
+An extension of the core: it is asked only about thread replies and reactions the core did not claim.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel, select
+
+from bot.columns import UTCDateTime
+from bot.curation import CurationAudit
+from bot.events import Action, Reaction, ThreadReply
+from bot.people import display_name
+
+log = logging.getLogger("lorebot.lessons")
+
+VERIFY_EMOJI = "white_check_mark"
+CANDIDATE = "candidate"
+PROMOTING = "promoting"
+PROMOTED = "promoted"
+LESSON_SOURCE = "lesson"
+QUESTION_CHARS = 300
+
+
+class LessonPrompt(SQLModel, table=True):
+    """A posted "what did you learn this week?" prompt: its thread collects lessons."""
+
+    __tablename__ = "lesson_prompts"
+    __table_args__ = (UniqueConstraint("platform", "channel", "message_id", name="uq_lesson_prompts_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    channel: str = Field(max_length=255)
+    message_id: str = Field(max_length=255)
+    period: str = Field(default="", max_length=64)
+    posted_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Lesson(SQLModel, table=True):
+    """One reply in a prompt's thread; ``status`` moves candidate -> promoted when a champion ✅s it."""
+
+    __tablename__ = "lessons"
+    __table_args__ = (UniqueConstraint("platform", "channel", "message_id", name="uq_lessons_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(foreign_key="lesson_prompts.id", index=True)
+    platform: str = Field(max_length=16)
+    channel: str = Field(max_length=255)
+    message_id: str = Field(max_length=255)
+    author_id: str = Field(max_length=255)  # person key "platform:id"
+    author_name: str | None = Field(default=None, max_length=255)
+    author_handle: str | None = Field(default=None, max_length=255, index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    shared_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default=CANDIDATE, max_length=16, index=True)
+    promoted_by: str | None = Field(default=None, max_length=255)
+    promoted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    entry_id: int | None = None
+
+
+def _name(ctx, person) -> str:
+    namer = getattr(ctx, "person_name", None)
+    if callable(namer):
+        return namer(person)
+    return display_name(ctx.config, person)
+
+
+class LessonsExtension:
+    """Captures lessons in prompt threads and promotes them on a champion's ✅."""
+
+    def handle_thread_reply(self, ctx, event: ThreadReply) -> bool:
+        where = event.where
+        with ctx.session() as session:
+            prompt = session.exec(select(LessonPrompt).where(
+                LessonPrompt.platform == where.platform, LessonPrompt.channel == where.channel,
+                LessonPrompt.message_id == where.thread,
+            )).first()
+            if prompt is None or not event.text.strip():
+                return False
+            lesson = Lesson(
+                prompt_id=prompt.id, platform=where.platform, channel=where.channel, message_id=event.message_id,
+                author_id=event.person.key, author_name=_name(ctx, event.person),
+                author_handle=ctx.config.handle_for(event.person.platform, event.person.id),
+                text=event.text.strip(), shared_at=ctx.clock(),
+            )
+            session.add(lesson)
+            try:
+                session.commit()
+                log.info("lesson %s captured in prompt %s", lesson.id, prompt.id)
+            except IntegrityError:
+                session.rollback()  # the same reply delivered twice
+        return True
+
+    def handle_reaction(self, ctx, event: Reaction) -> bool:
+        if event.emoji != VERIFY_EMOJI:
+            return False
+        if not event.added:
+            return self._withdraw(ctx, event)
+        ref = event.message
+        with ctx.session() as session:
+            lesson = session.exec(select(Lesson).where(
+                Lesson.platform == ref.address.platform, Lesson.channel == ref.address.channel,
+                Lesson.message_id == ref.message_id,
+            )).first()
+            if lesson is None:
+                return False
+            if not ctx.is_champion(event.person):
+                return False  # not curation; the core may keep it as feedback
+            # Take the lesson with one conditional update so two deliveries or replicas promote it once.
+            taken = session.execute(
+                update(Lesson).where(Lesson.id == lesson.id, Lesson.status == CANDIDATE).values(status=PROMOTING)
+            ).rowcount
+            session.commit()
+            if taken != 1:
+                return True
+            name = _name(ctx, event.person)
+            try:
+                entry_id = ctx.knowledge.add_entry(
+                    lesson.text[:QUESTION_CHARS], lesson.text, source=LESSON_SOURCE, verified_by=name,
+                    collection="verified",
+                )
+            except Exception:
+                session.execute(update(Lesson).where(Lesson.id == lesson.id).values(status=CANDIDATE))
+                session.commit()
+                raise
+            now = ctx.clock()
+            session.execute(update(Lesson).where(Lesson.id == lesson.id).values(
+                status=PROMOTED, promoted_by=event.person.key, promoted_at=now, entry_id=entry_id,
+            ))
+            session.add(CurationAudit(actor_id=event.person.key, action="promote_lesson", reason=f"lesson {lesson.id}",
+                                      at=now))
+            session.commit()
+            log.info("lesson %s promoted to entry %s", lesson.id, entry_id)
+        return True
+
+    def _withdraw(self, ctx, event: Reaction) -> bool:
+        """The promoting champion removed their ✅: the lesson leaves the knowledge base again."""
+        ref = event.message
+        with ctx.session() as session:
+            lesson = session.exec(select(Lesson).where(
+                Lesson.platform == ref.address.platform, Lesson.channel == ref.address.channel,
+                Lesson.message_id == ref.message_id, Lesson.status == PROMOTED,
+                Lesson.promoted_by == event.person.key,
+            )).first()
+            if lesson is None:
+                return False
+            if lesson.entry_id is not None:
+                ctx.knowledge.remove_entry(lesson.entry_id)
+            lesson.status, lesson.entry_id, lesson.promoted_by, lesson.promoted_at = CANDIDATE, None, None, None
+            session.add(lesson)
+            session.add(CurationAudit(actor_id=event.person.key, action="withdraw_lesson",
+                                      reason=f"lesson {lesson.id}", at=ctx.clock()))
+            session.commit()
+            log.info("lesson %s withdrawn", lesson.id)
+        return True
+
+    def handle_action(self, ctx, event: Action) -> bool:
+        return False

@@ -1,0 +1,134 @@
+"""Everything the core says to people, in one place: short, friendly, and saying what happens next."""
+from __future__ import annotations
+
+from bot.answering import Answer
+from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, VERIFY, Reply, ReplyAction, SourceRef
+
+
+def _names(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _topic(topic: str | None) -> str:
+    return f"the {topic} champions" if topic else "our champions"
+
+
+def answer(answer: Answer, question_id: int, unreadable: tuple[str, ...] = ()) -> Reply:
+    context = f"✅ Verified by {answer.verified_by}" if answer.is_verified else (
+        f"Confidence {round(answer.confidence * 100)}%")
+    text = answer.answer
+    if unreadable:
+        text += "\n\n" + attachments_skipped(unreadable)
+    value = str(question_id)
+    return Reply(
+        text=text,
+        sources=tuple(
+            SourceRef(title=s.title, source=s.source or s.title, snippet=s.snippet, verified_by=s.verified_by)
+            for s in answer.sources
+        ),
+        actions=(
+            ReplyAction(HELPFUL, value, "Helpful", "primary"),
+            ReplyAction(NOT_HELPFUL, value, "Not helpful"),
+            ReplyAction(ASK_CHAMPION, value, "Ask a champion"),
+        ),
+        context=context,
+    )
+
+
+def routed(topic: str | None, champion_names: list[str], unreadable: tuple[str, ...] = ()) -> Reply:
+    text = (f"I'm not sure about this one, so I've asked {_topic(topic)} ({_names(champion_names)}). "
+            "They'll answer right here in this thread.")
+    if unreadable:
+        text += " " + attachments_skipped(unreadable)
+    return Reply(text=text)
+
+
+def rerouted(topic: str | None, champion_names: list[str]) -> Reply:
+    return Reply(text=f"Thanks for telling me. I've asked {_topic(topic)} ({_names(champion_names)}); "
+                      "they'll answer right here in this thread.")
+
+
+def no_champions(topic: str | None) -> Reply:
+    where = f"for {topic} questions" if topic else "for this topic"
+    return Reply(text=f"I'm not sure about this one, and no champions are set up {where} yet. "
+                      "Try rephrasing it, or ask your team lead.")
+
+
+def champions_unreachable(topic: str | None) -> Reply:
+    return Reply(text=f"I'm not sure about this one, and I couldn't reach {_topic(topic)} just now. "
+                      "Please try again in a little while, or ask your team lead.")
+
+
+def already_with_champions(topic: str | None) -> Reply:
+    return Reply(text=f"This question is already with {_topic(topic)}; they'll answer right here in this thread.")
+
+
+def routed_post(asker_name: str, question: str, topic: str | None, link: str | None) -> Reply:
+    quoted = "\n".join(f"> {line}" for line in question.splitlines() or [""])
+    see = f"<{link}|Open the conversation>. " if link else ""
+    return Reply(
+        title=f"A question for {_topic(topic)}",
+        text=f"*{asker_name}* asked:\n{quoted}",
+        context=f"{see}Reply in this thread to answer; react ✅ on an answer to make it verified knowledge.",
+    )
+
+
+def champion_answered(champion_name: str, text: str) -> Reply:
+    return Reply(text=f"*{champion_name}* answered:\n{text}")
+
+
+def champion_answer_passed_on(asker_name: str, champion_answer_id: int, relayed: bool = True) -> Reply:
+    return Reply(
+        text=f"Thanks! I've passed your answer on to {asker_name}." if relayed else "Thanks for answering!",
+        context="React ✅ on the answer (or press Verify) to make it verified knowledge.",
+        actions=(ReplyAction(VERIFY, str(champion_answer_id), "Verify", "primary"),),
+    )
+
+
+def verified(champion_name: str) -> Reply:
+    return Reply(text=f"✅ Verified by @{champion_name}. Next time anyone asks this, I'll answer right away.")
+
+
+def source_rejected() -> Reply:
+    return Reply(text="Got it: I won't offer that source for this question again.")
+
+
+def pinned(topic: str | None) -> Reply:
+    return Reply(text=f"📌 Pinned as the go-to answer for {topic or 'this topic'}.")
+
+
+def pin_needs_verified() -> Reply:
+    return Reply(text="Only verified answers can be pinned: react ✅ on it first, then 📌.")
+
+
+def only_champions_verify(topic: str | None) -> Reply:
+    return Reply(text=f"Only {_topic(topic)} can verify answers. I've noted your feedback, thanks!")
+
+
+def thanks_for_feedback() -> Reply:
+    return Reply(text="Thanks for letting me know!")
+
+
+def attachments_skipped(names: tuple[str, ...]) -> str:
+    return (f"I can't read {_names([f'_{name}_' for name in names])} yet, so I only looked at your message. "
+            "Paste the text you want me to check.")
+
+
+def attachments_only(names: tuple[str, ...]) -> Reply:
+    return Reply(text=f"I can't read {_names([f'_{name}_' for name in names])} yet. "
+                      "Paste the text or type your question, and I'll take a look.")
+
+
+def empty_question() -> Reply:
+    return Reply(text="Ask me a question in a message, for example: _How many days of leave do I get?_")
+
+
+def action_expired() -> Reply:
+    return Reply(text="That button no longer works. Ask your question again and I'll take a fresh look.")
+
+
+def something_went_wrong() -> Reply:
+    return Reply(text="Sorry, something went wrong on my side and I couldn't finish that. "
+                      "Please try again in a minute.")

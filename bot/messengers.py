@@ -1,0 +1,34 @@
+"""One Messenger over several platforms: each call goes to the messenger of the address's platform, so the
+core and the jobs can serve Slack, Teams and the console from one process."""
+from __future__ import annotations
+
+from typing import Mapping
+
+from bot.addresses import Address, MessageRef, Person
+from bot.errors import LorebotError
+from bot.ports import Messenger
+from bot.replies import Reply
+
+
+class MessengerRouter:
+    def __init__(self, messengers: Mapping[str, Messenger]) -> None:
+        self._messengers = dict(messengers)
+        self.platform = "+".join(sorted(self._messengers))
+
+    def for_platform(self, platform: str) -> Messenger:
+        try:
+            return self._messengers[platform]
+        except KeyError:
+            raise LorebotError(f"no messenger for platform {platform!r}") from None
+
+    def send(self, address: Address, reply: Reply) -> MessageRef:
+        return self.for_platform(address.platform).send(address, reply)
+
+    def update(self, message: MessageRef, reply: Reply) -> None:
+        self.for_platform(message.address.platform).update(message, reply)
+
+    def open_dm(self, person: Person) -> Address:
+        return self.for_platform(person.platform).open_dm(person)
+
+    def link(self, message: MessageRef) -> str | None:
+        return self.for_platform(message.address.platform).link(message)

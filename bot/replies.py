@@ -1,0 +1,46 @@
+"""What the core says, before any platform renders it (Block Kit, Adaptive Card, terminal text)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+HELPFUL = "helpful"
+NOT_HELPFUL = "not_helpful"
+ASK_CHAMPION = "ask_champion"
+VERIFY = "verify"
+REJECT = "reject"
+STILL_RIGHT = "still_right"
+OUTDATED = "outdated"
+ACTION_NAMES = (HELPFUL, NOT_HELPFUL, ASK_CHAMPION, VERIFY, REJECT, STILL_RIGHT, OUTDATED)
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A source shown under an answer."""
+
+    title: str
+    source: str  # "Handbook › Leave › Parental leave"
+    snippet: str = ""
+    verified_by: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplyAction:
+    """A button: ``name`` from ACTION_NAMES, ``value`` the id it acts on, ``label`` what the person sees."""
+
+    name: str
+    value: str
+    label: str
+    style: str | None = None  # "primary" | "danger" | None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A platform-neutral message. ``text`` is short Markdown-ish text (``*bold*``, ``_italic_``, links as
+    ``<url|label>`` are allowed); renderers trim to their platform's limits."""
+
+    text: str
+    sources: tuple[SourceRef, ...] = field(default_factory=tuple)
+    actions: tuple[ReplyAction, ...] = field(default_factory=tuple)
+    title: str | None = None
+    context: str | None = None  # a small grey line, e.g. "✅ Verified by Alice" or "Confidence 82%"

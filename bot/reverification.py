@@ -1,0 +1,173 @@
+"""Re-verification: verified answers go back to their champion ("still right?") when they grow old or a
+document they rely on changes; unanswered requests past their grace time turn the answer stale.
+
+The request table holds one open request per verified answer at most: ``open_for`` carries the answer id
+while the request is open and NULL once closed, and a unique key on it does the rest.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import UniqueConstraint, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, select
+
+from bot.addresses import Person
+from bot.columns import UTCDateTime
+from bot.curation import CurationAudit, VerifiedAnswer
+from bot.events import Action, Reaction, ThreadReply
+from bot.ports import system_clock
+from bot.replies import OUTDATED, STILL_RIGHT, Reply
+
+log = logging.getLogger("lorebot.reverification")
+
+AGE = "age"
+SOURCE_CHANGED = "source_changed"
+FLAGGED = "flagged"  # waiting for the next re-verification run to ask
+REQUESTED = "requested"  # asked, waiting for the champion
+CONFIRMED = "confirmed"
+OUTDATED_STATUS = "outdated"
+STALE = "stale"
+OPEN = (FLAGGED, REQUESTED)
+
+CONFIRMED_TEXT = "Thanks! The answer stays verified."
+OUTDATED_TEXT = "Thanks! It's marked outdated and ranks lower now. Verify a better answer with ✅ when you have one."
+CLOSED_TEXT = "This check is already closed; nothing changed."
+NOT_YOURS_TEXT = "Only the answer's champions can confirm it."
+
+
+class ReverificationRequest(SQLModel, table=True):
+    __tablename__ = "reverification_requests"
+    __table_args__ = (UniqueConstraint("open_for", name="uq_reverification_open"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    verified_answer_id: int = Field(foreign_key="verified_answers.id", index=True)
+    open_for: int | None = None  # = verified_answer_id while open
+    reason: str = Field(max_length=32)  # AGE | SOURCE_CHANGED
+    documents: str = Field(default="[]")  # JSON: the changed documents, for SOURCE_CHANGED
+    status: str = Field(default=FLAGGED, max_length=16, index=True)
+    flagged_at: datetime = Field(sa_type=UTCDateTime)
+    requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    period: str | None = Field(default=None, max_length=64)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: str | None = Field(default=None, max_length=255)
+
+    def document_list(self) -> list[str]:
+        return json.loads(self.documents or "[]")
+
+
+def open_request(session: Session, answer_id: int, reason: str, at: datetime,
+                 documents: Iterable[str] = ()) -> ReverificationRequest:
+    """Add an open request; the caller checked none is open, and the unique key on ``open_for`` turns a
+    concurrent duplicate into an IntegrityError at commit (the caller's transaction is then retried)."""
+    request = ReverificationRequest(verified_answer_id=answer_id, open_for=answer_id, reason=reason,
+                                    documents=json.dumps(sorted(documents)), flagged_at=at)
+    session.add(request)
+    session.flush()
+    return request
+
+
+def _session(target) -> Session:
+    if isinstance(target, Engine):
+        return Session(target, expire_on_commit=False)
+    factory = getattr(target, "session", None)
+    if callable(factory):
+        return factory()
+    return target()
+
+
+def flag_changed_sources(target, changed_paths: Iterable[str], now: datetime | None = None) -> int:
+    """After a re-ingest: each active verified answer built on a changed or removed document gets a request
+    to its champion at the next re-verification run. ``target`` is an Engine, a context with ``session()``
+    (and ``clock``), or a session factory. Returns how many answers were flagged."""
+    changed = {str(path) for path in changed_paths}
+    if not changed:
+        return 0
+    if now is None:
+        clock = getattr(target, "clock", None)
+        now = clock() if callable(clock) else system_clock()
+    flagged = 0
+    with _session(target) as session:
+        answers = session.exec(select(VerifiedAnswer).where(VerifiedAnswer.status == "active")).all()
+        for answer in answers:
+            hit = changed.intersection(answer.documents())
+            if not hit:
+                continue
+            existing = session.exec(select(ReverificationRequest).where(
+                ReverificationRequest.open_for == answer.id)).first()
+            if existing is not None:
+                if existing.reason != SOURCE_CHANGED:
+                    existing.reason = SOURCE_CHANGED
+                    existing.documents = json.dumps(sorted(set(existing.document_list()) | hit))
+                    session.add(existing)
+                flagged += 1
+                continue
+            open_request(session, answer.id, SOURCE_CHANGED, now, hit)
+            flagged += 1
+        try:
+            session.commit()
+        except IntegrityError:  # a request was opened meanwhile by a re-verification run: try once more
+            session.rollback()
+            return flag_changed_sources(target, changed, now)
+    log.info("flagged %s verified answer(s) after re-ingest", flagged)
+    return flagged
+
+
+def _is_allowed(ctx, person: Person, answer: VerifiedAnswer) -> bool:
+    return person.key == answer.champion_id or bool(ctx.is_champion(person, answer.topic))
+
+
+class ReverifyExtension:
+    """Handles the "Still right" / "Outdated" buttons of a re-verification request."""
+
+    def handle_thread_reply(self, ctx, event: ThreadReply) -> bool:
+        return False
+
+    def handle_reaction(self, ctx, event: Reaction) -> bool:
+        return False
+
+    def handle_action(self, ctx, event: Action) -> bool:
+        if event.name not in (STILL_RIGHT, OUTDATED):
+            return False
+        try:
+            request_id = int(event.value)
+        except ValueError:
+            return False
+        with ctx.session() as session:
+            request = session.get(ReverificationRequest, request_id)
+            answer = session.get(VerifiedAnswer, request.verified_answer_id) if request else None
+            if request is None or answer is None:
+                return False
+            if not _is_allowed(ctx, event.person, answer):
+                ctx.messenger.send(event.where, Reply(text=NOT_YOURS_TEXT))
+                return True
+            now = ctx.clock()
+            new_status = CONFIRMED if event.name == STILL_RIGHT else OUTDATED_STATUS
+            closed = session.execute(
+                update(ReverificationRequest)
+                .where(ReverificationRequest.id == request_id, ReverificationRequest.open_for.is_not(None))
+                .values(status=new_status, open_for=None, closed_at=now, closed_by=event.person.key)
+            ).rowcount
+            if closed != 1:
+                session.rollback()
+                ctx.messenger.send(event.where, Reply(text=CLOSED_TEXT))
+                return True
+            stale = event.name == OUTDATED
+            entry_id = answer.entry_id
+            answer.stale = stale
+            if not stale:
+                answer.last_verified_at = now
+            session.add(answer)
+            session.add(CurationAudit(actor_id=event.person.key, action="reverify" if not stale else "outdated",
+                                      question_id=answer.question_id, verified_answer_id=answer.id, at=now))
+            session.commit()
+        # After the commit: the knowledge base writes through its own connection, which SQLite would make
+        # wait for this session's write lock.
+        if entry_id is not None and ctx.knowledge is not None:
+            ctx.knowledge.update_entry(entry_id, stale=stale)
+        ctx.messenger.send(event.where, Reply(text=CONFIRMED_TEXT if not stale else OUTDATED_TEXT))
+        return True

@@ -1,0 +1,88 @@
+"""Handing a question to its topic's champions: the topic's channel, else the champions' channel, else a DM
+to each champion. Every post is recorded, because a champion's reply in any of them answers the question."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from bot import messages
+from bot.addresses import Address, MessageRef, Person
+from bot.context import CoreContext
+from bot.ports import Unreachable
+from bot.questions import Question, RoutedPost
+
+log = logging.getLogger(__name__)
+
+ROUTED = "routed"
+NO_CHAMPIONS = "no_champions"
+UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class RouteOutcome:
+    status: str  # ROUTED | NO_CHAMPIONS | UNREACHABLE
+    topic: str | None
+    champion_names: list[str] = field(default_factory=list)
+
+    @property
+    def routed(self) -> bool:
+        return self.status == ROUTED
+
+
+def route(ctx: CoreContext, session: Session, question: Question) -> RouteOutcome:
+    """Post the question where its champions will see it and record the posts (commits the session)."""
+    targets, names = _targets(ctx, question)
+    if not targets:
+        return RouteOutcome(NO_CHAMPIONS if not names else UNREACHABLE, question.topic, names)
+    reply = messages.routed_post(question.asker_name or question.asker_id, question.text, question.topic,
+                                 _link_to_asker(ctx, question))
+    posted = 0
+    for address, recipient in targets:
+        try:
+            if address is None:
+                address = ctx.messenger.open_dm(recipient)
+            ref = ctx.messenger.send(address, reply)
+        except Unreachable:
+            log.info("champion %s unreachable for question %s", recipient.key if recipient else "-", question.id)
+            continue
+        except Exception as exc:  # noqa: BLE001 - one failed destination must not hide the others
+            log.warning("routing question %s failed: %s", question.id, type(exc).__name__)
+            continue
+        session.add(RoutedPost(question_id=question.id, platform=ref.address.platform, channel=ref.address.channel,
+                               message_id=ref.message_id, recipient_id=recipient.key if recipient else None,
+                               posted_at=ctx.now()))
+        if posted == 0:
+            question.routed_channel = ref.address.channel
+            question.routed_thread = ref.message_id
+            session.add(question)
+        posted += 1
+    session.commit()
+    log.info("question %s routed to %d destination(s)", question.id, posted)
+    return RouteOutcome(ROUTED if posted else UNREACHABLE, question.topic, names)
+
+
+def _targets(ctx: CoreContext, question: Question) -> tuple[list[tuple[Address | None, Person | None]], list[str]]:
+    """Where to post, and the champions' names to tell the asker. ``None`` as address means "open a DM"."""
+    platform = question.platform
+    topic = ctx.config.topics.get(question.topic) if question.topic else None
+    channel = (topic.channel.get(platform) if topic else None) or ctx.config.champions.channel.get(platform)
+    if topic is None:
+        names: list[str] = []
+        return ([(Address(platform, channel), None)] if channel else []), names
+    names = [ctx.config.people[handle].name for handle in topic.champions]
+    if channel:
+        return [(Address(platform, channel), None)], names
+    return [(None, person) for person in ctx.champions_of(question.topic, platform)], names
+
+
+def _link_to_asker(ctx: CoreContext, question: Question) -> str | None:
+    root = question.thread or question.message_id
+    if not root:
+        return None
+    try:
+        return ctx.messenger.link(MessageRef(Address(question.platform, question.channel, root), root))
+    except Exception as exc:  # noqa: BLE001 - a missing link never stops routing
+        log.info("no link for question %s: %s", question.id, type(exc).__name__)
+        return None

@@ -1,0 +1,10 @@
+"""Lorebot's knowledge base: ingest documents, keep curated answers, search both (dense + keyword, fused).
+
+Imports nothing else of Lorebot's, so it can be used alone. Heavy libraries load only when first needed.
+"""
+from knowledge.embed import Embedder
+from knowledge.errors import KnowledgeError
+from knowledge.kb import KnowledgeBase, TextItem
+from knowledge.types import Hit, IngestReport, SkippedFile
+
+__all__ = ["Embedder", "Hit", "IngestReport", "KnowledgeBase", "KnowledgeError", "SkippedFile", "TextItem"]

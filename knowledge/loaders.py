@@ -1,0 +1,162 @@
+"""One loader per file format. Each turns a file into Markdown-like text (``#`` headings, blank-line paragraphs)
+so a single heading-aware chunker serves every format.
+
+A loader raises ``UnreadableFile`` with a short reason; ingest skips that file and goes on.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+MARKDOWN = {".md", ".markdown"}
+TEXT = {".txt", ".text", ".rst"}
+HTML = {".html", ".htm"}
+PDF = {".pdf"}
+DOCX = {".docx"}
+SUPPORTED = MARKDOWN | TEXT | HTML | PDF | DOCX
+TEXT_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+
+class UnreadableFile(Exception):
+    """The file cannot be turned into text; the message says why in a few words."""
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    title: str
+    text: str  # Markdown-like: "#" headings and blank-line separated paragraphs
+
+
+def is_supported(path: Path) -> bool:
+    return path.suffix.lower() in SUPPORTED
+
+
+def load(path: Path) -> LoadedDocument:
+    loader = _LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise UnreadableFile(f"unsupported file type {path.suffix or '(none)'}")
+    text = loader(path)
+    if not text.strip():
+        raise UnreadableFile("no text found")
+    return LoadedDocument(title=title_of(text, path), text=text)
+
+
+def title_of(text: str, path: Path) -> str:
+    """The first top-level heading, else the file name in words."""
+    match = re.search(r"^#\s+(.+?)\s*#*\s*$", text, flags=re.MULTILINE)
+    if match:
+        return match.group(1).strip()
+    return re.sub(r"[-_]+", " ", path.stem).strip().capitalize() or path.name
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 when it is, else the common single-byte encodings of office documents (never fails)."""
+    for encoding in TEXT_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")  # pragma: no cover - latin-1 decodes any byte
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    if b"\x00" in data[:4096]:
+        raise UnreadableFile("looks like a binary file, not text")
+    return decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _load_html(path: Path) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_read_text(path), "html.parser")
+    for tag in soup(["script", "style", "nav", "header", "footer", "noscript"]):
+        tag.decompose()
+    blocks: list[str] = []
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    body = soup.body or soup
+    has_h1 = body.find("h1") is not None
+    if title and not has_h1:
+        blocks.append(f"# {title}")
+    for element in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td", "dd", "dt"]):
+        if element.find_parent(["p", "li", "td", "dd", "dt"]) is not None:
+            continue  # nested: its parent already contributed the text
+        text = element.get_text(" ", strip=True)
+        if not text:
+            continue
+        if element.name.startswith("h"):
+            blocks.append("#" * int(element.name[1]) + " " + text)
+        elif element.name == "li":
+            blocks.append(f"- {text}")
+        else:
+            blocks.append(text)
+    return "\n\n".join(blocks)
+
+
+def _load_pdf(path: Path) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            raise UnreadableFile("the PDF is password-protected")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except UnreadableFile:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise UnreadableFile(f"not a readable PDF ({exc.__class__.__name__})") from None
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on damaged files
+        raise UnreadableFile(f"not a readable PDF ({exc.__class__.__name__})") from None
+    paragraphs = []
+    for page in pages:
+        # PDF text breaks lines mid-sentence; join lines, keep blank-line paragraph breaks.
+        for block in re.split(r"\n\s*\n", page):
+            joined = re.sub(r"\s*\n\s*", " ", block).strip()
+            if joined:
+                paragraphs.append(joined)
+    return "\n\n".join(paragraphs)
+
+
+def _load_docx(path: Path) -> str:
+    import zipfile
+
+    from docx import Document
+
+    try:
+        document = Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise UnreadableFile(f"not a readable Word document ({exc.__class__.__name__})") from None
+    except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds on damaged files
+        raise UnreadableFile(f"not a readable Word document ({exc.__class__.__name__})") from None
+    blocks: list[str] = []
+    for paragraph in document.paragraphs:
+        text = paragraph.text.strip()
+        if not text:
+            continue
+        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        level = _heading_level(style)
+        blocks.append("#" * level + " " + text if level else text)
+    for table in document.tables:
+        for row in table.rows:
+            cells = [cell.text.strip() for cell in row.cells if cell.text.strip()]
+            if cells:
+                blocks.append(" | ".join(cells))
+    return "\n\n".join(blocks)
+
+
+def _heading_level(style: str) -> int:
+    if style == "Title":
+        return 1
+    match = re.match(r"Heading (\d)", style)
+    return min(int(match.group(1)), 6) if match else 0
+
+
+_LOADERS: dict[str, Callable[[Path], str]] = {
+    **{suffix: _read_text for suffix in MARKDOWN | TEXT},
+    **{suffix: _load_html for suffix in HTML},
+    **{suffix: _load_pdf for suffix in PDF},
+    **{suffix: _load_docx for suffix in DOCX},
+}

@@ -1,0 +1,151 @@
+"""Documents, chunks and curated entries in the database (SQLite by default, PostgreSQL in production).
+
+The database is the source of truth: embeddings are stored with their rows, so the vector and keyword
+indexes can always be rebuilt from it. ``generation`` increases in the same transaction as every change,
+which is how an index file on disk knows whether it is current.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy
+from sqlalchemy import Column, LargeBinary, Text
+from sqlmodel import Field, Session, SQLModel, select
+
+from knowledge.errors import StoreUnavailable
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class KbDocument(SQLModel, table=True):
+    __tablename__ = "kb_documents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    root: str = Field(sa_column=Column(Text, nullable=False, index=True))
+    collection: str = Field(index=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    content_hash: str
+    updated_at: datetime = Field(default_factory=_utcnow)
+
+
+class KbChunk(SQLModel, table=True):
+    __tablename__ = "kb_chunks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="kb_documents.id", index=True)
+    ordinal: int
+    collection: str = Field(index=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    heading: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class KbEntry(SQLModel, table=True):
+    """A curated, verified question and answer: the champions' knowledge."""
+
+    __tablename__ = "kb_entries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    verified_by: str
+    collection: str = Field(index=True)
+    stale: bool = False
+    created_at: datetime = Field(default_factory=_utcnow)
+    question_embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    answer_embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class KbState(SQLModel, table=True):
+    """One row: versions of the chunk set and of the entries, bumped in the same transaction as each change."""
+
+    __tablename__ = "kb_state"
+
+    id: int = Field(default=1, primary_key=True)
+    generation: int = 0
+    entries_version: int = 0
+
+
+KB_TABLES = [KbDocument.__table__, KbChunk.__table__, KbEntry.__table__, KbState.__table__]
+
+
+def make_engine(database_url: str | None, home: Path) -> sqlalchemy.Engine:
+    url = database_url or f"sqlite:///{(home / 'lorebot.db').resolve()}"
+    try:
+        if url.startswith("sqlite"):
+            engine = sqlalchemy.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            sqlalchemy.event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = sqlalchemy.create_engine(url, pool_pre_ping=True)
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("select 1"))
+    except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StoreUnavailable(f"cannot open the database at {_redact(url)} ({exc.__class__.__name__})") from None
+    return engine
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, fit for an error message."""
+    try:
+        return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown by its scheme only
+        return url.split(":", 1)[0] + "://…"
+
+
+def create_tables(engine: sqlalchemy.Engine) -> None:
+    SQLModel.metadata.create_all(engine, tables=KB_TABLES)
+    with Session(engine) as session:
+        if session.get(KbState, 1) is None:
+            session.add(KbState(id=1, generation=0))
+            try:
+                session.commit()
+            except sqlalchemy.exc.IntegrityError:
+                session.rollback()  # another process created it first
+
+
+def bump_generation(session: Session) -> int:
+    state = session.get(KbState, 1, with_for_update=True)
+    state.generation += 1
+    session.add(state)
+    return state.generation
+
+
+def bump_entries_version(session: Session) -> None:
+    state = session.get(KbState, 1, with_for_update=True)
+    state.entries_version += 1
+    session.add(state)
+
+
+def versions(engine: sqlalchemy.Engine) -> tuple[int, int]:
+    """(chunk generation, entries version): what a long-running process compares to notice others' changes."""
+    with Session(engine) as session:
+        state = session.get(KbState, 1)
+        return (state.generation, state.entries_version) if state else (0, 0)
+
+
+def to_blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype="float32").tobytes()
+
+
+def from_blobs(blobs: list[bytes], dim: int) -> np.ndarray:
+    if not blobs:
+        return np.zeros((0, dim), dtype="float32")
+    return np.frombuffer(b"".join(blobs), dtype="float32").reshape(len(blobs), -1).copy()
+
+
+def documents_by_path(session: Session) -> dict[str, KbDocument]:
+    return {doc.path: doc for doc in session.exec(select(KbDocument)).all()}

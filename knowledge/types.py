@@ -1,0 +1,58 @@
+"""Plain result types of the knowledge base, shared with its callers.
+
+They are frozen dataclasses so the bot can keep and compare them without touching the store.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: a document chunk or a curated entry.
+
+    ``key`` is stable across re-ingests of unchanged content ("chunk:<id>" or "entry:<id>"), so the bot can
+    remember that a champion rejected this source for a question.
+    """
+
+    key: str
+    kind: str  # "chunk" | "entry"
+    title: str  # document title, or the entry's question
+    source: str  # display path, e.g. "Handbook › Leave › Parental leave"
+    heading: str  # heading path inside the document ("" for entries)
+    text: str  # the chunk text, or the entry's answer
+    score: float  # fused ranking score (higher is better; only comparable within one search)
+    confidence: float  # calibrated to [0, 1]; the bot thresholds it
+    collection: str
+    document: str = ""  # document path/uri the chunk came from ("" for entries)
+    entry_id: int | None = None
+    verified_by: str | None = None
+    stale: bool = False
+
+    @property
+    def is_verified(self) -> bool:
+        return self.kind == "entry" and not self.stale
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did; the CLI prints it and the bot uses ``changed`` to re-verify answers."""
+
+    documents_added: int = 0
+    documents_changed: int = 0
+    documents_unchanged: int = 0
+    documents_removed: int = 0
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    skipped: list[SkippedFile] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # document paths whose content changed or was removed
+
+    @property
+    def documents_seen(self) -> int:
+        return self.documents_added + self.documents_changed + self.documents_unchanged

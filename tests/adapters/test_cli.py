@@ -1,0 +1,116 @@
+"""The `lorebot` command end to end, in process: summaries, the ask JSON shape, eval metrics, and one-line
+errors with exit code 2 for user mistakes."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adapters.cli import main
+
+HANDBOOK = Path(__file__).resolve().parents[2] / "examples" / "handbook"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    """One ingested copy of two handbook files, shared by the read-only tests below."""
+    folder = tmp_path_factory.mktemp("docs") / "handbook"
+    folder.mkdir()
+    for name in ("leave.md", "expenses.md"):
+        (folder / name).write_text((HANDBOOK / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    target = tmp_path_factory.mktemp("home")
+    assert main(["--home", str(target), "ingest", "--no-progress", str(folder)]) == 0
+    return target
+
+
+def test_ingest_prints_a_summary_with_skipped_files(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "leave.md").write_text((HANDBOOK / "leave.md").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    assert main(["--home", str(tmp_path / "home"), "ingest", "--no-progress", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "Ingested 1 documents (1 new" in out
+    assert "Skipped 1 file(s):" in out and "broken.pdf: not a readable PDF" in out
+
+
+def test_ask_json_answers_with_sources(home: Path, capsys) -> None:
+    assert main(["--home", str(home), "ask", "--json", "How many days of annual leave do I get?"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert set(answer) == {"question", "status", "confidence", "answer", "sources"}
+    assert answer["status"] == "answered" and answer["confidence"] >= 0.55
+    assert "25 days" in answer["answer"]
+    assert set(answer["sources"][0]) == {"title", "source", "heading", "score", "snippet"}
+    assert answer["sources"][0]["source"] == "Leave and time off › Annual leave › Entitlement"
+
+
+def test_ask_says_it_does_not_know_yet(home: Path, capsys) -> None:
+    assert main(["--home", str(home), "ask", "--json", "Which football team won last night?"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["status"] == "unsure" and answer["confidence"] < 0.55
+    assert main(["--home", str(home), "ask", "Which football team won last night?"]) == 0
+    assert "not sure" in capsys.readouterr().out.lower()
+
+
+def test_eval_prints_exactly_the_metric_keys(tmp_path: Path, capsys) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    queries = tmp_path / "queries.jsonl"
+    corpus.write_text("\n".join(json.dumps(row) for row in [
+        {"id": "d1", "title": "Leave", "text": "Everyone gets 25 days of annual leave a year."},
+        {"id": "d2", "title": "Expenses", "text": "Claim expenses in Payhawk within 30 days with receipts."},
+        {"id": "d3", "title": "Security", "text": "Report a lost laptop to the security team within one hour."},
+    ]), encoding="utf-8")
+    queries.write_text("\n".join(json.dumps(row) for row in [
+        {"id": "q1", "text": "how much annual leave do I get", "relevant": ["d1"]},
+        {"id": "q2", "text": "where do I submit an expense claim", "relevant": ["d2"]},
+        {"id": "q3", "text": "what is the capital of Peru", "relevant": []},
+    ]), encoding="utf-8")
+    for flag in ([], ["--dense-only"], ["--keyword-only"]):
+        assert main(["eval", "--corpus", str(corpus), "--queries", str(queries), "--json", *flag]) == 0
+        metrics = json.loads(capsys.readouterr().out)
+        assert set(metrics) == {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "latency_ms_p50",
+                                "latency_ms_p95", "answer_precision", "answer_coverage"}
+        assert metrics["recall@5"] == 1.0
+    assert main(["eval", "--corpus", str(corpus), "--queries", str(queries)]) == 0
+    assert "recall@5" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["ingest", "/no/such/folder"], "no such file or folder: /no/such/folder"),
+    (["ask", "   "], "the question is empty"),
+    (["--config", "/no/lorebot.toml", "ask", "hi"], "config file not found"),
+    (["--database-url", "postgresql+psycopg://postgres@127.0.0.1:1/none", "ask", "hi"], "cannot open the database"),
+])
+def test_user_mistakes_exit_2_with_one_line(tmp_path: Path, capsys, argv, message) -> None:
+    assert main(["--home", str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_jsonl_line_names_file_and_line(tmp_path: Path, capsys) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"id": "d1", "text": "fine"}\n{"id": "d2", "text": \n', encoding="utf-8")
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text('{"id": "q1", "text": "x", "relevant": []}\n', encoding="utf-8")
+    assert main(["eval", "--corpus", str(corpus), "--queries", str(queries)]) == 2
+    err = capsys.readouterr().err
+    assert f"{corpus}:2: not valid JSON" in err and err.count("\n") == 1
+
+
+def test_bad_config_key_is_named(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "lorebot.toml"
+    config.write_text('[answers]\nanswer_threshold = 3\n', encoding="utf-8")
+    assert main(["--home", str(tmp_path), "--config", str(config), "ask", "hi"]) == 2
+    assert "answers.answer_threshold" in capsys.readouterr().err
+
+
+def test_help_lists_every_command(capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("ingest", "ask", "eval", "rebuild-index", "chat", "serve", "jobs", "teams-package"):
+        assert command in out

@@ -1,0 +1,105 @@
+"""The answer-or-not decision, from hand-made hits."""
+from __future__ import annotations
+
+from bot.answering import ANSWERED, UNSURE, answer_from_hits, extract
+from bot.config import AnswersConfig
+from knowledge.types import Hit
+
+CONFIG = AnswersConfig(answer_threshold=0.5, verified_threshold=0.7, max_sources=2)
+
+
+def chunk(key: str, confidence: float, text: str = "Staff get 25 days of annual leave. Booking is in the portal.",
+          title: str = "Leave policy", heading: str = "Annual leave") -> Hit:
+    return Hit(key=key, kind="chunk", title=title, source=f"Handbook › {title} › {heading}", heading=heading,
+               text=text, score=confidence * 2, confidence=confidence, collection="handbook",
+               document=f"handbook/{key}.md")
+
+
+def entry(confidence: float, stale: bool = False) -> Hit:
+    return Hit(key="entry:7", kind="entry", title="Can I bring my dog?", source="Verified answer › office",
+               heading="", text="Yes, on Fridays.", score=3.0, confidence=confidence, collection="verified",
+               entry_id=7, verified_by="Alice", stale=stale)
+
+
+def test_confident_chunk_answers_with_extract_and_sources() -> None:
+    answer = answer_from_hits("How many days of annual leave?", [chunk("chunk:1", 0.8), chunk("chunk:2", 0.6,
+                              title="Sick leave", heading="Pay")], CONFIG)
+    assert answer.status == ANSWERED
+    assert "25 days" in answer.answer
+    assert answer.verified_by is None
+    assert answer.top_key == "chunk:1"
+    assert [s.title for s in answer.sources] == ["Leave policy", "Sick leave"]
+    assert answer.to_json() == {
+        "question": "How many days of annual leave?",
+        "status": "answered",
+        "confidence": 0.8,
+        "answer": answer.answer,
+        "sources": [
+            {"title": "Leave policy", "source": "Handbook › Leave policy › Annual leave", "heading": "Annual leave",
+             "score": 0.8, "snippet": answer.sources[0].snippet},
+            {"title": "Sick leave", "source": "Handbook › Sick leave › Pay", "heading": "Pay", "score": 0.6,
+             "snippet": answer.sources[1].snippet},
+        ],
+    }
+
+
+def test_weak_sources_are_left_out() -> None:
+    hits = [chunk("chunk:1", 0.8), chunk("chunk:2", 0.45, title="Sick leave"), chunk("chunk:3", 0.6, title="Pay")]
+    assert [s.title for s in answer_from_hits("annual leave?", hits, CONFIG).sources] == ["Leave policy", "Pay"]
+    unsure = [chunk("chunk:1", 0.4), chunk("chunk:2", 0.35, title="Sick leave"), chunk("chunk:3", 0.1, title="Pay")]
+    assert [s.title for s in answer_from_hits("dog?", unsure, CONFIG).sources] == ["Leave policy", "Sick leave"]
+
+
+def test_low_confidence_is_unsure_and_says_no_answer() -> None:
+    answer = answer_from_hits("Can I bring my dog?", [chunk("chunk:1", 0.3)], CONFIG)
+    assert answer.status == UNSURE
+    assert answer.answer == ""
+    assert answer.to_json()["status"] == "unsure"
+    assert "not sure" in answer.to_text()
+
+
+def test_no_hits_is_unsure() -> None:
+    answer = answer_from_hits("Anything?", [], CONFIG)
+    assert (answer.status, answer.confidence, answer.sources) == (UNSURE, 0.0, ())
+
+
+def test_verified_entry_above_its_threshold_answers_as_verified() -> None:
+    answer = answer_from_hits("Dogs at work?", [entry(0.75), chunk("chunk:1", 0.9)], CONFIG)
+    assert answer.status == ANSWERED
+    assert answer.verified_by == "Alice"
+    assert answer.answer == "Yes, on Fridays."
+    assert answer.sources[0].verified_by == "Alice"
+
+
+def test_verified_entry_below_its_threshold_is_an_ordinary_answer() -> None:
+    answer = answer_from_hits("Dogs at work?", [entry(0.6)], CONFIG)
+    assert answer.status == ANSWERED
+    assert answer.verified_by is None
+
+
+def test_stale_entry_never_answers_as_verified() -> None:
+    answer = answer_from_hits("Dogs at work?", [entry(0.95, stale=True)], CONFIG)
+    assert answer.verified_by is None
+    assert answer.sources[0].verified_by is None
+
+
+def test_sources_are_deduplicated_and_capped() -> None:
+    hits = [chunk("chunk:1", 0.9), chunk("chunk:2", 0.8), chunk("chunk:3", 0.7, title="Other"),
+            chunk("chunk:4", 0.6, title="Third")]
+    answer = answer_from_hits("leave?", hits, CONFIG)
+    assert [s.key for s in answer.sources] == ["chunk:1", "chunk:3"]
+
+
+def test_extract_prefers_sentences_sharing_the_question_words_in_original_order() -> None:
+    text = ("Our office opens at eight. Parking is free for cyclists. Annual leave is 25 days for full-time staff. "
+            "Unused leave carries over up to five days. The canteen serves lunch.")
+    result = extract("How much annual leave carries over?", text, limit=120)
+    assert result.startswith("Annual leave is 25 days")
+    assert "carries over" in result
+    assert "canteen" not in result
+    assert len(result) <= 120
+
+
+def test_extract_trims_long_text() -> None:
+    result = extract("leave", "leave " * 500, limit=100)
+    assert len(result) <= 100 and result.endswith("…")

@@ -1,0 +1,79 @@
+"""Ingest and re-ingest on SQLite and PostgreSQL: summaries, skipped files, and incremental work."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from knowledge import KnowledgeBase
+from tests.knowledge.conftest import HANDBOOK, write_handbook
+
+
+def test_ingest_counts_documents_and_chunks_and_skips_bad_files(kb: KnowledgeBase, tmp_path: Path) -> None:
+    folder = write_handbook(tmp_path / "handbook")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 garbage that is not a document")
+    (folder / "photo.png").write_bytes(b"\x89PNG\r\n")
+    report = kb.ingest([folder])
+    assert report.documents_added == 3
+    assert report.chunks_added == 6
+    assert sorted(Path(s.path).name for s in report.skipped) == ["broken.pdf", "photo.png"]
+    assert all(s.reason and "\n" not in s.reason for s in report.skipped)
+    assert kb.stats() == {"documents": 3, "chunks": 6, "entries": 0}
+    assert kb.collections() == ["handbook"]
+
+
+def test_unchanged_documents_cost_no_embedding(kb: KnowledgeBase, tmp_path: Path, counting_embedder) -> None:
+    folder = write_handbook(tmp_path / "handbook")
+    kb.ingest([folder])
+    embedded = counting_embedder.texts_embedded
+    report = kb.ingest([folder])
+    assert report.documents_unchanged == 3
+    assert (report.documents_added, report.documents_changed, report.chunks_added) == (0, 0, 0)
+    assert counting_embedder.texts_embedded == embedded
+
+
+def test_changed_document_is_replaced_and_only_it_is_embedded(kb: KnowledgeBase, tmp_path: Path,
+                                                              counting_embedder) -> None:
+    folder = write_handbook(tmp_path / "handbook")
+    kb.ingest([folder])
+    before = counting_embedder.texts_embedded
+    (folder / "expenses.md").write_text(HANDBOOK["expenses.md"].replace("40 pounds", "55 pounds"), encoding="utf-8")
+    report = kb.ingest([folder])
+    assert (report.documents_changed, report.documents_unchanged) == (1, 2)
+    assert report.chunks_removed == 2 and report.chunks_added == 2
+    assert report.changed == [str((folder / "expenses.md").resolve())]
+    assert counting_embedder.texts_embedded - before == 2
+    top = kb.search("meal allowance per day in London", k=1)[0]
+    assert "55 pounds" in top.text
+    assert all("40 pounds" not in hit.text for hit in kb.search("meal allowance London", k=10))
+
+
+def test_deleted_document_leaves_both_indexes(kb: KnowledgeBase, tmp_path: Path) -> None:
+    folder = write_handbook(tmp_path / "handbook")
+    kb.ingest([folder])
+    assert any("1Password" in h.text for h in kb.search("1Password", k=3, mode="keyword"))
+    (folder / "security.md").unlink()
+    report = kb.ingest([folder])
+    assert report.documents_removed == 1 and report.chunks_removed == 2
+    assert report.changed == [str((folder / "security.md").resolve())]
+    assert not any("1Password" in h.text for h in kb.search("1Password", k=10, mode="keyword"))
+    assert not any("1Password" in h.text for h in kb.search("password manager", k=10, mode="dense"))
+    assert kb.stats()["documents"] == 2
+
+
+def test_collection_defaults_to_folder_name_and_can_be_chosen(kb: KnowledgeBase, tmp_path: Path) -> None:
+    write_handbook(tmp_path / "handbook", {"leave.md": HANDBOOK["leave.md"]})
+    write_handbook(tmp_path / "it", {"security.md": HANDBOOK["security.md"]})
+    kb.ingest([tmp_path / "handbook"])
+    kb.ingest([tmp_path / "it"], collection="it-docs")
+    assert kb.collections() == ["handbook", "it-docs"]
+    hits = kb.search("how many days of holiday", k=5, collections=["it-docs"])
+    assert hits and all(h.collection == "it-docs" for h in hits)
+    assert kb.search("how many days of holiday", k=1, collections=["handbook"])[0].collection == "handbook"
+    assert kb.search("anything", k=3, collections=["nope"]) == []
+
+
+def test_single_file_ingest_and_missing_path(kb: KnowledgeBase, tmp_path: Path) -> None:
+    folder = write_handbook(tmp_path / "policies")
+    report = kb.ingest([folder / "leave.md", tmp_path / "missing.md"])
+    assert report.documents_added == 1
+    assert [s.reason for s in report.skipped] == ["no such file or folder"]
+    assert kb.collections() == ["policies"]

@@ -1,0 +1,122 @@
+"""Each loader turns its format into headed text; a file that cannot be read says why in a few words."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.loaders import UnreadableFile, decode_text, load
+
+
+def _pdf_with_text(path: Path, lines: list[str]) -> None:
+    """A real, minimal PDF with one page of text (built by hand, so the test needs no PDF writer)."""
+    text_ops = " ".join(f"({line}) Tj 0 -16 Td" for line in lines)
+    stream = f"BT /F1 12 Tf 72 720 Td {text_ops} ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(bytes(out))
+
+
+def test_markdown_keeps_headings_and_title(tmp_path: Path) -> None:
+    path = tmp_path / "leave.md"
+    path.write_text("# Leave policy\n\n## Annual leave\n\nYou get 25 days.\n", encoding="utf-8")
+    document = load(path)
+    assert document.title == "Leave policy"
+    assert "## Annual leave" in document.text
+
+
+def test_plain_text_in_windows_1252_is_read_not_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes("Caf\xe9 allowance: \x80 15 per day \x96 receipts needed.".encode("latin-1"))
+    document = load(path)
+    assert "Café allowance: € 15 per day – receipts needed." in document.text
+    assert document.title == "Notes"
+
+
+def test_decode_prefers_utf8() -> None:
+    assert decode_text("naïve – ok".encode("utf-8")) == "naïve – ok"
+
+
+def test_html_headings_become_markdown_and_scripts_vanish(tmp_path: Path) -> None:
+    path = tmp_path / "it.html"
+    path.write_text(
+        "<html><head><title>IT guide</title><script>var x = 'secret';</script></head><body>"
+        "<h1>IT guide</h1><h2>VPN</h2><p>Use <b>WireGuard</b> on every network.</p>"
+        "<ul><li>Install the client</li><li>Sign in</li></ul></body></html>",
+        encoding="utf-8",
+    )
+    document = load(path)
+    assert document.title == "IT guide"
+    assert "## VPN" in document.text
+    assert "Use WireGuard on every network." in document.text
+    assert "- Install the client" in document.text
+    assert "secret" not in document.text
+
+
+def test_pdf_text_is_extracted(tmp_path: Path) -> None:
+    path = tmp_path / "benefits.pdf"
+    _pdf_with_text(path, ["Pension matching is 5 percent.", "Dental cover starts after probation."])
+    document = load(path)
+    assert "Pension matching is 5 percent." in document.text
+    assert "Dental cover" in document.text
+
+
+def test_corrupt_pdf_is_unreadable_with_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >>\nthis is not a pdf body\n")
+    with pytest.raises(UnreadableFile) as failure:
+        load(path)
+    assert str(failure.value)
+    assert "\n" not in str(failure.value)
+
+
+def test_docx_headings_and_tables(tmp_path: Path) -> None:
+    from docx import Document
+
+    path = tmp_path / "expenses.docx"
+    doc = Document()
+    doc.add_heading("Expenses", level=1)
+    doc.add_heading("Meals", level=2)
+    doc.add_paragraph("Meals are capped at 40 pounds a day.")
+    table = doc.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "Hotel London"
+    table.rows[0].cells[1].text = "180 pounds"
+    doc.save(path)
+    document = load(path)
+    assert document.title == "Expenses"
+    assert "## Meals" in document.text
+    assert "Meals are capped at 40 pounds a day." in document.text
+    assert "Hotel London | 180 pounds" in document.text
+
+
+def test_corrupt_docx_is_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "broken.docx"
+    path.write_bytes(b"PK\x03\x04 definitely not a zip archive")
+    with pytest.raises(UnreadableFile, match="Word document"):
+        load(path)
+
+
+def test_empty_and_unsupported_files_are_unreadable(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.md"
+    empty.write_text("   \n", encoding="utf-8")
+    with pytest.raises(UnreadableFile, match="no text"):
+        load(empty)
+    image = tmp_path / "logo.png"
+    image.write_bytes(b"\x89PNG")
+    with pytest.raises(UnreadableFile, match="unsupported"):
+        load(image)

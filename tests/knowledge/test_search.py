@@ -1,0 +1,90 @@
+"""Hybrid ranking, confidence, curated entries above chunks, stale entries lower, rebuild from the database."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import KnowledgeBase
+from knowledge.errors import KnowledgeError
+from tests.knowledge.conftest import write_handbook
+
+
+@pytest.fixture
+def filled(kb: KnowledgeBase, tmp_path: Path) -> KnowledgeBase:
+    kb.ingest([write_handbook(tmp_path / "handbook")])
+    return kb
+
+
+def test_answer_with_source_path_and_confidence(filled: KnowledgeBase) -> None:
+    top = filled.search("How many holiday days do I get each year?", k=3)[0]
+    assert top.source == "Leave › Annual leave"
+    assert top.kind == "chunk" and top.key.startswith("chunk:")
+    assert top.document.endswith("leave.md")
+    assert top.confidence >= 0.55
+
+
+def test_unrelated_question_gets_low_confidence(filled: KnowledgeBase) -> None:
+    hits = filled.search("What is the capital of Australia?", k=3)
+    assert all(hit.confidence < 0.55 for hit in hits)
+
+
+def test_keyword_catches_a_product_name_dense_alone_ranks_lower(filled: KnowledgeBase) -> None:
+    keyword = filled.search("Payhawk", k=1, mode="keyword")[0]
+    assert keyword.source == "Expenses › Claims"
+    hybrid = filled.search("Payhawk", k=1)[0]
+    assert hybrid.source == "Expenses › Claims"
+
+
+def test_modes_are_checked(filled: KnowledgeBase) -> None:
+    with pytest.raises(KnowledgeError, match="unknown search mode"):
+        filled.search("x", mode="magic")
+    assert filled.search("   ") == []
+
+
+def test_curated_entry_outranks_chunks_for_a_paraphrase(filled: KnowledgeBase) -> None:
+    entry_id = filled.add_entry(
+        "Can I bring my dog to the office?",
+        "Yes, on Fridays, in the London office only.",
+        source="Verified by Alice",
+        verified_by="Alice",
+    )
+    hits = filled.search("Am I allowed to take my dog into the office?", k=3)
+    assert hits[0].kind == "entry" and hits[0].entry_id == entry_id
+    assert hits[0].key == f"entry:{entry_id}"
+    assert hits[0].verified_by == "Alice" and hits[0].is_verified
+    assert hits[0].confidence >= 0.7
+    unrelated = filled.search("How do I report a lost laptop?", k=3)
+    assert all(hit.kind == "chunk" for hit in unrelated)
+
+
+def test_entry_outranks_a_matching_document_chunk(filled: KnowledgeBase) -> None:
+    filled.add_entry("How many days of annual leave do I get?", "28 days from 2027 on.", source="Alice",
+                     verified_by="Alice")
+    hits = filled.search("how many annual leave days do I get", k=3)
+    assert hits[0].kind == "entry"
+    assert hits[1].source == "Leave › Annual leave"
+
+
+def test_stale_entry_ranks_below_the_best_chunk_and_removal_drops_it(filled: KnowledgeBase) -> None:
+    entry_id = filled.add_entry("How many days of annual leave do I get?", "28 days.", source="Alice",
+                                verified_by="Alice")
+    filled.update_entry(entry_id, stale=True)
+    hits = filled.search("how many annual leave days do I get", k=3)
+    assert hits[0].kind == "chunk" and hits[1].kind == "entry" and hits[1].stale
+    assert not hits[1].is_verified
+    filled.remove_entry(entry_id)
+    assert all(hit.kind == "chunk" for hit in filled.search("how many annual leave days do I get", k=3))
+
+
+def test_entries_in_their_own_collection_follow_the_filter(filled: KnowledgeBase) -> None:
+    filled.add_entry("Where is the IT desk?", "Second floor.", source="Bob", verified_by="Bob", collection="it")
+    assert filled.search("Where can I find the IT desk?", k=1, collections=["it"])[0].kind == "entry"
+    assert all(h.kind == "chunk" for h in filled.search("Where can I find the IT desk?", k=3,
+                                                          collections=["handbook"]))
+
+
+def test_rebuild_from_the_database_gives_the_same_results(filled: KnowledgeBase) -> None:
+    before = [(h.key, round(h.score, 5)) for h in filled.search("lost phone", k=5)]
+    filled.rebuild_index()
+    assert [(h.key, round(h.score, 5)) for h in filled.search("lost phone", k=5)] == before
