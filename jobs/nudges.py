@@ -1,0 +1,91 @@
+"""Champion nudges: one DM per champion listing routed questions that have waited too long, oldest first.
+
+A question nudged ``escalate_after`` times goes to its topic's backup champion instead. Nudge counts are written
+in the same transaction that claims the run, so a repeated or resumed run never counts twice.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from bot.addresses import Address, MessageRef, Person
+from bot.questions import Question, RoutedPost
+from bot.replies import Reply
+from jobs import messages
+from jobs.context import JobContext
+from jobs.outbox import Delivery
+from jobs.render import hours, shorten
+from jobs.workhours import working_hours_between
+
+NAME = "nudges"
+
+
+def plan(ctx: JobContext, session: Session, at: datetime, *, dry_run: bool) -> list[Delivery]:
+    settings = ctx.config.jobs.nudges
+    tz = ctx.config.tz
+    waiting = session.exec(
+        select(Question).where(Question.status == "routed").order_by(Question.routed_at, Question.id)
+    ).all()
+    per_handle: dict[str, list[tuple[Question, float, bool]]] = defaultdict(list)
+    for question in waiting:
+        topic = ctx.config.topics.get(question.topic or "")
+        since = question.routed_at or question.asked_at
+        if topic is None or since is None or since > at:
+            continue
+        waited = working_hours_between(since, at, tz, settings.workday_start, settings.workday_end)
+        if waited < settings.wait_hours:
+            continue
+        escalate = bool(topic.backup) and (question.escalated or question.nudge_count >= settings.escalate_after)
+        handles = [topic.backup] if escalate else list(topic.champions)
+        for handle in dict.fromkeys(handles):
+            per_handle[handle].append((question, waited, escalate))
+        if not dry_run:
+            question.nudge_count += 1
+            question.last_nudged_at = at
+            question.escalated = question.escalated or escalate
+            session.add(question)
+    deliveries = []
+    for handle, items in per_handle.items():
+        person = ctx.reach(handle, prefer=[items[0][0].platform])
+        if person is None:
+            continue
+        deliveries.append(Delivery(
+            recipient=f"dm:{handle}",
+            platform=person.platform,
+            kind="dm",
+            target=person.id,
+            reply=_render(ctx, session, person, items),
+            meta={"questions": [question.id for question, _, _ in items]},
+        ))
+    return deliveries
+
+
+def _render(ctx: JobContext, session: Session, person: Person, items: list[tuple[Question, float, bool]]) -> Reply:
+    escalated_only = all(escalate for _, _, escalate in items)
+    intro = messages.NUDGE_ESCALATED_INTRO if escalated_only else messages.NUDGE_INTRO
+    lines = [intro.format(count=len(items))]
+    for question, waited, escalate in items:
+        template = messages.NUDGE_LINE_ESCALATED if escalate and not escalated_only else messages.NUDGE_LINE
+        lines.append(template.format(
+            waited=hours(waited), topic=question.topic, text=shorten(question.text),
+            link=_link(ctx, session, person, question),
+        ).rstrip())
+    return Reply(text="\n".join(lines), title=messages.NUDGE_TITLE, context=messages.NUDGE_CONTEXT)
+
+
+def _link(ctx: JobContext, session: Session, person: Person, question: Question) -> str:
+    """A link to where this champion can answer: their own routed DM, else the routed thread."""
+    post = session.exec(select(RoutedPost).where(RoutedPost.question_id == question.id,
+                                                 RoutedPost.recipient_id == person.key)).first()
+    if post is not None:
+        ref = MessageRef(Address(post.platform, post.channel, post.message_id), post.message_id)
+    elif question.routed_channel and question.routed_thread:
+        ref = MessageRef(Address(question.platform, question.routed_channel, question.routed_thread),
+                         question.routed_thread)
+    else:
+        return ""
+    messenger = ctx.messengers.get(ref.address.platform)
+    url = messenger.link(ref) if messenger is not None else None
+    return messages.NUDGE_OPEN_LINK.format(url=url) if url else ""

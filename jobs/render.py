@@ -1,0 +1,28 @@
+"""Small text helpers shared by the jobs' messages."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from jobs import messages
+
+
+def shorten(text: str, limit: int = 140) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def duration(value: timedelta) -> str:
+    minutes = int(round(value.total_seconds() / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return messages.DAYS_HOURS.format(d=days, h=hours)
+    if hours and mins:
+        return messages.HOURS_MINUTES.format(h=hours, m=mins)
+    if hours:
+        return messages.HOURS.format(h=hours)
+    return messages.MINUTES.format(m=mins)
+
+
+def hours(value: float) -> str:
+    return duration(timedelta(hours=value))

@@ -1,0 +1,95 @@
+"""Champion nudges on a seeded store: who is nudged about what, in which order, and escalation to the backup."""
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.questions import Question
+from jobs import JobRunner
+from tests.jobs.conftest import FakeClock, add_question, console, london
+
+
+def nudges_by_person(messenger) -> dict[str, str]:
+    return {m.address.channel.removeprefix("dm-"): m.reply.text for m in messenger.messages.values()
+            if m.reply is not None and m.reply.title == "Questions waiting for you"}
+
+
+def seed(engine) -> dict[str, int]:
+    with Session(engine) as session:
+        ids = {
+            "thursday": add_question(session, asker="sam", text="Can I carry over unused leave?",
+                                     asked_at=london(2026, 3, 12, 10)).id,
+            "friday_late": add_question(session, asker="sue", text="Is Easter Monday a paid holiday?",
+                                        asked_at=london(2026, 3, 13, 16)).id,
+            "friday_morning": add_question(session, asker="tom", text="How do I claim overtime?",
+                                           asked_at=london(2026, 3, 13, 10)).id,
+            "it": add_question(session, asker="sam", text="My VPN token expired", topic="it",
+                               asked_at=london(2026, 3, 11, 12)).id,
+        }
+        add_question(session, asker="sue", text="How many vacation days?", status="answered", resolved_by="bot",
+                     asked_at=london(2026, 3, 10, 10), confidence=0.9)
+        add_question(session, asker="sue", text="Who approves leave?", status="champion_answered",
+                     resolved_by="champion", asked_at=london(2026, 3, 10, 11))
+    return ids
+
+
+def test_nudges_list_waiting_questions_oldest_first_and_escalate(config, engine) -> None:
+    seed(engine)
+    clock = FakeClock(london(2026, 3, 16, 9))
+    messenger = console()
+    jobs = JobRunner(config=config, engine=engine, messengers=messenger, clock=clock)
+
+    jobs.catch_up()  # Monday: Friday 16:00 has waited one working hour only
+    monday = nudges_by_person(messenger)
+    assert set(monday) == {"cara", "carl", "ivan"}
+    assert monday["cara"] == monday["carl"]
+    lines = monday["cara"].splitlines()
+    assert lines[0].startswith("2 question(s) are waiting")
+    assert "Can I carry over unused leave?" in lines[1] and "15 h waiting" in lines[1]
+    assert "How do I claim overtime?" in lines[2] and "7 h waiting" in lines[2]
+    assert "<console://champions/" in lines[1]
+    assert "Easter" not in monday["cara"]
+    assert "My VPN token expired" in monday["ivan"]
+
+    messenger.messages.clear()
+    clock.now = london(2026, 3, 17, 9)  # Tuesday: second nudge, Friday 16:00 now waited 9 working hours
+    jobs.catch_up()
+    tuesday = nudges_by_person(messenger)
+    assert set(tuesday) == {"cara", "carl", "ivan"}
+    assert tuesday["cara"].index("carry over") < tuesday["cara"].index("overtime") < tuesday["cara"].index("Easter")
+
+    messenger.messages.clear()
+    clock.now = london(2026, 3, 18, 9)  # Wednesday: two nudges were enough, the backup takes over
+    jobs.catch_up()
+    wednesday = nudges_by_person(messenger)
+    assert set(wednesday) == {"bea", "cara", "carl", "ivan"}
+    assert wednesday["bea"].startswith("You're the backup champion: 2 question(s)")
+    assert "carry over" in wednesday["bea"] and "overtime" in wednesday["bea"]
+    assert "carry over" not in wednesday["cara"] and "Easter" in wednesday["cara"]
+    assert "My VPN token expired" in wednesday["ivan"]  # no backup for IT: its champion keeps the question
+
+    with Session(engine) as session:
+        counts = {q.text: (q.nudge_count, q.escalated) for q in session.exec(select(Question)).all()}
+    assert counts["Can I carry over unused leave?"] == (3, True)
+    assert counts["Is Easter Monday a paid holiday?"] == (2, False)
+    assert counts["My VPN token expired"] == (3, False)
+
+
+def test_no_nudge_when_nothing_waits(config, engine) -> None:
+    with Session(engine) as session:
+        add_question(session, asker="sue", text="Recent question", asked_at=london(2026, 3, 16, 8))
+    messenger = console()
+    jobs = JobRunner(config=config, engine=engine, messengers=messenger, clock=FakeClock(london(2026, 3, 16, 9)))
+    result = jobs.run("nudges")
+    assert result.ran and result.deliveries == [] and messenger.messages == {}
+
+
+def test_nudge_dry_run_counts_nothing(config, engine) -> None:
+    seed(engine)
+    messenger = console()
+    jobs = JobRunner(config=config, engine=engine, messengers=messenger, clock=FakeClock(london(2026, 3, 16, 9)))
+    result = jobs.run("nudges", dry_run=True)
+    assert sorted(d.recipient for d in result.deliveries) == ["dm:cara", "dm:carl", "dm:ivan"]
+    assert "Can I carry over unused leave?" in result.text()
+    assert messenger.messages == {}
+    with Session(engine) as session:
+        assert all(q.nudge_count == 0 for q in session.exec(select(Question)).all())

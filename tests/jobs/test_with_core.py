@@ -1,0 +1,129 @@
+"""The jobs' conversations through the real core and knowledge base: lessons promoted by a champion's ✅, and
+a verified answer whose document changed on re-ingest going back to its champion, who marks it outdated."""
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.addresses import Address, MessageRef, Person
+from bot.config import parse_config
+from bot.core import Lorebot
+from bot.curation import VerifiedAnswer
+from bot.events import Action, Ask, Reaction, ThreadReply
+from bot.lessons import CANDIDATE, PROMOTED, Lesson, LessonsExtension
+from bot.replies import OUTDATED
+from bot.reverification import ReverifyExtension, flag_changed_sources
+from jobs import JobRunner
+from tests.jobs.conftest import CONFIG, FakeClock, console, london
+
+LESSON = "Hotel bookings abroad must go through the travel desk, otherwise they are not reimbursed."
+EXPENSES_V1 = """# Expenses
+
+## Taxi rides
+
+Taxi rides for business trips are reimbursed. Submit the taxi receipt in the expense tool within 30 days
+of the ride. Rides between home and the office are not reimbursed.
+"""
+EXPENSES_V2 = EXPENSES_V1.replace("within 30 days", "within 14 days")
+
+
+@pytest.fixture
+def config():
+    raw = {**CONFIG, "topics": {**CONFIG["topics"], "expenses": {
+        "description": "Expenses, taxi rides, receipts and reimbursement", "keywords": ["taxi", "receipt", "expense"],
+        "champions": ["cara"]}}}
+    return parse_config(raw)
+
+
+@pytest.fixture
+def kb(tmp_path, database_url, embedder):
+    from knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.open(tmp_path / "home", database_url=database_url, embedder=embedder)
+    yield kb
+    kb.close()
+
+
+def make_core(config, kb, messenger, clock) -> Lorebot:
+    return Lorebot(config=config, knowledge=kb, messenger=messenger, clock=clock,
+                   extensions=[LessonsExtension(), ReverifyExtension()])
+
+
+def lesson_status(kb) -> str:
+    with Session(kb.engine) as session:
+        return session.exec(select(Lesson)).one().status
+
+
+def test_lesson_shared_in_the_prompt_thread_is_promoted_by_a_champion(config, kb) -> None:
+    clock = FakeClock(london(2026, 3, 20, 15, 2))
+    messenger = console()
+    core = make_core(config, kb, messenger, clock)
+    runs = {r.job: r for r in JobRunner(core).catch_up()}
+    assert runs["lessons"].sent == 2
+    prompt = next(m for m in messenger.messages.values() if m.address.channel == "general")
+    thread = Address("console", "general", prompt.id)
+
+    posted = messenger.post_as(thread, "sam", LESSON)
+    core.handle(ThreadReply(event_id="r1", person=Person("console", "sam"), text=LESSON, where=thread,
+                            message_id=posted.id))
+    assert lesson_status(kb) == CANDIDATE
+
+    ref = MessageRef(thread, posted.id)
+    core.handle(Reaction(event_id="x1", person=Person("console", "sue"), emoji="white_check_mark", added=True,
+                         message=ref))
+    assert lesson_status(kb) == CANDIDATE
+    assert not [hit for hit in kb.search("Do I book hotels abroad through the travel desk?", k=5) if hit.kind == "entry"]
+
+    core.handle(Reaction(event_id="x2", person=Person("console", "cara"), emoji="white_check_mark", added=True,
+                         message=ref))
+    assert lesson_status(kb) == PROMOTED
+    hits = kb.search("Do I book hotels abroad through the travel desk?", k=5)
+    assert hits[0].kind == "entry" and hits[0].verified_by == "Cara" and "travel desk" in hits[0].text
+
+    core.handle(Reaction(event_id="x3", person=Person("console", "cara"), emoji="white_check_mark", added=False,
+                         message=ref))
+    assert lesson_status(kb) == CANDIDATE
+    assert not [hit for hit in kb.search("Do I book hotels abroad through the travel desk?", k=5)
+                if hit.kind == "entry"]
+
+
+def test_changed_document_sends_its_verified_answer_back_and_outdated_ranks_lower(config, kb, tmp_path) -> None:
+    handbook = tmp_path / "handbook"
+    handbook.mkdir()
+    (handbook / "expenses.md").write_text(EXPENSES_V1, encoding="utf-8")
+    kb.ingest([handbook], progress=False)
+
+    clock = FakeClock(london(2026, 3, 16, 11))
+    messenger = console()
+    core = make_core(config, kb, messenger, clock)
+    question = "How do I get a taxi ride reimbursed?"
+    asked = messenger.post_as(Address("console", "dm-sam"), "sam", question)
+    core.handle(Ask(event_id="a1", person=Person("console", "sam"), text=question,
+                    where=Address("console", "dm-sam"), message_id=asked.id))
+    answer = [m for m in messenger.messages.values() if m.reply is not None and m.address.channel == "dm-sam"][-1]
+    assert "receipt" in answer.reply.text, "the bot should answer this from the handbook"
+    core.handle(Reaction(event_id="v1", person=Person("console", "cara"), emoji="white_check_mark", added=True,
+                         message=MessageRef(answer.address, answer.id)))
+    with Session(kb.engine) as session:
+        verified = session.exec(select(VerifiedAnswer)).one()
+    assert verified.documents(), "the verified answer remembers the documents behind it"
+
+    (handbook / "expenses.md").write_text(EXPENSES_V2, encoding="utf-8")
+    report = kb.ingest([handbook], progress=False)
+    assert flag_changed_sources(kb.engine, report.changed, now=clock()) == 1
+
+    clock.now = london(2026, 3, 17, 10, 5)  # the weekly re-verification
+    messenger.messages.clear()
+    runs = {r.job: r for r in JobRunner(core).catch_up()}
+    assert runs["reverify"].sent == 1
+    [check] = [m for m in messenger.messages.values() if m.address.channel == "dm-cara"]
+    assert "has changed" in check.reply.text
+    outdated = next(a for a in check.reply.actions if a.name == OUTDATED)
+
+    clock.advance(hours=1)
+    core.handle(Action(event_id="b1", person=Person("console", "cara"), name=OUTDATED, value=outdated.value,
+                       where=check.address))
+    with Session(kb.engine) as session:
+        assert session.get(VerifiedAnswer, verified.id).stale
+    entries = [hit for hit in kb.search(question, k=10) if hit.kind == "entry"]
+    assert entries and all(hit.stale for hit in entries)
