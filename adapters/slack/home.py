@@ -1,0 +1,36 @@
+"""The App Home tab: a champion's waiting questions and a member's recent questions."""
+from __future__ import annotations
+
+from adapters.slack import messages
+from adapters.slack.blocks import MAX_SECTION, clip
+
+MAX_LISTED = 15
+
+
+def home_view(waiting: list, recent: list, *, is_champion: bool) -> dict:
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": messages.HOME_TITLE}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": messages.HOME_INTRO}},
+    ]
+    if is_champion:
+        blocks.append({"type": "divider"})
+        blocks.append(_section(messages.HOME_WAITING.format(count=len(waiting))))
+        blocks.extend(_section(_line(q)) for q in waiting[:MAX_LISTED])
+        if not waiting:
+            blocks.append(_section(messages.HOME_NOTHING_WAITING))
+    blocks.append({"type": "divider"})
+    blocks.append(_section(messages.HOME_RECENT))
+    blocks.extend(_section(_line(q)) for q in recent[:MAX_LISTED])
+    if not recent:
+        blocks.append(_section(messages.HOME_NO_QUESTIONS))
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION)}}
+
+
+def _line(question) -> str:
+    link = f" · <{question.link}|open>" if getattr(question, "link", None) else ""
+    return messages.HOME_QUESTION.format(text=clip(question.text, 300),
+                                         status=messages.STATUS_LABELS.get(question.status, question.status), link=link)

@@ -1,0 +1,19 @@
+"""What the Slack adapter itself says (everything else comes from the core's messages)."""
+from __future__ import annotations
+
+ASK_USAGE = "Ask me something after the command, for example: `/ask How many days of leave do I get?`"
+ASK_RECEIVED = "Looking that up for you… the answer will appear in this channel."
+HOME_TITLE = "Lorebot"
+HOME_INTRO = "Ask me anything about how we work: send me a direct message, mention @Lorebot, or use `/ask`."
+HOME_WAITING = "*Waiting for you* ({count}): questions routed to your topics"
+HOME_NOTHING_WAITING = "Nothing is waiting for you. Thank you for keeping answers flowing!"
+HOME_RECENT = "*Your recent questions*"
+HOME_NO_QUESTIONS = "You have not asked anything yet. Try me!"
+HOME_QUESTION = "• {text} — _{status}_{link}"
+STATUS_LABELS = {
+    "answered": "answered by Lorebot",
+    "routed": "with a champion",
+    "champion_answered": "answered by a champion",
+    "verified": "verified",
+    "closed": "closed",
+}

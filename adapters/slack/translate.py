@@ -1,0 +1,78 @@
+"""Slack payloads -> core events. Pure functions, so the rules of what counts as a question are testable."""
+from __future__ import annotations
+
+import re
+
+from bot.addresses import Address, MessageRef, Person
+from bot.events import Action, Ask, Reaction, ThreadReply
+
+from adapters.slack.blocks import ACTION_PREFIX
+
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channel_join", "channel_leave",
+                    "message_replied", "thread_broadcast", "channel_topic", "channel_purpose", "tombstone"}
+
+
+def strip_mentions(text: str) -> str:
+    return " ".join(_MENTION.sub(" ", text or "").split())
+
+
+def _files(event: dict) -> tuple[str, ...]:
+    return tuple(str(f.get("name") or f.get("title") or "file") for f in event.get("files") or [])
+
+
+def from_mention(event: dict, event_id: str) -> Ask:
+    return Ask(event_id=event_id, person=Person("slack", event["user"]), text=strip_mentions(event.get("text", "")),
+               where=Address("slack", event["channel"], event.get("thread_ts") or event["ts"]),
+               message_id=event["ts"], attachments=_files(event))
+
+
+def from_message(event: dict, event_id: str, bot_user_id: str | None) -> Ask | ThreadReply | None:
+    """A direct message is a question; a human reply in a channel thread may answer a routed question.
+    Mentions are left to ``app_mention`` (Slack sends both for one message)."""
+    if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES or "user" not in event:
+        return None
+    if event.get("subtype") not in (None, "file_share"):
+        return None
+    text = event.get("text", "") or ""
+    thread = event.get("thread_ts")
+    in_thread = thread is not None and thread != event["ts"]
+    person = Person("slack", event["user"])
+    if in_thread:
+        if bot_user_id and f"<@{bot_user_id}" in text:
+            return None
+        return ThreadReply(event_id=event_id, person=person, text=text.strip(),
+                           where=Address("slack", event["channel"], thread), message_id=event["ts"])
+    if event.get("channel_type") == "im":
+        return Ask(event_id=event_id, person=person, text=strip_mentions(text),
+                   where=Address("slack", event["channel"], event["ts"]), message_id=event["ts"],
+                   attachments=_files(event))
+    return None
+
+
+def from_reaction(event: dict, event_id: str, added: bool, thread: str | None) -> Reaction | None:
+    item = event.get("item") or {}
+    if item.get("type") != "message" or "user" not in event:
+        return None
+    return Reaction(event_id=event_id, person=Person("slack", event["user"]), emoji=event["reaction"].split("::")[0],
+                    added=added, message=MessageRef(Address("slack", item["channel"], thread), item["ts"]))
+
+
+def from_command(command: dict) -> Ask:
+    return Ask(event_id=f"command:{command['trigger_id']}", person=Person("slack", command["user_id"],
+                                                                         command.get("user_name")),
+               text=command.get("text", "").strip(), where=Address("slack", command["channel_id"]))
+
+
+def from_action(body: dict, action: dict) -> Action | None:
+    action_id = action.get("action_id", "")
+    if not action_id.startswith(ACTION_PREFIX):
+        return None
+    name = action_id[len(ACTION_PREFIX):].split(":", 1)[0]
+    message = body.get("message") or {}
+    channel = (body.get("channel") or body.get("container") or {}).get("id") or \
+        (body.get("container") or {}).get("channel_id")
+    root = message.get("thread_ts") or message.get("ts")
+    event_id = f"action:{body.get('trigger_id') or action.get('action_ts')}:{action_id}"
+    return Action(event_id=event_id, person=Person("slack", body["user"]["id"], body["user"].get("name")),
+                  name=name, value=str(action.get("value", "")), where=Address("slack", channel, root))

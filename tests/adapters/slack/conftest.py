@@ -1,0 +1,156 @@
+"""A real Bolt app over real HTTP, signed requests, the real core and knowledge base, a fake Slack Web API."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pytest
+
+from adapters.slack import SlackMessenger, build_app, make_web_client, start_in_background
+from bot.config import parse_config
+from bot.core import Lorebot
+from tests.adapters.slack.fake_slack import FakeSlackApi
+from tests.bot.support import write_handbook
+
+SECRET = "test-signing-secret"
+CONFIG = {
+    "timezone": "Europe/London",
+    "people": {
+        "alice": {"name": "Alice", "team": "ops", "ids": {"slack": "UALICE"}},
+        "carol": {"name": "Carol", "team": "ops", "ids": {"slack": "UCAROL"}},
+        "erin": {"name": "Erin", "ids": {"slack": "UERIN"}},
+    },
+    "teams": {"ops": {"manager": "erin"}},
+    "topics": {
+        "leave": {"description": "Annual leave, holidays, sick leave and time off",
+                  "keywords": ["leave", "holiday", "sick"], "champions": ["carol"]},
+        "office": {"description": "Office life: desks, the kitchen, pets, parking and visitors",
+                   "keywords": ["office", "dog", "pet", "parking", "desk"], "champions": ["alice"],
+                   "channel": {"slack": "CCHAMPS"}},
+    },
+}
+
+
+class TrackingExecutor(ThreadPoolExecutor):
+    """A thread pool that can wait until everything submitted so far has finished."""
+
+    def __init__(self, workers: int = 8) -> None:
+        super().__init__(max_workers=workers)
+        self.futures = []
+        self._lock = threading.Lock()
+
+    def submit(self, fn, *args, **kwargs):
+        future = super().submit(fn, *args, **kwargs)
+        with self._lock:
+            self.futures.append(future)
+        return future
+
+    def wait_idle(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = [f for f in self.futures if not f.done()]
+            if not pending:
+                return
+            wait(pending, timeout=max(0.1, deadline - time.monotonic()))
+            assert time.monotonic() < deadline, "background work did not finish"
+
+
+def sign(body: str, timestamp: str | None = None, secret: str = SECRET) -> dict[str, str]:
+    timestamp = timestamp or str(int(time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": f"v0={digest}"}
+
+
+@dataclass
+class SlackRig:
+    url: str
+    api: FakeSlackApi
+    executor: TrackingExecutor
+    core: Lorebot
+    kb: object
+    counter: int = 0
+
+    def post(self, body: str, content_type: str, headers: dict | None = None, sign_it: bool = True) -> tuple[int, str]:
+        all_headers = {"Content-Type": content_type, **(sign(body) if sign_it else {}), **(headers or {})}
+        request = urllib.request.Request(self.url, data=body.encode("utf-8"), headers=all_headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def event(self, event: dict, *, event_id: str | None = None, retry: int | None = None) -> int:
+        self.counter += 1
+        envelope = {"type": "event_callback", "team_id": "T1", "api_app_id": "A1",
+                    "event_id": event_id or f"Ev{self.counter:04d}", "event_time": int(time.time()), "event": event}
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
+        status, _ = self.post(json.dumps(envelope), "application/json", headers)
+        return status
+
+    def dm(self, user: str, text: str, ts: str) -> int:
+        return self.event({"type": "message", "channel_type": "im", "channel": f"D{user}", "user": user,
+                           "text": text, "ts": ts})
+
+    def reaction(self, user: str, emoji: str, channel: str, ts: str, added: bool = True) -> int:
+        return self.event({"type": "reaction_added" if added else "reaction_removed", "user": user,
+                           "reaction": emoji, "item": {"type": "message", "channel": channel, "ts": ts},
+                           "event_ts": self.api.next_ts()})
+
+    def command(self, user: str, text: str, channel: str = "CGENERAL") -> tuple[int, str, float]:
+        self.counter += 1
+        body = urlencode({"command": "/ask", "text": text, "user_id": user, "user_name": user.lower(),
+                          "channel_id": channel, "team_id": "T1", "trigger_id": f"trig{self.counter}",
+                          "response_url": "http://127.0.0.1:9/unused"})
+        started = time.perf_counter()
+        status, answer = self.post(body, "application/x-www-form-urlencoded")
+        return status, answer, time.perf_counter() - started
+
+    def click(self, user: str, action_id: str, value: str, channel: str, message_ts: str,
+              thread_ts: str | None = None) -> int:
+        self.counter += 1
+        payload = {"type": "block_actions", "user": {"id": user, "name": user.lower()}, "trigger_id": f"t{self.counter}",
+                   "team": {"id": "T1"}, "channel": {"id": channel}, "container": {"type": "message"},
+                   "message": {"ts": message_ts, **({"thread_ts": thread_ts} if thread_ts else {})},
+                   "actions": [{"action_id": action_id, "value": value, "type": "button",
+                                "action_ts": str(time.time()), "block_id": "b"}]}
+        status, _ = self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        return status
+
+    def settle(self) -> None:
+        self.executor.wait_idle()
+
+
+@pytest.fixture(scope="session")
+def slack_handbook(tmp_path_factory):
+    return write_handbook(tmp_path_factory.mktemp("slack-handbook") / "handbook")
+
+
+@pytest.fixture
+def rig(tmp_path, database_url, embedder, slack_handbook):
+    from knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.open(tmp_path / "home", database_url=database_url, embedder=embedder)
+    kb.ingest([slack_handbook], collection="handbook")
+    api = FakeSlackApi()
+    client = make_web_client("xoxb-test-token", api.base_url)
+    core = Lorebot(config=parse_config(CONFIG), knowledge=kb, messenger=SlackMessenger(client))
+    executor = TrackingExecutor()
+    app = build_app(core=core, client=client, signing_secret=SECRET, executor=executor)
+    server = start_in_background(app, SECRET)
+    rig = SlackRig(f"http://127.0.0.1:{server.server_address[1]}/slack/events", api, executor, core, kb)
+    yield rig
+    executor.wait_idle()
+    executor.shutdown()
+    server.shutdown()
+    server.server_close()
+    api.close()
+    kb.close()

@@ -1,0 +1,102 @@
+"""A loopback stand-in for the Slack Web API that records every call, so tests can assert exact counts.
+
+It answers the methods Lorebot uses, remembers which thread each message is in (like Slack does), and can be
+told to answer slowly or with a 429 once.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+class FakeSlackApi:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict]] = []
+        self.threads: dict[tuple[str, str], str | None] = {}  # (channel, ts) -> thread_ts
+        self.delays: dict[str, float] = {}
+        self.rate_limit_once: set[str] = set()
+        self._lock = threading.Lock()
+        self._ts = itertools.count(1)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                method = self.path.rsplit("/", 1)[-1]
+                raw = self.rfile.read(int(self.headers.get("content-length", "0"))).decode("utf-8")
+                if "json" in self.headers.get("content-type", ""):
+                    params = json.loads(raw or "{}")
+                else:
+                    params = {k: v[0] for k, v in parse_qs(raw).items()}
+                status, body, headers = fake._answer(method, params)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def _answer(self, method: str, params: dict) -> tuple[int, dict, dict]:
+        with self._lock:
+            if method in self.rate_limit_once:
+                self.rate_limit_once.discard(method)
+                self.calls.append((method + ":429", params))
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+            self.calls.append((method, params))
+        if self.delays.get(method):
+            time.sleep(self.delays[method])
+        if method == "auth.test":
+            return 200, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "lorebot"}, {}
+        if method == "chat.postMessage":
+            ts = self.next_ts()
+            with self._lock:
+                self.threads[(params["channel"], ts)] = params.get("thread_ts")
+            return 200, {"ok": True, "channel": params["channel"], "ts": ts, "message": {"ts": ts}}, {}
+        if method == "conversations.open":
+            return 200, {"ok": True, "channel": {"id": "D" + params["users"]}}, {}
+        if method == "conversations.replies":
+            thread = self.threads.get((params["channel"], params["ts"]))
+            message = {"ts": params["ts"], **({"thread_ts": thread} if thread else {})}
+            return 200, {"ok": True, "messages": [message]}, {}
+        if method == "chat.getPermalink":
+            return 200, {"ok": True, "permalink": f"https://example.slack.com/archives/{params['channel']}/p1"}, {}
+        return 200, {"ok": True}, {}
+
+    # -- what tests look at -----------------------------------------------------------------------------------
+    def named(self, method: str) -> list[dict]:
+        with self._lock:
+            return [params for name, params in self.calls if name == method]
+
+    def posts_to(self, channel: str, thread: str | None = None) -> list[dict]:
+        return [p for p in self.named("chat.postMessage")
+                if p["channel"] == channel and (thread is None or p.get("thread_ts") == thread)]
+
+    def user_message(self, channel: str, thread: str) -> str:
+        """A person's message as Slack would record it (so a later reaction can be traced to its thread)."""
+        ts = self.next_ts()
+        with self._lock:
+            self.threads[(channel, ts)] = thread
+        return ts

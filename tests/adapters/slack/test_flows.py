@@ -1,0 +1,143 @@
+"""The whole Slack loop through real HTTP, the real Bolt app, the real core and knowledge base."""
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import sqlalchemy
+
+from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, PARAPHRASE, UNKNOWN_QUESTION
+
+
+def _texts(posts: list[dict]) -> str:
+    return "\n".join(p.get("text", "") + json.dumps(p.get("blocks", "")) for p in posts)
+
+
+def test_dm_question_is_answered_in_its_thread_with_sources_and_buttons(rig) -> None:
+    assert rig.dm("UERIN", LEAVE_QUESTION, "100.1") == 200
+    rig.settle()
+    posts = rig.api.posts_to("DUERIN", thread="100.1")
+    assert len(posts) == 1
+    blocks = json.dumps(posts[0]["blocks"])
+    assert "25 days" in blocks and "Leave policy" in blocks
+    assert all(f"lorebot:{name}:" in blocks for name in ("helpful", "not_helpful", "ask_champion"))
+
+
+def test_mention_is_answered_once_despite_retries_and_the_twin_message_event(rig) -> None:
+    mention = {"type": "app_mention", "channel": "CGENERAL", "user": "UERIN",
+               "text": f"<@UBOT> {LEAVE_QUESTION}", "ts": "200.1"}
+    twin = {**mention, "type": "message", "channel_type": "channel"}
+    assert rig.event(mention, event_id="EvMention") == 200
+    for retry in (1, 2, 3):
+        assert rig.event(mention, event_id="EvMention", retry=retry) == 200
+    assert rig.event(twin, event_id="EvTwin") == 200
+    rig.settle()
+    assert len(rig.api.posts_to("CGENERAL", thread="200.1")) == 1
+    assert len(rig.api.named("chat.postMessage")) == 1
+
+
+def test_unknown_question_goes_to_the_topic_champion_then_verified_and_learned(rig) -> None:
+    rig.dm("UERIN", UNKNOWN_QUESTION, "300.1")
+    rig.settle()
+    routed = rig.api.posts_to("CCHAMPS")
+    assert len(routed) == 1 and "dog" in _texts(routed).lower()
+    told = _texts(rig.api.posts_to("DUERIN", thread="300.1"))
+    assert "Alice" in told
+    routed_ts = next(ts for (channel, ts), thread in rig.api.threads.items() if channel == "CCHAMPS" and not thread)
+
+    reply_ts = rig.api.user_message("CCHAMPS", routed_ts)
+    rig.event({"type": "message", "channel_type": "channel", "channel": "CCHAMPS", "user": "UALICE",
+               "text": CHAMPION_ANSWER, "ts": reply_ts, "thread_ts": routed_ts})
+    rig.settle()
+    assert CHAMPION_ANSWER in _texts(rig.api.posts_to("DUERIN", thread="300.1"))
+
+    rig.reaction("UALICE", "white_check_mark", "CCHAMPS", reply_ts)
+    rig.settle()
+    assert rig.kb.stats()["entries"] == 1
+    assert "Verified by @Alice" in _texts(rig.api.posts_to("DUERIN", thread="300.1"))
+
+    rig.dm("UERIN", PARAPHRASE, "301.1")
+    rig.settle()
+    learned = rig.api.posts_to("DUERIN", thread="301.1")
+    assert len(learned) == 1 and "Fridays" in _texts(learned)
+    assert len(rig.api.posts_to("CCHAMPS")) == 2, "the paraphrase was not routed again (routed post + ack only)"
+
+
+def _routed_reply(rig, ts: str) -> str:
+    rig.dm("UERIN", UNKNOWN_QUESTION, ts)
+    rig.settle()
+    routed_ts = next(t for (channel, t), thread in rig.api.threads.items() if channel == "CCHAMPS" and not thread)
+    reply_ts = rig.api.user_message("CCHAMPS", routed_ts)
+    rig.event({"type": "message", "channel_type": "channel", "channel": "CCHAMPS", "user": "UALICE",
+               "text": CHAMPION_ANSWER, "ts": reply_ts, "thread_ts": routed_ts})
+    rig.settle()
+    return reply_ts
+
+
+def test_a_non_champions_check_mark_is_only_feedback(rig) -> None:
+    reply_ts = _routed_reply(rig, "400.1")
+    rig.reaction("UCAROL", "white_check_mark", "CCHAMPS", reply_ts)
+    rig.settle()
+    assert rig.kb.stats()["entries"] == 0
+    with rig.kb.engine.connect() as connection:
+        kinds = connection.execute(sqlalchemy.text("select kind from feedback")).scalars().all()
+    assert kinds == ["white_check_mark"]
+    assert "Verified" not in _texts(rig.api.posts_to("DUERIN", thread="400.1"))
+
+
+def test_removing_the_check_mark_undoes_the_verification(rig) -> None:
+    reply_ts = _routed_reply(rig, "500.1")
+    rig.reaction("UALICE", "white_check_mark", "CCHAMPS", reply_ts)
+    rig.settle()
+    assert rig.kb.stats()["entries"] == 1
+    rig.reaction("UALICE", "white_check_mark", "CCHAMPS", reply_ts, added=False)
+    rig.settle()
+    assert rig.kb.stats()["entries"] == 0
+    with rig.kb.engine.connect() as connection:
+        actions = connection.execute(sqlalchemy.text("select action from curation_audit order by id")).scalars().all()
+    assert actions == ["verify", "unverify"]
+
+
+def test_not_helpful_button_routes_to_a_champion(rig) -> None:
+    rig.dm("UERIN", LEAVE_QUESTION, "600.1")
+    rig.settle()
+    answer = rig.api.posts_to("DUERIN", thread="600.1")[0]
+    button = next(e for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if e["action_id"].startswith("lorebot:not_helpful"))
+    answer_ts = next(ts for (channel, ts), thread in rig.api.threads.items() if channel == "DUERIN")
+    assert rig.click("UERIN", button["action_id"], button["value"], "DUERIN", answer_ts, "600.1") == 200
+    rig.settle()
+    assert len(rig.api.named("conversations.open")) == 1, "leave has no channel: its champion gets a DM"
+    assert rig.api.posts_to("DUCAROL"), "Carol, the leave champion, received the question"
+
+
+def test_slash_command_is_acked_at_once_while_fifty_slow_questions_are_handled(rig) -> None:
+    rig.api.delays["chat.postMessage"] = 1.0
+    with ThreadPoolExecutor(max_workers=50) as senders:
+        statuses = list(senders.map(lambda n: rig.dm("UERIN", f"{LEAVE_QUESTION} ({n})", f"700.{n}"), range(50)))
+    assert statuses == [200] * 50
+    status, body, seconds = rig.command("UERIN", LEAVE_QUESTION)
+    assert status == 200 and seconds < 3.0
+    assert "Looking that up" in body
+    rig.api.delays.clear()
+    rig.settle()
+    assert len(rig.api.named("chat.postMessage")) == 51
+
+
+def test_a_429_is_retried_and_the_answer_arrives_once(rig) -> None:
+    rig.api.rate_limit_once.add("chat.postMessage")
+    rig.dm("UERIN", LEAVE_QUESTION, "800.1")
+    rig.settle()
+    assert [name for name, _ in rig.api.calls if name.startswith("chat.postMessage")] == [
+        "chat.postMessage:429", "chat.postMessage"]
+    assert len(rig.api.posts_to("DUERIN", thread="800.1")) == 1
+
+
+def test_app_home_shows_a_champion_what_waits(rig) -> None:
+    rig.dm("UERIN", UNKNOWN_QUESTION, "900.1")
+    rig.settle()
+    rig.event({"type": "app_home_opened", "user": "UALICE", "channel": "DUALICE", "tab": "home"})
+    rig.settle()
+    views = rig.api.named("views.publish")
+    assert len(views) == 1 and views[0]["user_id"] == "UALICE"
+    assert "dog" in json.dumps(views[0]["view"]).lower()
