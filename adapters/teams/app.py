@@ -1,0 +1,118 @@
+"""The Teams messaging endpoint, ``POST /api/messages``, on aiohttp.
+
+Requests are checked before botbuilder sees them, because its aiohttp integration answers 500 to malformed
+JSON and to a garbage bearer token: a body that is not JSON gets 415, malformed JSON or a non-activity 400, a
+missing or invalid token 401 (authentication happens here, and its result is handed to the CloudAdapter).
+Nothing is stored for a request that fails these checks, and no exception reaches Teams as a 5xx.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from aiohttp import web
+from botbuilder.core import serializer_helper
+from botbuilder.schema import Activity
+
+from adapters.teams import messages
+from adapters.teams.handler import DEFAULT_WORKERS, LorebotTeamsBot
+from adapters.teams.messenger import TeamsMessenger
+
+log = logging.getLogger(__name__)
+
+MESSAGES_PATH = "/api/messages"
+MAX_BODY_BYTES = 1024 * 1024
+BOT_KEY = web.AppKey("lorebot_teams_bot", LorebotTeamsBot)
+MESSENGER_KEY = web.AppKey("lorebot_teams_messenger", TeamsMessenger)
+# Activities the bot acts on must say where they come from and who sent them.
+_NEEDS_ROUTING = {"message", "messageReaction", "conversationUpdate", "installationUpdate"}
+
+
+def build_teams_app(*, core, messenger: TeamsMessenger, workers: int = DEFAULT_WORKERS) -> web.Application:
+    """The aiohttp application serving Teams. ``messenger.connection`` decides whether authentication is on
+    (see ``connect_teams``; without credentials it was refused unless started with allow_anonymous).
+    ``workers`` is how many events the core handles at once."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[BOT_KEY] = LorebotTeamsBot(core, messenger, workers=workers)
+    app[MESSENGER_KEY] = messenger
+    app.router.add_post(MESSAGES_PATH, _messages)
+    app.on_startup.append(_bind_loop)
+    app.on_cleanup.append(_unbind_loop)
+    return app
+
+
+def serve_teams(app: web.Application, port: int = 3978, host: str = "0.0.0.0") -> None:
+    """Run the endpoint until interrupted."""
+    log.info("serving Teams at http://%s:%d%s", host, port, MESSAGES_PATH)
+    web.run_app(app, host=host, port=port, print=None)
+
+
+async def _bind_loop(app: web.Application) -> None:
+    app[MESSENGER_KEY].bind_loop(asyncio.get_running_loop())
+
+
+async def _unbind_loop(app: web.Application) -> None:
+    app[MESSENGER_KEY].bind_loop(None)
+    await asyncio.get_running_loop().run_in_executor(None, app[BOT_KEY].close)
+
+
+async def _messages(request: web.Request) -> web.Response:
+    if request.content_type != "application/json":
+        return _error(415, messages.NOT_JSON)
+    try:
+        body = json.loads(await request.read())
+    except web.HTTPRequestEntityTooLarge:
+        raise
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, messages.BAD_JSON)
+    activity = _activity(body)
+    if activity is None:
+        return _error(400, messages.BAD_JSON)
+
+    bot: LorebotTeamsBot = request.app[BOT_KEY]
+    connection = request.app[MESSENGER_KEY].connection
+    header = request.headers.get("Authorization", "")
+    if connection.auth_enabled and not _looks_like_bearer(header):
+        return _error(401, messages.UNAUTHORIZED)
+    try:
+        auth = await connection.adapter.bot_framework_authentication.authenticate_request(activity, header or None)
+    except Exception as exc:  # noqa: BLE001 - botbuilder signals a bad token with assorted exceptions
+        log.info("teams request %s rejected: %s", activity.id, type(exc).__name__)
+        return _error(401, messages.UNAUTHORIZED)
+    try:
+        invoke = await connection.adapter.process_activity(auth, activity, bot.on_turn)
+    except Exception as exc:  # noqa: BLE001 - never a 5xx to Teams; the core has told the person already
+        log.error("teams activity %s failed: %s", activity.id, type(exc).__name__)
+        log.debug("failure details for %s", activity.id, exc_info=True)
+        return web.Response(status=200)
+    if invoke is not None:
+        status = invoke.status if invoke.status and invoke.status < 500 else 200
+        return web.json_response(serializer_helper(invoke.body), status=status)
+    return web.Response(status=200)
+
+
+def _activity(body) -> Activity | None:
+    """The activity, or None when the body is not one botbuilder and the bot can work with."""
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        return None
+    try:
+        activity = Activity().deserialize(body)
+    except Exception:  # noqa: BLE001 - msrest raises several kinds for wrong shapes
+        return None
+    if not isinstance(activity.type, str) or not activity.type:
+        return None
+    if activity.type in _NEEDS_ROUTING:
+        conversation, sender = activity.conversation, activity.from_property
+        if not (activity.service_url and conversation and conversation.id and sender and sender.id):
+            return None
+    return activity
+
+
+def _looks_like_bearer(header: str) -> bool:
+    scheme, _, token = header.partition(" ")
+    return scheme.lower() == "bearer" and token.count(".") == 2 and all(token.split("."))
+
+
+def _error(status: int, text: str) -> web.Response:
+    return web.json_response({"error": text}, status=status)

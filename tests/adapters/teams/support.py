@@ -1,0 +1,207 @@
+"""Test harness for the Teams adapter: one background event loop serving the real aiohttp endpoint (the real
+CloudAdapter behind it) and the loopback connector, both on 127.0.0.1 port 0; requests arrive over real HTTP.
+Activities are shaped as Teams sends them."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+from datetime import datetime, timezone
+
+import requests
+from aiohttp import web
+
+from tests.adapters.teams.fake_connector import FakeConnector
+
+TENANT = "6babcaad-604b-40ac-a9d7-9fd97c0b779f"
+BOT_ID = "28:00000000-0000-0000-0000-00000000b07"
+BOT = {"id": BOT_ID, "name": "Lorebot"}
+TEAM = "19:team-ops@thread.tacv2"
+GENERAL = "19:general@thread.tacv2"
+CHAMPIONS = "19:champions@thread.tacv2"
+
+
+class LoopThread:
+    """An asyncio loop in a daemon thread, as a server process has; tests talk to it over HTTP."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="test-loop", daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine, timeout: float = 60):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+        self.loop.close()
+
+
+async def start_site(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    return runner, f"http://{host}:{port}"
+
+
+class Servers:
+    """The connector and (once started) the bot's endpoint, on one loop."""
+
+    def __init__(self) -> None:
+        self.loop = LoopThread()
+        self.connector = FakeConnector()
+        self._runners: list[web.AppRunner] = []
+        runner, self.connector.url = self.loop.run(start_site(self.connector.app()))
+        self._runners.append(runner)
+        self.bot_url: str | None = None
+
+    def serve(self, app: web.Application) -> str:
+        runner, url = self.loop.run(start_site(app))
+        self._runners.append(runner)
+        self.bot_url = url + "/api/messages"
+        return self.bot_url
+
+    def post(self, activity: dict | None = None, *, data: bytes | None = None, content_type: str = "application/json",
+             headers: dict | None = None) -> requests.Response:
+        body = data if data is not None else json.dumps(activity).encode("utf-8")
+        return requests.post(self.bot_url, data=body, headers={"Content-Type": content_type, **(headers or {})},
+                             timeout=120)
+
+    def close(self) -> None:
+        for runner in reversed(self._runners):
+            self.loop.run(runner.cleanup())
+        self.loop.stop()
+
+
+class Teams:
+    """Builds activities exactly as Teams sends them, each with a fresh id."""
+
+    def __init__(self, service_url: str) -> None:
+        self.service_url = service_url + "/"
+        self._ids = itertools.count(1)
+
+    def next_id(self) -> str:
+        return f"1700100{next(self._ids):06d}"
+
+    @staticmethod
+    def user(handle: str, name: str | None = None) -> dict:
+        return {"id": f"29:1{handle}", "name": name or handle.title(), "aadObjectId": f"aad-{handle}"}
+
+    @staticmethod
+    def personal_conversation(handle: str) -> str:
+        return f"a:1{handle}-personal"
+
+    def _base(self, kind: str, sender: dict, conversation: dict, channel_data: dict, **extra) -> dict:
+        activity = {
+            "type": kind,
+            "id": self.next_id(),
+            "timestamp": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "localTimestamp": datetime.now(timezone.utc).isoformat(),
+            "serviceUrl": self.service_url,
+            "channelId": "msteams",
+            "from": sender,
+            "conversation": conversation,
+            "recipient": BOT,
+            "channelData": channel_data,
+            "locale": "en-GB",
+        }
+        activity.update(extra)
+        return activity
+
+    def _personal(self, handle: str, conversation_id: str | None = None) -> tuple[dict, dict]:
+        conversation = {"conversationType": "personal", "tenantId": TENANT,
+                        "id": conversation_id or self.personal_conversation(handle)}
+        return conversation, {"tenant": {"id": TENANT}}
+
+    @staticmethod
+    def _channel(channel: str, root: str | None) -> tuple[dict, dict]:
+        conversation = {"isGroup": True, "conversationType": "channel", "tenantId": TENANT,
+                        "id": f"{channel};messageid={root}" if root else channel}
+        data = {"teamsChannelId": channel, "teamsTeamId": TEAM, "channel": {"id": channel},
+                "team": {"id": TEAM}, "tenant": {"id": TENANT}}
+        return conversation, data
+
+    # -- what people do ------------------------------------------------------------------------------------
+    def personal_message(self, handle: str, text: str, *, conversation: str | None = None,
+                         quoting: str | None = None, **extra) -> dict:
+        """A message in a personal chat; ``quoting`` makes it a reply to that message, as Teams sends those."""
+        conversation, data = self._personal(handle, conversation)
+        if quoting:
+            quote = (f'<blockquote itemscope="" itemtype="http://schema.skype.com/Reply" itemid="{quoting}">'
+                     f'<strong itemprop="mri" itemid="{BOT_ID}">Lorebot</strong><span itemprop="time" '
+                     f'itemid="{quoting}"></span><p itemprop="preview">…</p></blockquote>')
+            extra["attachments"] = [{"contentType": "text/html", "content": f"{quote}<p>{text}</p>"}]
+        return self._base("message", self.user(handle), conversation, data, text=text, textFormat="plain",
+                          entities=[{"type": "clientInfo", "locale": "en-GB", "country": "GB",
+                                     "platform": "Web", "timezone": "Europe/London"}], **extra)
+
+    def channel_message(self, handle: str, text: str, *, channel: str = GENERAL, root: str | None = None,
+                        mention: bool = True) -> dict:
+        message_id = self.next_id()
+        conversation, data = self._channel(channel, root or message_id)
+        entities = [{"type": "clientInfo", "locale": "en-GB", "country": "GB", "platform": "Web",
+                     "timezone": "Europe/London"}]
+        if mention:
+            text = f"<at>Lorebot</at> {text}"
+            entities.insert(0, {"type": "mention", "text": "<at>Lorebot</at>", "mentioned": BOT})
+        activity = self._base("message", self.user(handle), conversation, data, text=text, textFormat="plain",
+                              entities=entities)
+        activity["id"] = message_id
+        if root:
+            activity["replyToId"] = root
+        return activity
+
+    def card_action(self, handle: str, data: dict, *, card_id: str, channel: str | None = None,
+                    root: str | None = None) -> dict:
+        if channel:
+            conversation, channel_data = self._channel(channel, root)
+        else:
+            conversation, channel_data = self._personal(handle)
+        channel_data = {**channel_data, "source": {"name": "message"}, "legacy": {"replyToId": card_id}}
+        return self._base("message", self.user(handle), conversation, channel_data, replyToId=card_id,
+                          value=data)
+
+    def reaction(self, handle: str, message_id: str, kind: str = "like", *, added: bool = True,
+                 channel: str | None = None, root: str | None = None, conversation: str | None = None) -> dict:
+        if channel:
+            conversation, data = self._channel(channel, root)
+        else:
+            conversation, data = self._personal(handle, conversation)
+        key = "reactionsAdded" if added else "reactionsRemoved"
+        return self._base("messageReaction", self.user(handle), conversation, data, replyToId=message_id,
+                          **{key: [{"type": kind}]})
+
+    def bot_installed_in_team(self, channel: str, members: list[str] = ()) -> dict:
+        """The conversationUpdate Teams sends when the app is added to a team (and when members join)."""
+        conversation, data = self._channel(channel, None)
+        data = {**data, "eventType": "teamMemberAdded"}
+        added = [BOT] + [self.user(handle) for handle in members]
+        return self._base("conversationUpdate", self.user("installer"), conversation, data, membersAdded=added)
+
+    def personal_install(self, handle: str, action: str = "add") -> dict:
+        conversation, data = self._personal(handle)
+        return self._base("installationUpdate", self.user(handle), conversation, data, action=action)
+
+
+class RecordedSleep:
+    """Backoff delays are recorded, not slept, so retry tests run fast and can check the delays."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+class RecordingCore:
+    """Stands where the core goes when a test is about the transport: it records what reached it."""
+
+    def __init__(self) -> None:
+        self.events: list = []
+
+    def handle(self, event) -> None:
+        self.events.append(event)

@@ -1,0 +1,261 @@
+"""Teams end to end: Teams-shaped activities over HTTP into the real endpoint and CloudAdapter, the real core
+on the real knowledge base (bundled model, SQLite and PostgreSQL), replies recorded by the loopback connector."""
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from adapters.teams import TeamsMessenger, build_teams_app, connect_teams
+from bot import contacts
+from bot.addresses import Person
+from bot.config import parse_config
+from bot.core import Lorebot
+from bot.curation import VerifiedAnswer
+from bot.feedback import Feedback
+from bot.questions import ChampionAnswer, Question, RoutedPost
+from bot.replies import Reply
+from tests.adapters.teams.support import CHAMPIONS, GENERAL, Teams
+from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, PARAPHRASE, UNKNOWN_QUESTION, write_handbook
+
+CONFIG = {
+    "timezone": "Europe/London",
+    "answers": {"answer_threshold": 0.5, "verified_threshold": 0.6},
+    "people": {
+        "alice": {"name": "Alice", "team": "ops", "ids": {"teams": "aad-alice"}},
+        "carol": {"name": "Carol", "team": "ops", "ids": {"teams": "aad-carol"}},
+        "dave": {"name": "Dave", "team": "ops", "ids": {"teams": "aad-dave"}},
+        "erin": {"name": "Erin", "ids": {"teams": "aad-erin"}},
+    },
+    "teams": {"ops": {"manager": "erin"}},
+    "topics": {
+        "leave": {"description": "Annual leave, holidays, sick leave and time off",
+                  "keywords": ["leave", "holiday", "sick"], "champions": ["carol"]},
+        "office": {"description": "Office life: desks, the kitchen, pets, parking and visitors",
+                   "keywords": ["office", "dog", "pet", "parking", "desk"], "champions": ["dave"],
+                   "channel": {"teams": CHAMPIONS}},
+        "security": {"description": "Passwords, phishing, device encryption and security incidents",
+                     "keywords": ["password", "phishing", "security"], "champions": ["carol"]},
+    },
+}
+ALICE_CHAT = "a:1alice-personal"
+
+
+@pytest.fixture(scope="module")
+def handbook(tmp_path_factory):
+    return write_handbook(tmp_path_factory.mktemp("teams-handbook") / "handbook")
+
+
+@pytest.fixture
+def kb(tmp_path, database_url, embedder, handbook):
+    from knowledge import KnowledgeBase
+
+    base = KnowledgeBase.open(tmp_path / "home", database_url=database_url, embedder=embedder)
+    base.ingest([handbook], collection="handbook", progress=False)
+    yield base
+    base.close()
+
+
+@pytest.fixture
+def bot(servers, kb, clock, sleeps):
+    connection = connect_teams(app_id=None, app_password=None, allow_anonymous=True)
+    messenger = TeamsMessenger(connection, kb.engine, clock=clock, sleep=sleeps)
+    core = Lorebot(config=parse_config(CONFIG), knowledge=kb, messenger=messenger, clock=clock)
+    servers.serve(build_teams_app(core=core, messenger=messenger))
+    yield messenger
+    messenger.close()
+
+
+def rows(kb, model, *where):
+    with Session(kb.engine) as session:
+        return session.exec(select(model).where(*where)).all()
+
+
+def post(servers, activity: dict) -> None:
+    response = servers.post(activity)
+    assert response.status_code == 200, response.text
+
+
+def install(servers, teams: Teams) -> None:
+    """The app is added to the team: Teams announces the champions' channel and the members."""
+    post(servers, teams.bot_installed_in_team(CHAMPIONS, members=["dave", "carol", "erin"]))
+
+
+def route_dog_question(servers, teams: Teams):
+    """Alice asks what the handbook does not cover; it goes to the office champions' channel."""
+    install(servers, teams)
+    post(servers, teams.personal_message("alice", UNKNOWN_QUESTION))
+    [routed] = servers.connector.delivered(CHAMPIONS, kind="send")
+    return routed
+
+
+def dave_answers(servers, teams: Teams, routed) -> tuple[str, object]:
+    """Dave replies in the routed thread (Teams delivers it because he @mentions the bot); returns the
+    reply's id and the bot's acknowledgement in that thread."""
+    reply = teams.channel_message("dave", CHAMPION_ANSWER, channel=CHAMPIONS, root=routed.id)
+    post(servers, reply)
+    [ack] = servers.connector.delivered(CHAMPIONS, kind="reply")
+    assert ack.activity_id == routed.id
+    return reply["id"], ack
+
+
+def test_personal_question_is_answered_with_an_adaptive_card(servers, teams, bot, kb):
+    post(servers, teams.personal_message("alice", LEAVE_QUESTION))
+    [answer] = servers.connector.delivered()
+    assert (answer.kind, answer.conversation) == ("send", ALICE_CHAT)
+    card = answer.card
+    assert card["type"] == "AdaptiveCard"
+    assert "25 days" in answer.text
+    assert "Sources" in answer.text and "Leave policy" in answer.text
+    question = rows(kb, Question)[0]
+    assert [a["title"] for a in card["actions"]] == ["Helpful", "Not helpful", "Ask a champion"]
+    assert answer.action("not_helpful") == {"lorebot_action": "not_helpful", "value": str(question.id)}
+    assert (question.platform, question.asker_id, question.status) == ("teams", "aad-alice", "answered")
+
+
+def test_the_same_delivery_twice_is_answered_once(servers, teams, bot):
+    activity = teams.personal_message("alice", LEAVE_QUESTION)
+    post(servers, activity)
+    post(servers, activity)
+    assert len(servers.connector.delivered()) == 1
+
+
+def test_channel_mention_is_answered_in_its_thread(servers, teams, bot, kb):
+    mention = teams.channel_message("erin", LEAVE_QUESTION, channel=GENERAL)
+    post(servers, mention)
+    [answer] = servers.connector.delivered()
+    assert (answer.kind, answer.conversation, answer.activity_id) == ("reply", GENERAL, mention["id"])
+    assert "25 days" in answer.text
+    question = rows(kb, Question)[0]
+    assert question.text == LEAVE_QUESTION  # the mention is gone
+    assert (question.channel, question.thread) == (GENERAL, mention["id"])
+
+
+def test_channel_chatter_without_a_mention_is_ignored(servers, teams, bot, kb):
+    post(servers, teams.channel_message("erin", "Lunch at noon?", channel=GENERAL, mention=False))
+    assert servers.connector.calls == [] and rows(kb, Question) == []
+
+
+def test_not_helpful_routes_the_question_to_its_champion(servers, teams, bot, kb):
+    install(servers, teams)  # Carol (leave champion) was met in the team, never in a personal chat
+    post(servers, teams.personal_message("alice", LEAVE_QUESTION))
+    [answer] = servers.connector.delivered()
+    post(servers, teams.card_action("alice", answer.action("not_helpful"), card_id=answer.id))
+
+    [create] = [call for call in servers.connector.calls if call.kind == "create"]
+    assert create.body["members"][0]["id"] == "29:1carol"
+    [routed] = servers.connector.delivered("a:dm-29:1carol")
+    assert LEAVE_QUESTION in routed.text and "Alice" in routed.text
+    told = servers.connector.delivered(ALICE_CHAT)[-1]
+    assert "Carol" in told.text
+    assert rows(kb, Question)[0].status == "routed"
+    assert [f.kind for f in rows(kb, Feedback)] == ["not_helpful"]
+
+
+def test_champion_verifies_by_reaction_and_the_asker_is_told(servers, teams, bot, kb):
+    routed = route_dog_question(servers, teams)
+    assert UNKNOWN_QUESTION in routed.text
+    assert "Dave" in servers.connector.delivered(ALICE_CHAT)[-1].text  # never silent: who has it now
+    _, ack = dave_answers(servers, teams, routed)
+    relay = servers.connector.delivered(ALICE_CHAT)[-1]
+    assert CHAMPION_ANSWER in relay.text
+
+    post(servers, teams.reaction("dave", ack.id, "like", channel=CHAMPIONS, root=routed.id))
+
+    [verified] = rows(kb, VerifiedAnswer)
+    assert (verified.answer_text, verified.champion_name, verified.topic) == (CHAMPION_ANSWER, "Dave", "office")
+    assert "Verified by @Dave" in servers.connector.delivered(ALICE_CHAT)[-1].text
+    # The next person gets the verified answer at once.
+    post(servers, teams.personal_message("erin", PARAPHRASE))
+    answer = servers.connector.delivered("a:1erin-personal")[-1]
+    assert "Fridays" in answer.text and "Verified by Dave" in answer.text
+
+
+def test_champion_verifies_with_the_card_button(servers, teams, bot, kb):
+    routed = route_dog_question(servers, teams)
+    _, ack = dave_answers(servers, teams, routed)
+    verify = ack.action("verify")
+    assert verify == {"lorebot_action": "verify", "value": str(rows(kb, ChampionAnswer)[0].id)}
+
+    post(servers, teams.card_action("dave", verify, card_id=ack.id, channel=CHAMPIONS, root=routed.id))
+
+    assert len(rows(kb, VerifiedAnswer)) == 1
+    assert rows(kb, Question)[0].status == "verified"
+    assert "Verified by @Dave" in servers.connector.delivered(ALICE_CHAT)[-1].text
+
+
+def test_reaction_by_someone_who_is_not_a_champion_changes_nothing(servers, teams, bot, kb):
+    routed = route_dog_question(servers, teams)
+    _, ack = dave_answers(servers, teams, routed)
+    sent = len(servers.connector.delivered())
+
+    post(servers, teams.reaction("erin", ack.id, "like", channel=CHAMPIONS, root=routed.id))
+    post(servers, teams.card_action("erin", ack.action("verify"), card_id=ack.id, channel=CHAMPIONS,
+                                    root=routed.id))
+
+    assert rows(kb, VerifiedAnswer) == []
+    assert rows(kb, Question)[0].status == "champion_answered"
+    assert not any("Verified" in call.text for call in servers.connector.delivered(ALICE_CHAT))
+    assert len(servers.connector.delivered()) == sent + 1  # only "only champions can verify" to Erin
+
+
+def test_removing_the_reaction_undoes_the_verification(servers, teams, bot, kb):
+    routed = route_dog_question(servers, teams)
+    _, ack = dave_answers(servers, teams, routed)
+    post(servers, teams.reaction("dave", ack.id, "heart", channel=CHAMPIONS, root=routed.id))
+    post(servers, teams.reaction("dave", ack.id, "heart", added=False, channel=CHAMPIONS, root=routed.id))
+    assert [v.status for v in rows(kb, VerifiedAnswer)] == ["removed"]
+
+
+def test_references_from_conversations_are_stored_and_used_proactively(servers, teams, bot, kb):
+    post(servers, teams.personal_message("alice", LEAVE_QUESTION))
+    install(servers, teams)
+    assert {c.key for c in rows(kb, contacts.Contact)} >= {ALICE_CHAT, CHAMPIONS, "aad-alice", "aad-dave"}
+    # A job, later: DM Alice and Dave through the Messenger port.
+    for who in ("aad-alice", "aad-dave"):
+        bot.send(bot.open_dm(Person("teams", who)), Reply(text="Your weekly digest is ready."))
+    assert servers.connector.delivered(ALICE_CHAT)[-1].body["text"] == "Your weekly digest is ready."
+    assert servers.connector.delivered("a:dm-29:1dave")[-1].body["text"] == "Your weekly digest is ready."
+    assert rows(kb, RoutedPost) == []
+
+
+def test_many_questions_at_once_are_all_answered(servers, teams, bot, kb):
+    """Sends made by the core's worker threads need botbuilder's own executor; the core must not occupy it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    people = [f"user{i}" for i in range(16)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(lambda who: servers.post(teams.personal_message(who, LEAVE_QUESTION)).status_code,
+                                 people))
+    assert statuses == [200] * 16
+    assert sorted(call.conversation for call in servers.connector.delivered()) == sorted(
+        teams.personal_conversation(who) for who in people)
+    assert len(rows(kb, Question)) == 16
+
+
+def test_champion_in_a_personal_chat_answers_by_quoting_and_verifies_by_reaction(servers, teams, bot, kb):
+    install(servers, teams)
+    post(servers, teams.personal_message("alice", LEAVE_QUESTION))
+    [answer] = servers.connector.delivered()
+    post(servers, teams.card_action("alice", answer.action("ask_champion"), card_id=answer.id))
+    carol_chat = "a:dm-29:1carol"
+    [routed] = servers.connector.delivered(carol_chat)
+
+    post(servers, teams.personal_message("carol", "Ten days of sick leave on full pay.", conversation=carol_chat,
+                                         quoting=routed.id))
+    assert "Ten days of sick leave" in servers.connector.delivered(ALICE_CHAT)[-1].text
+    ack = servers.connector.delivered(carol_chat)[-1]
+    assert ack.action("verify")
+
+    post(servers, teams.reaction("carol", ack.id, "like", conversation=carol_chat))
+
+    [verified] = rows(kb, VerifiedAnswer)
+    assert (verified.champion_name, verified.topic) == ("Carol", "leave")
+    assert "Verified by @Carol" in servers.connector.delivered(ALICE_CHAT)[-1].text
+
+
+def test_askers_reaction_on_an_answer_in_a_personal_chat_is_feedback(servers, teams, bot, kb):
+    post(servers, teams.personal_message("alice", LEAVE_QUESTION))
+    [answer] = servers.connector.delivered()
+    post(servers, teams.reaction("alice", answer.id, "laugh"))
+    assert [(f.kind, f.person_id) for f in rows(kb, Feedback)] == [("laughing", "teams:aad-alice")]
+    assert rows(kb, VerifiedAnswer) == []
