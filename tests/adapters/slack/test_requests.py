@@ -85,3 +85,18 @@ def test_empty_slash_command_explains_how_to_ask(rig) -> None:
     rig.settle()
     assert rig.api.named("chat.postMessage") == []
 
+
+def test_a_burst_of_connections_is_answered_not_reset(rig) -> None:
+    """Slack delivers in bursts: every connection of a burst gets an HTTP answer (here 401), none a reset."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def post_unsigned(_: int) -> int | str:
+        try:
+            return rig.post(EVENT, "application/json", sign_it=False)[0]
+        except OSError as error:
+            return type(error).__name__
+
+    with ThreadPoolExecutor(max_workers=300) as senders:
+        outcomes = list(senders.map(post_unsigned, range(300)))
+    assert outcomes == [401] * 300
+    assert _stored(rig) == 0
