@@ -1,7 +1,7 @@
 """A loopback stand-in for the Slack Web API that records every call, so tests can assert exact counts.
 
-It answers the methods Lorebot uses, remembers which thread each message is in (like Slack does), and can be
-told to answer slowly or with a 429 once.
+It answers the methods Lorebot uses, remembers which thread each message is in and what it says now (like
+Slack does), and can be told to answer slowly, with a 429 once, or that a person cannot be messaged.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ class FakeSlackApi:
         self.threads: dict[tuple[str, str], str | None] = {}  # (channel, ts) -> thread_ts
         self.delays: dict[str, float] = {}
         self.rate_limit_once: set[str] = set()
+        self.texts: dict[tuple[str, str], str] = {}  # (channel, ts) -> the message's text, after any update
+        self.undeliverable_users: set[str] = set()  # conversations.open answers user_not_found for these
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         fake = self
@@ -74,8 +76,15 @@ class FakeSlackApi:
             ts = self.next_ts()
             with self._lock:
                 self.threads[(params["channel"], ts)] = params.get("thread_ts")
+                self.texts[(params["channel"], ts)] = params.get("text", "")
             return 200, {"ok": True, "channel": params["channel"], "ts": ts, "message": {"ts": ts}}, {}
+        if method == "chat.update":
+            with self._lock:
+                self.texts[(params["channel"], params["ts"])] = params.get("text", "")
+            return 200, {"ok": True, "channel": params["channel"], "ts": params["ts"]}, {}
         if method == "conversations.open":
+            if params["users"] in self.undeliverable_users:
+                return 200, {"ok": False, "error": "user_not_found"}, {}
             return 200, {"ok": True, "channel": {"id": "D" + params["users"]}}, {}
         if method == "conversations.replies":
             thread = self.threads.get((params["channel"], params["ts"]))

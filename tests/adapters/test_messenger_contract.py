@@ -1,0 +1,137 @@
+"""The Messenger contract, run against every implementation: console, Slack and Teams.
+
+The core and the jobs speak to people only through this port, so every platform must behave the same way where
+they rely on it: a DM reaches the person, a reply lands in the thread it names, an update replaces what people
+read, a link is a URL or nothing, and someone the platform cannot reach raises Unreachable. Each platform runs
+for real against its loopback stand-in; the harness only reads back what that platform recorded.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+from sqlalchemy import create_engine
+
+from adapters.console import ConsoleMessenger
+from adapters.slack import SlackMessenger, make_web_client
+from adapters.teams import TeamsMessenger, build_teams_app, connect_teams
+from bot.addresses import Address, MessageRef, Person
+from bot.ports import Messenger, Unreachable
+from bot.replies import Reply
+from tests.adapters.slack.fake_slack import FakeSlackApi
+from tests.adapters.teams.support import CHAMPIONS, RecordedSleep, RecordingCore, Servers, Teams
+from tests.bot.support import Clock
+
+
+@dataclass
+class Harness:
+    messenger: Messenger
+    reachable: Person
+    unreachable: Person | None  # None where the platform reaches everyone (the console)
+    channel: Address  # a channel the bot is in
+    shown: Callable[[MessageRef], str]  # what people read in that message now, as the platform recorded it
+    thread_of: Callable[[MessageRef], str | None]  # the thread the platform put that message in
+
+
+def console_harness(stack: list) -> Harness:
+    messenger = ConsoleMessenger(io.StringIO())
+    return Harness(messenger, Person("console", "erin"), None, Address("console", "champions"),
+                   shown=lambda ref: messenger.messages[ref.message_id].text,
+                   thread_of=lambda ref: messenger.messages[ref.message_id].address.thread)
+
+
+def slack_harness(stack: list) -> Harness:
+    api = FakeSlackApi()
+    stack.append(api.close)
+    api.undeliverable_users.add("UGONE")
+    messenger = SlackMessenger(make_web_client("xoxb-test-token", api.base_url))
+    return Harness(messenger, Person("slack", "UERIN"), Person("slack", "UGONE"), Address("slack", "CCHAMPS"),
+                   shown=lambda ref: api.texts[(ref.address.channel, ref.message_id)],
+                   thread_of=lambda ref: api.threads[(ref.address.channel, ref.message_id)])
+
+
+def teams_harness(stack: list, tmp_path) -> Harness:
+    servers = Servers()
+    stack.append(servers.close)
+    engine = create_engine(f"sqlite:///{tmp_path / 'teams.db'}")
+    stack.append(engine.dispose)
+    connection = connect_teams(app_id=None, app_password=None, allow_anonymous=True)
+    messenger = TeamsMessenger(connection, engine, clock=Clock(), sleep=RecordedSleep())
+    stack.append(messenger.close)
+    servers.serve(build_teams_app(core=RecordingCore(), messenger=messenger))
+    teams = Teams(servers.connector.url)
+    for activity in (teams.personal_install("erin"), teams.bot_installed_in_team(CHAMPIONS)):
+        assert servers.post(activity).status_code == 200
+
+    def delivered(ref: MessageRef):
+        return next(call for call in servers.connector.calls if call.id == ref.message_id and call.kind != "update")
+
+    def shown(ref: MessageRef) -> str:
+        updates = [call for call in servers.connector.calls
+                   if call.kind == "update" and call.activity_id == ref.message_id and call.status < 300]
+        return (updates[-1] if updates else delivered(ref)).text
+
+    def thread_of(ref: MessageRef) -> str | None:
+        call = delivered(ref)
+        return call.activity_id if call.kind == "reply" else None
+
+    return Harness(messenger, Person("teams", "aad-erin"), Person("teams", "aad-stranger"),
+                   Address("teams", CHAMPIONS), shown=shown, thread_of=thread_of)
+
+
+@pytest.fixture(params=["console", "slack", "teams"])
+def harness(request, tmp_path):
+    stack: list = []
+    if request.param == "console":
+        built = console_harness(stack)
+    elif request.param == "slack":
+        built = slack_harness(stack)
+    else:
+        built = teams_harness(stack, tmp_path)
+    yield built
+    for close in reversed(stack):
+        close()
+
+
+def test_it_is_a_messenger_of_its_own_platform(harness: Harness) -> None:
+    assert isinstance(harness.messenger, Messenger)
+    assert harness.messenger.open_dm(harness.reachable).platform == harness.messenger.platform
+
+
+def test_a_dm_reaches_the_person(harness: Harness) -> None:
+    address = harness.messenger.open_dm(harness.reachable)
+    ref = harness.messenger.send(address, Reply(text="Your weekly digest is ready."))
+    assert ref.address.channel == address.channel and ref.message_id
+    assert "Your weekly digest is ready." in harness.shown(ref)
+    assert harness.thread_of(ref) is None
+
+
+def test_a_reply_lands_in_the_thread_it_names(harness: Harness) -> None:
+    root = harness.messenger.send(harness.channel, Reply(text="A question for the office champions"))
+    reply = harness.messenger.send(harness.channel.in_thread(root.message_id), Reply(text="Thanks for answering!"))
+    assert reply.message_id != root.message_id
+    assert reply.address.thread == root.message_id
+    assert harness.thread_of(reply) == root.message_id
+    assert harness.thread_of(root) is None
+    assert "Thanks for answering!" in harness.shown(reply)
+
+
+def test_an_update_replaces_what_people_read(harness: Harness) -> None:
+    ref = harness.messenger.send(harness.messenger.open_dm(harness.reachable), Reply(text="Looking that up"))
+    harness.messenger.update(ref, Reply(text="You get 25 days of annual leave."))
+    assert "You get 25 days of annual leave." in harness.shown(ref)
+    assert "Looking that up" not in harness.shown(ref)
+
+
+def test_a_link_is_a_url_or_nothing(harness: Harness) -> None:
+    ref = harness.messenger.send(harness.channel, Reply(text="A question for the office champions"))
+    link = harness.messenger.link(ref)
+    assert link is None or (isinstance(link, str) and "://" in link)
+
+
+@pytest.mark.parametrize("harness", ["slack", "teams"], indirect=True)
+def test_someone_the_platform_cannot_reach_is_unreachable(harness: Harness) -> None:
+    with pytest.raises(Unreachable):
+        harness.messenger.open_dm(harness.unreachable)
