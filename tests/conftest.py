@@ -1,4 +1,5 @@
-"""Shared fixtures: a database on SQLite and on PostgreSQL, and the bundled model loaded once per session."""
+"""Shared fixtures: a database on SQLite and on PostgreSQL, the bundled model loaded once per session, and the
+real knowledge base on a tiny handbook for the core and every adapter."""
 from __future__ import annotations
 
 import os
@@ -63,3 +64,21 @@ def embedder():
     from knowledge.embed import Embedder
 
     return Embedder()
+
+
+@pytest.fixture(scope="session")
+def handbook(tmp_path_factory):
+    from tests.bot.support import write_handbook
+
+    return write_handbook(tmp_path_factory.mktemp("handbook") / "handbook")
+
+
+@pytest.fixture
+def kb(tmp_path, database_url, embedder, handbook):
+    """The real knowledge base with the tiny handbook ingested, on SQLite and on PostgreSQL."""
+    from knowledge import KnowledgeBase
+
+    base = KnowledgeBase.open(tmp_path / "home", database_url=database_url, embedder=embedder)
+    base.ingest([handbook], collection="handbook", progress=False)
+    yield base
+    base.close()

@@ -18,7 +18,6 @@ from adapters.slack import SlackMessenger, build_app, make_web_client, start_in_
 from bot.config import parse_config
 from bot.core import Lorebot
 from tests.adapters.slack.fake_slack import FakeSlackApi
-from tests.bot.support import write_handbook
 
 SECRET = "test-signing-secret"
 CONFIG = {
@@ -129,17 +128,8 @@ class SlackRig:
         self.executor.wait_idle()
 
 
-@pytest.fixture(scope="session")
-def slack_handbook(tmp_path_factory):
-    return write_handbook(tmp_path_factory.mktemp("slack-handbook") / "handbook")
-
-
 @pytest.fixture
-def rig(tmp_path, database_url, embedder, slack_handbook):
-    from knowledge import KnowledgeBase
-
-    kb = KnowledgeBase.open(tmp_path / "home", database_url=database_url, embedder=embedder)
-    kb.ingest([slack_handbook], collection="handbook")
+def rig(kb):
     api = FakeSlackApi()
     client = make_web_client("xoxb-test-token", api.base_url)
     core = Lorebot(config=parse_config(CONFIG), knowledge=kb, messenger=SlackMessenger(client))
@@ -153,4 +143,3 @@ def rig(tmp_path, database_url, embedder, slack_handbook):
     server.shutdown()
     server.server_close()
     api.close()
-    kb.close()

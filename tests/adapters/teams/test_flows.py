@@ -15,7 +15,7 @@ from bot.feedback import Feedback
 from bot.questions import ChampionAnswer, Question, RoutedPost
 from bot.replies import Reply
 from tests.adapters.teams.support import CHAMPIONS, GENERAL, Teams
-from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, PARAPHRASE, UNKNOWN_QUESTION, write_handbook
+from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, PARAPHRASE, UNKNOWN_QUESTION
 
 CONFIG = {
     "timezone": "Europe/London",
@@ -38,21 +38,6 @@ CONFIG = {
     },
 }
 ALICE_CHAT = "a:1alice-personal"
-
-
-@pytest.fixture(scope="module")
-def handbook(tmp_path_factory):
-    return write_handbook(tmp_path_factory.mktemp("teams-handbook") / "handbook")
-
-
-@pytest.fixture
-def kb(tmp_path, database_url, embedder, handbook):
-    from knowledge import KnowledgeBase
-
-    base = KnowledgeBase.open(tmp_path / "home", database_url=database_url, embedder=embedder)
-    base.ingest([handbook], collection="handbook", progress=False)
-    yield base
-    base.close()
 
 
 @pytest.fixture
