@@ -22,11 +22,11 @@ from bot.events import Ask
 from bot.people import remember
 from bot.questions import AnswerShown, Question, text_key
 from bot.topics import TopicPicker
+from knowledge import VERIFIED_COLLECTION
 
 log = logging.getLogger(__name__)
 
 SEARCH_K = 10
-VERIFIED_COLLECTION = "verified"
 
 
 def handle_ask(ctx: CoreContext, topics: TopicPicker, event: Ask) -> None:

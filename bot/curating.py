@@ -17,10 +17,10 @@ from bot.addresses import Address, Person
 from bot.context import CoreContext
 from bot.curation import CurationAudit, Rejection, VerifiedAnswer
 from bot.questions import AnswerShown, ChampionAnswer, Question
+from knowledge import VERIFIED_COLLECTION
 
 log = logging.getLogger(__name__)
 
-VERIFIED_COLLECTION = "verified"
 Target = ChampionAnswer | AnswerShown
 
 

@@ -16,6 +16,7 @@ from bot.columns import UTCDateTime
 from bot.curation import CurationAudit
 from bot.events import Action, Reaction, ThreadReply
 from bot.people import display_name
+from knowledge import VERIFIED_COLLECTION
 
 log = logging.getLogger("lorebot.lessons")
 
@@ -122,7 +123,7 @@ class LessonsExtension:
             try:
                 entry_id = ctx.knowledge.add_entry(
                     lesson.text[:QUESTION_CHARS], lesson.text, source=LESSON_SOURCE, verified_by=name,
-                    collection="verified",
+                    collection=VERIFIED_COLLECTION,
                 )
             except Exception:
                 session.execute(update(Lesson).where(Lesson.id == lesson.id).values(status=CANDIDATE))

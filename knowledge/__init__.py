@@ -4,7 +4,10 @@ Imports nothing else of Lorebot's, so it can be used alone. Heavy libraries load
 """
 from knowledge.embed import Embedder
 from knowledge.errors import KnowledgeError
-from knowledge.kb import KnowledgeBase, TextItem
+from knowledge.entries import VERIFIED_COLLECTION
+from knowledge.kb import KnowledgeBase
+from knowledge.ingesting import TextItem
 from knowledge.types import Hit, IngestReport, SkippedFile
 
-__all__ = ["Embedder", "Hit", "IngestReport", "KnowledgeBase", "KnowledgeError", "SkippedFile", "TextItem"]
+__all__ = ["Embedder", "Hit", "IngestReport", "KnowledgeBase", "KnowledgeError", "SkippedFile", "TextItem",
+           "VERIFIED_COLLECTION"]

@@ -67,7 +67,7 @@ def test_another_process_ingesting_is_seen_by_a_running_reader(kb, tmp_path: Pat
     try:
         assert reader.search("parking permits", k=1) == []
         kb.ingest([write_handbook(tmp_path / "handbook")])
-        reader._checked_at = 0.0  # the reader polls every few seconds; do not wait for the clock
+        reader._live._checked_at = 0.0  # the reader polls every few seconds; do not wait for the clock
         assert reader.search("lost laptop", k=1)[0].source == "Security › Lost devices"
     finally:
         reader.close()

@@ -1,0 +1,217 @@
+"""Ingest: files and texts -> chunks -> embeddings -> rows, in one transaction per run.
+
+Content hashes make a re-ingest of unchanged documents free; a folder ingested again drops the documents no
+longer under it. The indexes are not touched here: the caller rebuilds them from the database afterwards.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import sqlalchemy
+from sqlmodel import Session, delete
+
+from knowledge import store
+from knowledge.chunking import Chunk, chunk_document
+from knowledge.embed import Embedder
+from knowledge.loaders import UnreadableFile, is_supported, load
+from knowledge.store import KbChunk, KbDocument
+from knowledge.types import IngestReport, SkippedFile
+
+CHUNKER_VERSION = "1"  # part of every content hash: a new chunker re-chunks everything once
+EMBED_BATCH = 512  # chunks embedded and inserted together
+
+
+@dataclass(frozen=True)
+class TextItem:
+    """A document given as text rather than a file (evaluation corpora, benchmarks, other sources)."""
+
+    document: str
+    title: str
+    text: str
+    collection: str
+
+
+@dataclass
+class _Prepared:
+    path: str
+    root: str
+    collection: str
+    title: str
+    content_hash: str
+    chunks: list[Chunk]
+
+
+class Ingester:
+    """Writes documents and their embedded chunks; returns whether anything changed so the caller re-indexes."""
+
+    def __init__(self, engine: sqlalchemy.Engine, embedder: Embedder) -> None:
+        self._engine = engine
+        self.embedder = embedder
+
+    def ingest(self, paths: Sequence[Path | str], *, collection: str | None = None,
+               progress: bool = False) -> tuple[IngestReport, bool]:
+        """Add new documents, replace changed ones, drop ones no longer under an ingested folder."""
+        report = IngestReport()
+        prepared: list[_Prepared] = []
+        removed: set[str] = set()
+        with Session(self._engine) as session:
+            known = store.documents_by_path(session)
+        for raw in paths:
+            root = Path(raw).resolve()
+            if not root.exists():
+                report.skipped.append(SkippedFile(str(raw), "no such file or folder"))
+                continue
+            root_collection = collection or (root.name if root.is_dir() else root.parent.name) or "default"
+            files = _files_under(root, report)
+            seen = set()
+            for file in files:
+                seen.add(str(file))
+                item = _prepare_file(file, str(root), root_collection, known, report)
+                if item is not None:
+                    prepared.append(item)
+            if root.is_dir():
+                removed.update(path for path, doc in known.items() if doc.root == str(root) and path not in seen)
+        return report, self._apply(prepared, removed, known, report, progress)
+
+    def ingest_texts(self, items: Iterable[TextItem], *, progress: bool = False) -> tuple[IngestReport, bool]:
+        report = IngestReport()
+        with Session(self._engine) as session:
+            known = store.documents_by_path(session)
+        prepared = []
+        for item in items:
+            digest = _hash(item.text.encode("utf-8"), item.title, item.collection)
+            existing = known.get(item.document)
+            if existing is not None and existing.content_hash == digest:
+                report.documents_unchanged += 1
+                continue
+            chunks = chunk_document(item.text, item.title)
+            if not chunks:
+                report.skipped.append(SkippedFile(item.document, "no text found"))
+                continue
+            prepared.append(_Prepared(item.document, "texts", item.collection, item.title, digest, chunks))
+        return report, self._apply(prepared, set(), known, report, progress)
+
+    def _apply(self, prepared: list[_Prepared], removed: set[str], known: dict[str, KbDocument],
+               report: IngestReport, progress: bool) -> bool:
+        """One transaction for the whole run (a crash leaves the previous state), embedding as it goes in
+        batches so memory stays flat however large the corpus."""
+        if not prepared and not removed:
+            return False
+        with Session(self._engine) as session, _progress_bar(progress, prepared) as bar:
+            for path in sorted(removed):
+                document = known[path]
+                report.chunks_removed += _delete_chunks(session, document.id)
+                session.delete(session.get(KbDocument, document.id))
+                report.documents_removed += 1
+                report.changed.append(path)
+            for batch in _batches(prepared, EMBED_BATCH):
+                vectors = self.embedder.encode([chunk.embedding_text() for item in batch for chunk in item.chunks])
+                rows: list[dict] = []
+                for item in batch:
+                    document = _upsert_document(session, item, known.get(item.path), report)
+                    for chunk in item.chunks:
+                        rows.append({"document_id": document.id, "ordinal": chunk.ordinal,
+                                     "collection": item.collection, "title": chunk.title, "heading": chunk.heading,
+                                     "text": chunk.text, "embedding": store.to_blob(vectors[len(rows)])})
+                    report.chunks_added += len(item.chunks)
+                    session.expunge(document)
+                session.execute(sqlalchemy.insert(KbChunk), rows)
+                bar.update(len(rows))
+            store.bump_generation(session)
+            session.commit()
+        return True
+
+
+def _prepare_file(file: Path, root: str, collection: str, known: dict[str, KbDocument],
+                  report: IngestReport) -> _Prepared | None:
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        report.skipped.append(SkippedFile(str(file), f"cannot read the file ({exc.strerror or exc})"))
+        return None
+    digest = _hash(data, "", collection)
+    existing = known.get(str(file))
+    if existing is not None and existing.content_hash == digest:
+        report.documents_unchanged += 1
+        return None
+    try:
+        document = load(file)
+    except UnreadableFile as exc:
+        report.skipped.append(SkippedFile(str(file), str(exc)))
+        return None
+    chunks = chunk_document(document.text, document.title)
+    if not chunks:
+        report.skipped.append(SkippedFile(str(file), "no text found"))
+        return None
+    return _Prepared(str(file), root, collection, document.title, digest, chunks)
+
+
+def _upsert_document(session: Session, item: _Prepared, existing: KbDocument | None,
+                     report: IngestReport) -> KbDocument:
+    if existing is not None:
+        document = session.get(KbDocument, existing.id)
+        report.chunks_removed += _delete_chunks(session, document.id)
+        document.title, document.collection, document.root = item.title, item.collection, item.root
+        document.content_hash = item.content_hash
+        report.documents_changed += 1
+        report.changed.append(item.path)
+    else:
+        document = KbDocument(path=item.path, root=item.root, collection=item.collection, title=item.title,
+                              content_hash=item.content_hash)
+        report.documents_added += 1
+    session.add(document)
+    session.flush()
+    return document
+
+
+def _batches(items: list[_Prepared], chunks_per_batch: int) -> Iterable[list[_Prepared]]:
+    batch: list[_Prepared] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        size += len(item.chunks)
+        if size >= chunks_per_batch:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _progress_bar(enabled: bool, prepared: list[_Prepared]):
+    from tqdm import tqdm
+
+    total = sum(len(item.chunks) for item in prepared)
+    return tqdm(total=total, desc="Embedding", unit="chunk", disable=not enabled or total == 0, leave=False)
+
+
+def _files_under(root: Path, report: IngestReport) -> list[Path]:
+    if root.is_file():
+        if is_supported(root):
+            return [root]
+        report.skipped.append(SkippedFile(str(root), f"unsupported file type {root.suffix or '(none)'}"))
+        return []
+    files = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        if is_supported(path):
+            files.append(path)
+        else:
+            report.skipped.append(SkippedFile(str(path), f"unsupported file type {path.suffix or '(none)'}"))
+    return files
+
+
+def _hash(data: bytes, title: str, collection: str) -> str:
+    digest = hashlib.sha256()
+    for part in (CHUNKER_VERSION.encode(), title.encode("utf-8"), collection.encode("utf-8"), data):
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _delete_chunks(session: Session, document_id: int) -> int:
+    result = session.exec(delete(KbChunk).where(KbChunk.document_id == document_id))
+    return int(result.rowcount or 0)
