@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from adapters.slack.blocks import fallback_text, render
 from adapters.slack.mrkdwn import to_mrkdwn
+from adapters.slack.translate import as_typed
 from bot import messages
 from bot.replies import Reply, SourceRef
 
@@ -48,3 +49,7 @@ def test_sources_and_context_are_escaped_and_rendered() -> None:
     assert blocks[2]["text"]["text"] == "1. *R&amp;D &lt;team&gt;*  ✅ verified by A&lt;b&gt;\n>Bold | table"
     assert blocks[-1]["elements"][0]["text"] == "Read <https://x.example|the FAQ> &amp; more"
 
+
+def test_slack_wire_format_becomes_what_the_person_typed() -> None:
+    typed = as_typed("R&amp;D &lt;3 <https://x.example|docs> <https://y.example> <@U1|bob> <!here> <#C1|general>")
+    assert typed == "R&D <3 docs (https://x.example) https://y.example @bob @here #general"
