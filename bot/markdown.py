@@ -38,7 +38,8 @@ def _escape_line_start(match: re.Match[str]) -> str:
 
 def link(label: str, url: str) -> str:
     """A Markdown link whose URL may hold spaces or brackets without breaking it."""
-    return f"[{label}](<{url}>)" if re.search(r"[\s()<>]", url) else f"[{label}]({url})"
+    url = url.replace("<", "%3C").replace(">", "%3E")
+    return f"[{label}](<{url}>)" if re.search(r"[\s()]", url) else f"[{label}]({url})"
 
 
 def parse(text: str) -> SyntaxTreeNode:
@@ -76,7 +77,7 @@ class Renderer:
         if kind == "heading":
             return self.heading(self.inline(node.children))
         if kind in ("bullet_list", "ordered_list"):
-            return self.list(node)
+            return self.listing(node)
         if kind == "blockquote":
             return self.quote(self.blocks(node.children))
         if kind == "table":
@@ -87,7 +88,7 @@ class Renderer:
             return "———"
         return self.escape(node.content)
 
-    def list(self, node: SyntaxTreeNode) -> str:
+    def listing(self, node: SyntaxTreeNode) -> str:
         """One line per item; an item's own paragraphs and nested lists are indented under its marker."""
         start = int(node.attrs.get("start", 1)) if node.type == "ordered_list" else None
         lines = []
