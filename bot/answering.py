@@ -5,10 +5,10 @@ same way from the same hits.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from bot.config import AnswersConfig
+from bot.extracts import choose, trim as _trim
 from knowledge.types import Hit
 
 ANSWERED = "answered"
@@ -16,12 +16,6 @@ UNSURE = "unsure"
 
 EXTRACT_CHARS = 400
 SNIPPET_CHARS = 160
-_WORD = re.compile(r"[a-z0-9]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9*_\"'(\[])")
-_STOPWORDS = frozenset(
-    "a an and are as at be by can do does for from how i in is it me my of on or our the to we what when where "
-    "which who why will with you your".split()
-)
 
 
 @dataclass(frozen=True)
@@ -109,24 +103,10 @@ def answer_from_hits(question: str, hits: list[Hit], answers: AnswersConfig) -> 
 
 
 def extract(question: str, text: str, limit: int = EXTRACT_CHARS) -> str:
-    """The sentences of ``text`` that share the most words with the question, kept in their original order,
-    up to ``limit`` characters: a short answer rather than a whole section."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(" ".join(text.split())) if s.strip()]
-    if not sentences:
-        return ""
-    wanted = _words(question)
-    overlap = [len(wanted & _words(sentence)) for sentence in sentences]
-    ranked = sorted(range(len(sentences)), key=lambda i: (-overlap[i], i))
-    if overlap[ranked[0]] > 0:  # sentences that share no word with the question only add noise
-        ranked = [i for i in ranked if overlap[i] > 0]
-    chosen: list[int] = []
-    length = 0
-    for index in ranked[:3]:
-        if chosen and length + len(sentences[index]) > limit:
-            break
-        chosen.append(index)
-        length += len(sentences[index]) + 1
-    return _trim(" ".join(sentences[i] for i in sorted(chosen)), limit)
+    """The parts of ``text`` that share the most words with the question, kept in their original order and in
+    their Markdown shape (a table row with its header, a list item with its lead-in), up to about ``limit``
+    characters: a short answer rather than a whole section."""
+    return choose(question, text, limit)
 
 
 def _sources(hits: list[Hit], limit: int) -> tuple[Source, ...]:
@@ -150,14 +130,3 @@ def _sources(hits: list[Hit], limit: int) -> tuple[Source, ...]:
         if len(sources) >= limit:
             break
     return tuple(sources)
-
-
-def _words(text: str) -> set[str]:
-    return {word for word in _WORD.findall(text.lower()) if word not in _STOPWORDS}
-
-
-def _trim(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:") + "…"

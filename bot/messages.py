@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from bot.answering import Answer
+from bot.markdown import link as markdown_link
+from bot.markdown import literal
 from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, VERIFY, Reply, ReplyAction, SourceRef
 
 
@@ -11,12 +13,17 @@ def _names(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _people(names: list[str]) -> str:
+    """Names are typed by people: shown as written, never as formatting."""
+    return _names([literal(name) for name in names])
+
+
 def _topic(topic: str | None) -> str:
     return f"the {topic} champions" if topic else "our champions"
 
 
 def answer(answer: Answer, question_id: int, unreadable: tuple[str, ...] = ()) -> Reply:
-    context = f"✅ Verified by {answer.verified_by}" if answer.is_verified else (
+    context = f"✅ Verified by {literal(answer.verified_by)}" if answer.is_verified else (
         f"Confidence {round(answer.confidence * 100)}%")
     text = answer.answer
     if unreadable:
@@ -38,7 +45,7 @@ def answer(answer: Answer, question_id: int, unreadable: tuple[str, ...] = ()) -
 
 
 def routed(topic: str | None, champion_names: list[str], unreadable: tuple[str, ...] = ()) -> Reply:
-    text = (f"I'm not sure about this one, so I've asked {_topic(topic)} ({_names(champion_names)}). "
+    text = (f"I'm not sure about this one, so I've asked {_topic(topic)} ({_people(champion_names)}). "
             "They'll answer right here in this thread.")
     if unreadable:
         text += " " + attachments_skipped(unreadable)
@@ -46,7 +53,7 @@ def routed(topic: str | None, champion_names: list[str], unreadable: tuple[str, 
 
 
 def rerouted(topic: str | None, champion_names: list[str]) -> Reply:
-    return Reply(text=f"Thanks for telling me. I've asked {_topic(topic)} ({_names(champion_names)}); "
+    return Reply(text=f"Thanks for telling me. I've asked {_topic(topic)} ({_people(champion_names)}); "
                       "they'll answer right here in this thread.")
 
 
@@ -66,29 +73,29 @@ def already_with_champions(topic: str | None) -> Reply:
 
 
 def routed_post(asker_name: str, question: str, topic: str | None, link: str | None) -> Reply:
-    quoted = "\n".join(f"> {line}" for line in question.splitlines() or [""])
-    see = f"<{link}|Open the conversation>. " if link else ""
+    quoted = "\n".join(f"> {literal(line)}" for line in question.splitlines() or [""])
+    see = f"{markdown_link('Open the conversation', link)}. " if link else ""
     return Reply(
         title=f"A question for {_topic(topic)}",
-        text=f"*{asker_name}* asked:\n{quoted}",
+        text=f"**{literal(asker_name)}** asked:\n{quoted}",
         context=f"{see}Reply in this thread to answer; react ✅ on an answer to make it verified knowledge.",
     )
 
 
 def champion_answered(champion_name: str, text: str) -> Reply:
-    return Reply(text=f"*{champion_name}* answered:\n{text}")
+    return Reply(text=f"**{literal(champion_name)}** answered:\n{literal(text)}")
 
 
 def champion_answer_passed_on(asker_name: str, champion_answer_id: int, relayed: bool = True) -> Reply:
     return Reply(
-        text=f"Thanks! I've passed your answer on to {asker_name}." if relayed else "Thanks for answering!",
+        text=f"Thanks! I've passed your answer on to {literal(asker_name)}." if relayed else "Thanks for answering!",
         context="React ✅ on the answer (or press Verify) to make it verified knowledge.",
         actions=(ReplyAction(VERIFY, str(champion_answer_id), "Verify", "primary"),),
     )
 
 
 def verified(champion_name: str) -> Reply:
-    return Reply(text=f"✅ Verified by @{champion_name}. Next time anyone asks this, I'll answer right away.")
+    return Reply(text=f"✅ Verified by @{literal(champion_name)}. Next time anyone asks this, I'll answer right away.")
 
 
 def source_rejected() -> Reply:
@@ -112,12 +119,12 @@ def thanks_for_feedback() -> Reply:
 
 
 def attachments_skipped(names: tuple[str, ...]) -> str:
-    return (f"I can't read {_names([f'_{name}_' for name in names])} yet, so I only looked at your message. "
+    return (f"I can't read {_names([f'_{literal(name)}_' for name in names])} yet, so I only looked at your message. "
             "Paste the text you want me to check.")
 
 
 def attachments_only(names: tuple[str, ...]) -> Reply:
-    return Reply(text=f"I can't read {_names([f'_{name}_' for name in names])} yet. "
+    return Reply(text=f"I can't read {_names([f'_{literal(name)}_' for name in names])} yet. "
                       "Paste the text or type your question, and I'll take a look.")
 
 

@@ -36,8 +36,9 @@ class ReplyAction:
 
 @dataclass(frozen=True)
 class Reply:
-    """A platform-neutral message. ``text`` is short Markdown-ish text (``*bold*``, ``_italic_``, links as
-    ``<url|label>`` are allowed); renderers trim to their platform's limits."""
+    """A platform-neutral message. ``text``, ``title`` and ``context`` are CommonMark (see `bot.markdown`), with
+    anything a person typed passed through `bot.markdown.literal`; each adapter renders it natively and trims
+    to its platform's limits."""
 
     text: str
     sources: tuple[SourceRef, ...] = field(default_factory=tuple)

@@ -20,7 +20,7 @@ from bot.replies import Reply
 from jobs import messages, themes
 from jobs.context import JobContext
 from jobs.outbox import Delivery
-from jobs.render import duration, shorten
+from jobs.render import duration, said
 
 NAME = "digest"
 WEEK = timedelta(days=7)
@@ -154,7 +154,7 @@ def render(ctx: JobContext, weeks: list[TeamWeek]) -> Reply:
     for week in weeks:
         lines = []
         if len(weeks) > 1:
-            lines.append(f"*{week.team}*")
+            lines.append(f"**{week.team}**")
         if week.asked:
             lines.append(messages.DIGEST_ASKED.format(asked=week.asked, bot=week.share(week.by_bot),
                                                       champions=week.share(week.by_champions),
@@ -165,18 +165,18 @@ def render(ctx: JobContext, weeks: list[TeamWeek]) -> Reply:
             lines.append(messages.DIGEST_NO_QUESTIONS)
         if week.gaps:
             lines.append(messages.DIGEST_GAPS_HEADER)
-            lines.extend(messages.DIGEST_GAP_LINE.format(count=gap.count, example=shorten(gap.example, 120))
+            lines.extend(messages.DIGEST_GAP_LINE.format(count=gap.count, example=said(gap.example, 120))
                          for gap in week.gaps)
         elif week.asked:
             lines.append(messages.DIGEST_NO_GAPS)
         lines.append(messages.DIGEST_NEW_KNOWLEDGE.format(verified=len(week.new_verified),
                                                           lessons=week.lessons_shared,
                                                           promoted=len(week.lessons_promoted)))
-        lines.extend(messages.DIGEST_KNOWLEDGE_LINE.format(text=shorten(text, 100))
+        lines.extend(messages.DIGEST_KNOWLEDGE_LINE.format(text=said(text, 100))
                      for text in [*week.new_verified, *week.lessons_promoted][:TOP_KNOWLEDGE])
         if week.champions:
             lines.append(messages.DIGEST_CHAMPIONS_HEADER)
-            lines.extend(messages.DIGEST_CHAMPION_LINE.format(name=c.name, answers=c.answers, verified=c.verified)
+            lines.extend(messages.DIGEST_CHAMPION_LINE.format(name=said(c.name), answers=c.answers, verified=c.verified)
                          for c in week.champions)
         elif week.asked:
             lines.append(messages.DIGEST_NO_CHAMPIONS)

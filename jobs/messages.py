@@ -9,38 +9,42 @@ NUDGE_ESCALATED_INTRO = (
 )
 NUDGE_LINE = "• {waited} waiting · _{topic}_ · “{text}” {link}"
 NUDGE_LINE_ESCALATED = "• {waited} waiting · _{topic}_ · “{text}” {link} (escalated)"
-NUDGE_OPEN_LINK = "<{url}|open thread>"
+NUDGE_OPEN_LINK = "[open thread]({url})"
 NUDGE_CONTEXT = "Answering once teaches Lorebot for everyone who asks next."
 
 # Weekly lessons prompt
 LESSONS_TITLE = "What did you learn this week?"
 LESSONS_TEXT = (
     "Share one thing you learned this week: a fix, a shortcut, a policy that surprised you. "
-    "*Reply in this thread.* A champion's ✅ adds it to what Lorebot knows."
+    "**Reply in this thread.** A champion's ✅ adds it to what Lorebot knows."
 )
 LESSONS_CONTEXT = "Weekly lessons learned"
 
 # Manager digest
 DIGEST_TITLE = "{team}: the week of {start} – {end}"
 DIGEST_NO_QUESTIONS = "No questions from your team this week."
-DIGEST_ASKED = "*{asked}* question(s) asked: {bot}% answered by Lorebot, {champions}% by champions, {open}% still open."
-DIGEST_MEDIAN = "Median time to a champion's answer: *{duration}*."
+DIGEST_ASKED = (
+    "**{asked}** question(s) asked: {bot}% answered by Lorebot, {champions}% by champions, {open}% still open."
+)
+DIGEST_MEDIAN = "Median time to a champion's answer: **{duration}**."
 DIGEST_NO_MEDIAN = "No champion answers needed this week."
-DIGEST_GAPS_HEADER = "*Top knowledge gaps*"
+DIGEST_GAPS_HEADER = "**Top knowledge gaps**"
 DIGEST_GAP_LINE = "• {count}× e.g. “{example}”"
-DIGEST_NO_GAPS = "*Top knowledge gaps*: none, Lorebot answered everything with confidence."
-DIGEST_NEW_KNOWLEDGE = "*New knowledge*: {verified} verified answer(s), {lessons} lesson(s) shared ({promoted} added)."
+DIGEST_NO_GAPS = "**Top knowledge gaps**: none, Lorebot answered everything with confidence."
+DIGEST_NEW_KNOWLEDGE = (
+    "**New knowledge**: {verified} verified answer(s), {lessons} lesson(s) shared ({promoted} added)."
+)
 DIGEST_KNOWLEDGE_LINE = "• {text}"
-DIGEST_CHAMPIONS_HEADER = "*Most helpful champions*"
+DIGEST_CHAMPIONS_HEADER = "**Most helpful champions**"
 DIGEST_CHAMPION_LINE = "• {name}: {answers} answer(s), {verified} verified"
-DIGEST_NO_CHAMPIONS = "*Most helpful champions*: nobody needed this week."
+DIGEST_NO_CHAMPIONS = "**Most helpful champions**: nobody needed this week."
 DIGEST_CONTEXT = "Weekly digest from Lorebot · share the gaps with your champions to close them"
 
 # Re-verification
 REVERIFY_TITLE = "Is this answer still right?"
 REVERIFY_REASON_AGE = "You verified this {days} days ago. A quick check keeps it trusted."
 REVERIFY_REASON_SOURCE = "A document it relies on has changed: {documents}."
-REVERIFY_TEXT = "*Q:* {question}\n*A:* {answer}\n\n{reason}"
+REVERIFY_TEXT = "**Q:** {question}\n**A:** {answer}\n\n{reason}"
 REVERIFY_CONTEXT = "No answer within {grace} days and it will rank lower as possibly outdated."
 REVERIFY_STILL_RIGHT = "Still right"
 REVERIFY_OUTDATED = "Outdated"

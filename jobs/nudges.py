@@ -16,7 +16,7 @@ from bot.replies import Reply
 from jobs import messages
 from jobs.context import JobContext
 from jobs.outbox import Delivery
-from jobs.render import hours, shorten
+from jobs.render import hours, said
 from jobs.workhours import working_hours_between
 
 NAME = "nudges"
@@ -69,7 +69,7 @@ def _render(ctx: JobContext, session: Session, person: Person, items: list[tuple
     for question, waited, escalate in items:
         template = messages.NUDGE_LINE_ESCALATED if escalate and not escalated_only else messages.NUDGE_LINE
         lines.append(template.format(
-            waited=hours(waited), topic=question.topic, text=shorten(question.text),
+            waited=hours(waited), topic=question.topic, text=said(question.text),
             link=_link(ctx, session, person, question),
         ).rstrip())
     return Reply(text="\n".join(lines), title=messages.NUDGE_TITLE, context=messages.NUDGE_CONTEXT)

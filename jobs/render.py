@@ -3,12 +3,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.markdown import literal
 from jobs import messages
 
 
 def shorten(text: str, limit: int = 140) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def said(text: str, limit: int = 140) -> str:
+    """What a person wrote, shortened, and shown as written: never read as formatting, links or mentions."""
+    return literal(shorten(text, limit))
 
 
 def duration(value: timedelta) -> str:

@@ -16,7 +16,7 @@ from bot.reverification import AGE, FLAGGED, REQUESTED, SOURCE_CHANGED, STALE, R
 from jobs import messages
 from jobs.context import JobContext
 from jobs.outbox import Delivery
-from jobs.render import shorten
+from jobs.render import said
 
 NAME = "reverify"
 log = logging.getLogger("lorebot.jobs")
@@ -91,8 +91,8 @@ def _render(ctx: JobContext, request: ReverificationRequest, answer: VerifiedAns
     value = str(request.id)
     return Reply(
         title=messages.REVERIFY_TITLE,
-        text=messages.REVERIFY_TEXT.format(question=shorten(answer.question_text, 300),
-                                           answer=shorten(answer.answer_text, 600), reason=reason),
+        text=messages.REVERIFY_TEXT.format(question=said(answer.question_text, 300),
+                                           answer=said(answer.answer_text, 600), reason=reason),
         actions=(
             ReplyAction(name=STILL_RIGHT, value=value, label=messages.REVERIFY_STILL_RIGHT, style="primary"),
             ReplyAction(name=OUTDATED, value=value, label=messages.REVERIFY_OUTDATED, style="danger"),

@@ -25,6 +25,7 @@ from sqlmodel import select
 from bot import database as bot_database
 from bot.config import LorebotConfig
 from bot.errors import LorebotError
+from bot.markdown import plain
 from bot.ports import Clock, Messenger, system_clock
 from jobs import digest, lessons, messages, nudges, reverify
 from jobs.context import JobContext, messengers_by_platform
@@ -91,12 +92,12 @@ def format_deliveries(job: str, deliveries: list[Delivery]) -> str:
                                               kind=delivery.kind, target=delivery.target))
         reply = delivery.reply
         if reply.title:
-            out.append(f"*{reply.title}*")
-        out.append(reply.text)
+            out.append(f"*{plain(reply.title)}*")
+        out.append(plain(reply.text))
         if reply.actions:
             out.append("  ".join(f"[{action.label}]" for action in reply.actions))
         if reply.context:
-            out.append(f"_{reply.context}_")
+            out.append(f"({plain(reply.context)})")
     return "\n".join(out)
 
 

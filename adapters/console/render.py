@@ -1,12 +1,9 @@
 """Replies as terminal text: pure functions, so what the console prints is easy to test and to change."""
 from __future__ import annotations
 
-import re
-
 from bot.addresses import Address
+from bot.markdown import plain
 from bot.replies import Reply
-
-_LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 
 
 def place(address: Address) -> str:
@@ -21,10 +18,10 @@ def render_reply(message_id: str, address: Address, reply: Reply, *, author: str
     header = f"[{message_id}] {author} in {place(address)}{' (edited)' if edited else ''}:"
     lines = [header]
     if reply.title:
-        lines.append(f"  *{reply.title}*")
-    lines.extend(f"  {line}" for line in _plain(reply.text).splitlines() or [""])
+        lines.append(f"  *{plain(reply.title)}*")
+    lines.extend(f"  {line}" for line in plain(reply.text).splitlines() or [""])
     if reply.context:
-        lines.append(f"  ({_plain(reply.context)})")
+        lines.append(f"  ({plain(reply.context)})")
     if reply.sources:
         lines.append("  Sources:")
         for number, source in enumerate(reply.sources, 1):
@@ -39,6 +36,3 @@ def render_reply(message_id: str, address: Address, reply: Reply, *, author: str
 def render_user_message(message_id: str, address: Address, author: str, text: str) -> str:
     return f"[{message_id}] {author} in {place(address)}: {text}"
 
-
-def _plain(text: str) -> str:
-    return _LINK.sub(lambda match: f"{match.group(2)} ({match.group(1)})", text)

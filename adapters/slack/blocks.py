@@ -2,6 +2,8 @@
 documents hold: at most 50 blocks, 3,000 characters per section, 75 per button label, 2,000 per value."""
 from __future__ import annotations
 
+from adapters.slack.mrkdwn import escape, plain_text, to_mrkdwn
+from bot.markdown import plain
 from bot.replies import Reply, ReplyAction, SourceRef
 
 MAX_BLOCKS = 50
@@ -21,21 +23,23 @@ def clip(text: str, limit: int) -> str:
 
 def fallback_text(reply: Reply) -> str:
     """Plain text for notifications and clients that cannot show blocks."""
-    return clip(" ".join(part for part in (reply.title, reply.text) if part) or "Lorebot", MAX_FALLBACK)
+    text = " ".join(plain_text(part) for part in (reply.title, reply.text) if part)
+    return clip(text or "Lorebot", MAX_FALLBACK)
 
 
 def render(reply: Reply) -> list[dict]:
     blocks: list[dict] = []
     if reply.title:
-        blocks.append({"type": "header", "text": {"type": "plain_text", "text": clip(reply.title, 150)}})
-    for part in _sections(reply.text):
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": clip(plain(reply.title), 150)}})
+    for part in _sections(to_mrkdwn(reply.text)):
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": part}})
     if reply.sources:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "*Sources*"}]})
         for number, source in enumerate(reply.sources[:MAX_SOURCES], start=1):
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _source_text(number, source)}})
     if reply.context:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(reply.context, MAX_CONTEXT)}]})
+        context = clip(to_mrkdwn(reply.context), MAX_CONTEXT)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     action_blocks = [
         {"type": "actions", "elements": [_button(action) for action in reply.actions[start:start + MAX_BUTTONS]]}
         for start in range(0, len(reply.actions), MAX_BUTTONS)
@@ -63,10 +67,11 @@ def _sections(text: str) -> list[str]:
 
 
 def _source_text(number: int, source: SourceRef) -> str:
-    label = f"<{source.url}|{source.source}>" if source.url else f"*{source.source}*"
+    name = escape(source.source)
+    label = f"<{escape(source.url)}|{name}>" if source.url else f"*{name}*"
     if source.verified_by:
-        label += f"  ✅ verified by {source.verified_by}"
-    snippet = f"\n>{source.snippet}" if source.snippet else ""
+        label += f"  ✅ verified by {escape(source.verified_by)}"
+    snippet = f"\n>{plain_text(source.snippet)}" if source.snippet else ""
     return clip(f"{number}. {label}{snippet}", MAX_SECTION)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from adapters.slack import messages
 from adapters.slack.blocks import MAX_SECTION, clip
+from adapters.slack.mrkdwn import escape
 
 MAX_LISTED = 15
 
@@ -32,5 +33,5 @@ def _section(text: str) -> dict:
 
 def _line(question) -> str:
     link = f" · <{question.link}|open>" if getattr(question, "link", None) else ""
-    return messages.HOME_QUESTION.format(text=clip(question.text, 300),
+    return messages.HOME_QUESTION.format(text=escape(clip(question.text, 300)),
                                          status=messages.STATUS_LABELS.get(question.status, question.status), link=link)

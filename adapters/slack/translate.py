@@ -9,6 +9,7 @@ from bot.events import Action, Ask, Reaction, ThreadReply
 from adapters.slack.blocks import ACTION_PREFIX
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_MARKUP = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channel_join", "channel_leave",
                     "message_replied", "thread_broadcast", "channel_topic", "channel_purpose", "tombstone"}
 
@@ -17,12 +18,25 @@ def strip_mentions(text: str) -> str:
     return " ".join(_MENTION.sub(" ", text or "").split())
 
 
+def as_typed(text: str) -> str:
+    """Slack's wire format (``&amp;``, ``<url|label>``, ``<@U1>``, ``<!here>``) back to what the person saw when
+    typing, so the core stores, searches and quotes words, and renderers escape them once on the way out."""
+    def readable(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target[0] in "@#!":
+            return label if label and label[0] in "@#" else target[0].replace("!", "@") + (label or target[1:])
+        shown = label or target.removeprefix("mailto:")
+        return shown if shown in (target, target.removeprefix("mailto:")) else f"{shown} ({target})"
+    return _MARKUP.sub(readable, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _files(event: dict) -> tuple[str, ...]:
     return tuple(str(f.get("name") or f.get("title") or "file") for f in event.get("files") or [])
 
 
 def from_mention(event: dict, event_id: str) -> Ask:
-    return Ask(event_id=event_id, person=Person("slack", event["user"]), text=strip_mentions(event.get("text", "")),
+    return Ask(event_id=event_id, person=Person("slack", event["user"]),
+               text=as_typed(strip_mentions(event.get("text", ""))),
                where=Address("slack", event["channel"], event.get("thread_ts") or event["ts"]),
                message_id=event["ts"], attachments=_files(event))
 
@@ -41,10 +55,10 @@ def from_message(event: dict, event_id: str, bot_user_id: str | None) -> Ask | T
     if in_thread:
         if bot_user_id and f"<@{bot_user_id}" in text:
             return None
-        return ThreadReply(event_id=event_id, person=person, text=text.strip(),
+        return ThreadReply(event_id=event_id, person=person, text=as_typed(text.strip()),
                            where=Address("slack", event["channel"], thread), message_id=event["ts"])
     if event.get("channel_type") == "im":
-        return Ask(event_id=event_id, person=person, text=strip_mentions(text),
+        return Ask(event_id=event_id, person=person, text=as_typed(strip_mentions(text)),
                    where=Address("slack", event["channel"], event["ts"]), message_id=event["ts"],
                    attachments=_files(event))
     return None
@@ -61,7 +75,7 @@ def from_reaction(event: dict, event_id: str, added: bool, thread: str | None) -
 def from_command(command: dict) -> Ask:
     return Ask(event_id=f"command:{command['trigger_id']}", person=Person("slack", command["user_id"],
                                                                          command.get("user_name")),
-               text=command.get("text", "").strip(), where=Address("slack", command["channel_id"]))
+               text=as_typed(command.get("text", "").strip()), where=Address("slack", command["channel_id"]))
 
 
 def from_action(body: dict, action: dict) -> Action | None:

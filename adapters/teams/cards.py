@@ -7,11 +7,12 @@ text, then the snippets, then the sources, whatever the documents hold.
 from __future__ import annotations
 
 import json
-import re
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from adapters.teams import messages
+from adapters.teams.markdown import escape, to_markdown
+from bot.markdown import plain
 from bot.replies import Reply, SourceRef
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -25,17 +26,7 @@ MAX_SOURCES = 5
 MAX_ACTIONS = 6
 SUMMARY_LENGTH = 120
 
-_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
-_LINK = re.compile(r"<(https?://[^|>\s]+)\|([^>]+)>")
-_BARE_LINK = re.compile(r"<(https?://[^|>\s]+)>")
 _STYLES = {"primary": "positive", "danger": "destructive"}
-
-
-def to_markdown(text: str) -> str:
-    """Lorebot's Slack-like markup (``*bold*``, ``<url|label>``) as the Markdown Teams understands."""
-    text = _LINK.sub(lambda m: f"[{m.group(2)}]({m.group(1)})", text)
-    text = _BARE_LINK.sub(lambda m: m.group(1), text)
-    return _BOLD.sub(r"**\1**", text)
 
 
 def trim(text: str, limit: int) -> str:
@@ -49,7 +40,7 @@ def is_plain(reply: Reply) -> bool:
 
 def render_activity(reply: Reply) -> Activity:
     """The message to post: a card for anything with sources, actions, a title or a context line."""
-    summary = trim(_plain(reply.title or reply.text), SUMMARY_LENGTH)
+    summary = trim(plain(reply.title or reply.text), SUMMARY_LENGTH)
     if is_plain(reply):
         return Activity(type=ActivityTypes.message, text=trim(to_markdown(reply.text), MAX_TEXT),
                         text_format="markdown")
@@ -99,15 +90,15 @@ def _sources(sources: tuple[SourceRef, ...], snippet_limit: int, source_limit: i
     items: list[dict] = [{"type": "TextBlock", "text": messages.SOURCES_HEADING, "weight": "Bolder",
                           "size": "Small", "wrap": True}]
     for source in sources[:source_limit]:
-        label = trim(source.title or source.source, MAX_TITLE)
+        label = escape(trim(source.title or source.source, MAX_TITLE))
         line = f"[{label}]({source.url})" if source.url else f"**{label}**"
         if source.source and source.source != source.title:
-            line += f" · {trim(source.source, MAX_TITLE)}"
+            line += f" · {escape(trim(source.source, MAX_TITLE))}"
         if source.verified_by:
-            line += f" · {messages.VERIFIED_SOURCE.format(name=source.verified_by)}"
+            line += f" · {messages.VERIFIED_SOURCE.format(name=escape(source.verified_by))}"
         items.append({"type": "TextBlock", "text": line, "wrap": True, "size": "Small", "spacing": "Small"})
         if source.snippet and snippet_limit:
-            items.append({"type": "TextBlock", "text": trim(source.snippet, snippet_limit), "wrap": True,
+            items.append({"type": "TextBlock", "text": trim(to_markdown(source.snippet), snippet_limit), "wrap": True,
                           "isSubtle": True, "size": "Small", "spacing": "None"})
     if len(sources) > source_limit:
         items.append({"type": "TextBlock", "text": messages.MORE_SOURCES.format(count=len(sources) - source_limit),
@@ -122,6 +113,3 @@ def _action(action) -> dict:
         rendered["style"] = _STYLES[action.style]
     return rendered
 
-
-def _plain(text: str) -> str:
-    return _LINK.sub(lambda m: m.group(2), text).replace("*", "")

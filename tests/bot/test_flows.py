@@ -129,7 +129,7 @@ def test_helpful_is_recorded_and_thanked(chat, kb) -> None:
 def test_champion_reply_is_relayed_and_verify_teaches_the_bot(chat, kb) -> None:
     post, answer = champion_answers(chat)
     relay = chat.last(channel="dm-you")
-    assert relay.text.startswith("*Alice* answered") and CHAMPION_ANSWER in relay.text
+    assert relay.text.startswith("**Alice** answered") and CHAMPION_ANSWER in relay.text
     question = rows(kb, Question)[0]
     assert (question.status, question.answered_by, question.resolved_by) == (
         "champion_answered", "console:alice", "champion")

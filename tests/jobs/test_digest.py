@@ -95,15 +95,15 @@ def test_each_manager_reads_their_team_week(config, engine) -> None:
     mia = digests["dm-mia"]
     assert mia.title == "sales: the week of 16 Mar – 23 Mar"
     assert mia.text.splitlines() == [
-        "*6* question(s) asked: 33% answered by Lorebot, 33% by champions, 33% still open.",
-        "Median time to a champion's answer: *4 h*.",
-        "*Top knowledge gaps*",
+        "**6** question(s) asked: 33% answered by Lorebot, 33% by champions, 33% still open.",
+        "Median time to a champion's answer: **4 h**.",
+        "**Top knowledge gaps**",
         "• 3× e.g. “How do I book parental leave?”",
         "• 1× e.g. “Where do I expense a taxi receipt?”",
-        "*New knowledge*: 1 verified answer(s), 2 lesson(s) shared (1 added).",
+        "**New knowledge**: 1 verified answer(s), 2 lesson(s) shared (1 added).",
         "• How do I request parental leave?",
         "• Lesson from sam",
-        "*Most helpful champions*",
+        "**Most helpful champions**",
         "• Carl: 1 answer(s), 1 verified",
         "• Cara: 1 answer(s), 0 verified",
     ]

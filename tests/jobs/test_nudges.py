@@ -46,7 +46,7 @@ def test_nudges_list_waiting_questions_oldest_first_and_escalate(config, engine)
     assert lines[0].startswith("2 question(s) are waiting")
     assert "Can I carry over unused leave?" in lines[1] and "15 h waiting" in lines[1]
     assert "How do I claim overtime?" in lines[2] and "7 h waiting" in lines[2]
-    assert "<console://champions/" in lines[1]
+    assert "[open thread](console://champions/" in lines[1]
     assert "Easter" not in monday["cara"]
     assert "My VPN token expired" in monday["ivan"]
 

@@ -65,7 +65,7 @@ def test_the_whole_learning_loop(console, kb) -> None:
 
     out = console.run("/as alice", f"/reply {post} {CHAMPION_ANSWER}")
     assert "You are now Alice, champion of office." in out
-    assert f"*Alice* answered:\n  {CHAMPION_ANSWER}" in out  # relayed into the asker's thread
+    assert f"Alice answered:\n  {CHAMPION_ANSWER}" in out  # relayed into the asker's thread
     answer = console.id_of(lambda m: m.reply is None and m.text == CHAMPION_ANSWER)
 
     out = console.run("/as alice", f"/react {answer} ✅")
@@ -155,7 +155,7 @@ def test_a_factory_gets_the_console_messenger(kb) -> None:
 
 
 def test_rendering_keeps_links_readable_and_numbers_buttons() -> None:
-    reply = Reply(text="See <https://x.example/a|the policy>.", context="Confidence 80%",
+    reply = Reply(text="See [the policy](https://x.example/a).", context="Confidence 80%",
                   sources=(SourceRef(title="Leave", source="Handbook › Leave", verified_by="Alice"),),
                   actions=(ReplyAction("helpful", "1", "Helpful"),), title="Answer")
     text = render_reply("m7", Address("console", "champions", "m3"), reply)
@@ -183,3 +183,14 @@ def test_messenger_ids_threads_updates_and_dms() -> None:
     assert messenger.messages["m2"].text == "edited" and messenger.messages["m2"].thread_root == "m1"
     assert "[m2] Lorebot in DM with alice, thread m1 (edited):" in output.getvalue()
     assert messenger.link(first) == "console://dm-alice/m1"
+
+
+def test_rendering_is_plain_text_with_tables_aligned_and_lists_kept() -> None:
+    reply = Reply(text="**Meals** cost _this_:\n\n| City | Limit |\n|---|---|\n| London | £60 |\n\n"
+                       "You can claim:\n\n- Taxis.\n- Trains.")
+    text = render_reply("m8", Address("console", "dm-you", None), reply)
+    assert "*" not in text and "_" not in text and "|" not in text
+    assert text.splitlines()[1:] == [
+        "  Meals cost this:", "  ", "  City    Limit", "  ------  -----", "  London  £60", "  ",
+        "  You can claim:", "  ", "  - Taxis.", "  - Trains.",
+    ]

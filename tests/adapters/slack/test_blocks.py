@@ -30,7 +30,7 @@ def test_huge_replies_fit_slacks_limits() -> None:
 
 
 def test_a_normal_answer_renders_text_sources_and_buttons() -> None:
-    reply = Reply(text="You get *25 days*.", sources=(SourceRef(title="Leave", source="Leave › Annual leave",
+    reply = Reply(text="You get **25 days**.", sources=(SourceRef(title="Leave", source="Leave › Annual leave",
                                                                   verified_by="Alice"),),
                   actions=(ReplyAction(name="helpful", value="7", label="Helpful", style="primary"),))
     blocks = render(reply)

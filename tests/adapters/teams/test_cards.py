@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from adapters.teams.cards import (
-    CARD_CONTENT_TYPE, MAX_CARD_BYTES, card_size, render_activity, render_card, to_markdown,
+    CARD_CONTENT_TYPE, MAX_CARD_BYTES, card_size, render_activity, render_card,
 )
+from adapters.teams.markdown import to_markdown
 from bot.replies import Reply, ReplyAction, SourceRef
 
 
 def answer_reply(**overrides) -> Reply:
     values = dict(
-        text="Full-time employees get *25 days* of annual leave. See <https://hr.example/leave|the policy>.",
+        text="Full-time employees get **25 days** of annual leave. See [the policy](https://hr.example/leave).",
         sources=(SourceRef("Leave policy", "Handbook › Leave policy › Annual leave", "Full-time employees get 25"),
                  SourceRef("Leave FAQ", "FAQ", verified_by="Carol")),
         actions=(ReplyAction("helpful", "7", "Helpful", "primary"), ReplyAction("not_helpful", "7", "Not helpful"),
@@ -57,7 +58,7 @@ def test_answer_becomes_an_adaptive_card_with_sources_and_actions():
 
 
 def test_text_only_reply_is_plain_markdown():
-    activity = render_activity(Reply(text="*Carol* answered:\nDogs are welcome on Fridays."))
+    activity = render_activity(Reply(text="**Carol** answered:\nDogs are welcome on Fridays."))
     assert not activity.attachments
     assert activity.text == "**Carol** answered:\nDogs are welcome on Fridays."
     assert activity.text_format == "markdown"
@@ -74,6 +75,6 @@ def test_huge_replies_are_trimmed_below_teams_limits():
     assert len(card["actions"]) == 3
 
 
-def test_markdown_conversion_leaves_ordinary_stars_alone():
-    assert to_markdown("2 * 3 = 6 and *bold*") == "2 * 3 = 6 and **bold**"
-    assert to_markdown("<https://x.example>") == "https://x.example"
+def test_markdown_conversion_keeps_ordinary_stars_literal():
+    assert to_markdown("2 * 3 = 6 and **bold**") == "2 \\* 3 = 6 and **bold**"
+    assert to_markdown("<https://x.example>") == "[https://x.example](https://x.example)"
