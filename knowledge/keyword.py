@@ -68,7 +68,9 @@ class KeywordIndex:
                      for text in texts]
         if not vocabulary:
             return cls(None, len(texts))
-        retriever = bm25s.BM25(k1=K1, b=B, method=METHOD)
+        # scipy assembles the sparse matrix with int32 temporaries; bm25s's numpy path sorts int64 keys and
+        # peaked ~240 MB higher on 100k synthetic chunks (932 vs 689 MB).
+        retriever = bm25s.BM25(k1=K1, b=B, method=METHOD, csc_backend="scipy")
         retriever.index((documents, vocabulary), create_empty_token=False, show_progress=False)
         return cls(retriever, len(texts))
 
