@@ -72,7 +72,7 @@ def load(root: Path) -> ChunkIndex | None:
         keyword = KeywordIndex.load(folder)
     except (OSError, ValueError, KeyError, RuntimeError):
         return None
-    if not (len(ids) == len(collections) == len(dense) == keyword.matrix.shape[0] == meta.get("chunks")):
+    if not (len(ids) == len(collections) == len(dense) == len(keyword) == meta.get("chunks")):
         return None
     return ChunkIndex(int(meta["generation"]), ids, collections, dense, keyword)
 

@@ -1,18 +1,26 @@
-"""BM25 (Okapi) keyword index over chunks, held as a sparse matrix so a query is one column sum.
+"""BM25 keyword index over chunks: bm25s for the scoring, PyStemmer's English Snowball stemmer for the terms.
 
-Dense embeddings miss exact terms (a form name, "P60", a system called "Breathe"); BM25 catches them.
+Dense embeddings miss exact terms (a form name, "P60", a system called "Breathe"); BM25 catches them. Both the
+scoring and the stemming come from maintained libraries, so the formula and the English rules are not ours to
+get wrong; what stays here is the choice of tokens and the index's life on disk.
 """
 from __future__ import annotations
 
+import json
 import re
+import threading
 from array import array
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 K1 = 1.2
 B = 0.75
+METHOD = "lucene"  # idf log(1 + (N - df + 0.5) / (df + 0.5)): never negative, so a common term never hurts a match
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Question words and pronouns are stopwords too: users type "how do I ...", and "how" matching every FAQ that
+# says "how" is noise. Lucene's shorter list (bm25s.stopwords.STOPWORDS_EN) keeps them and measured worse.
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below between
     both but by can could did do does doing down during each few for from further had has have having he her here
@@ -21,84 +29,73 @@ STOPWORDS = frozenset(
     theirs them themselves then there these they this those through to too under until up very was we were what
     when where which while who whom why will with would you your yours yourself yourselves s t don""".split()
 )
+_local = threading.local()
 
 
-def stem(word: str) -> str:
-    """A light suffix stripper: enough to meet "policies"/"policy", "booking"/"book", "expenses"/"expense"."""
-    if len(word) <= 3 or word.isdigit():
-        return word
-    for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith(("ss", "us", "is")):
-                return word
-            return word[: len(word) - len(suffix)] + replacement
-    return word
+def _stemmer():
+    """One Snowball stemmer per thread: a PyStemmer object keeps a cache and is not safe to share across threads."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        import Stemmer
+
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 def tokenize(text: str) -> list[str]:
-    words = _WORD.findall(text.lower().replace("’", "'"))
-    return [stem(word.split("'")[0]) for word in words if word not in STOPWORDS and word.split("'")[0] not in STOPWORDS]
+    """Lower-cased, stopword-free, Snowball-stemmed terms; the index and every query use exactly this."""
+    words = (word.split("'")[0] for word in _WORD.findall(text.lower().replace("’", "'")))
+    return _stemmer().stemWords([word for word in words if word not in STOPWORDS])
 
 
 class KeywordIndex:
-    """Rows are chunks in the order of ``ChunkIndex.ids``; columns are terms."""
+    """Rows are chunks in the order of ``ChunkIndex.ids``; ``scores`` gives one BM25 score per row."""
 
-    def __init__(self, matrix, vocabulary: dict[str, int]) -> None:
-        self.matrix = matrix  # scipy CSC, BM25 weights
-        self.vocabulary = vocabulary
+    def __init__(self, retriever, rows: int) -> None:
+        self.retriever = retriever  # bm25s.BM25, or None when no row has a single term
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return self.rows
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> "KeywordIndex":
-        from scipy import sparse
+        import bm25s
 
         vocabulary: dict[str, int] = {}
-        # Compact typed arrays: a corpus of 100k chunks has ~10M (row, term) pairs, too many for Python lists.
-        rows, cols, counts = array("i"), array("i"), array("f")
-        lengths = np.zeros(len(texts), dtype="float32")
-        for row, text in enumerate(texts):
-            terms = tokenize(text)
-            lengths[row] = len(terms)
-            frequencies: dict[int, int] = {}
-            for term in terms:
-                column = vocabulary.setdefault(term, len(vocabulary))
-                frequencies[column] = frequencies.get(column, 0) + 1
-            rows.extend([row] * len(frequencies))
-            cols.extend(frequencies.keys())
-            counts.extend(frequencies.values())
-        shape = (len(texts), max(1, len(vocabulary)))
-        tf = np.frombuffer(counts, dtype="float32")
-        row_index = np.frombuffer(rows, dtype="int32")
-        col_index = np.frombuffer(cols, dtype="int32")
-        document_frequency = np.bincount(col_index, minlength=shape[1]).astype("float32")
-        n = max(1, len(texts))
-        idf = np.log1p((n - document_frequency + 0.5) / (document_frequency + 0.5))
-        average = float(lengths.mean()) if len(texts) else 1.0
-        norm = K1 * (1 - B + B * lengths[row_index] / max(average, 1e-6)) if len(texts) else tf
-        weights = idf[col_index] * tf * (K1 + 1) / (tf + norm)
-        matrix = sparse.csc_matrix((weights, (row_index, col_index)), shape=shape, dtype="float32")
-        return cls(matrix, vocabulary)
+        # One compact int array per row: 100k chunks hold ~10M term occurrences, too many for lists of Python ints.
+        documents = [array("i", [vocabulary.setdefault(term, len(vocabulary)) for term in tokenize(text)])
+                     for text in texts]
+        if not vocabulary:
+            return cls(None, len(texts))
+        # scipy assembles the sparse matrix with int32 temporaries; bm25s's numpy path sorts int64 keys and
+        # peaked ~240 MB higher on 100k synthetic chunks (932 vs 689 MB).
+        retriever = bm25s.BM25(k1=K1, b=B, method=METHOD, csc_backend="scipy")
+        retriever.index((documents, vocabulary), create_empty_token=False, show_progress=False)
+        return cls(retriever, len(texts))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for the query (zeros when no query term is known)."""
-        columns = sorted({self.vocabulary[t] for t in tokenize(query) if t in self.vocabulary})
+        if self.retriever is None:
+            return np.zeros(self.rows, dtype="float32")
+        vocabulary = self.retriever.vocab_dict
+        # A repeated word counts once, so "leave leave leave" cannot outweigh the rest of the question.
+        columns = sorted({vocabulary[term] for term in tokenize(query) if term in vocabulary})
         if not columns:
-            return np.zeros(self.matrix.shape[0], dtype="float32")
-        return np.asarray(self.matrix[:, columns].sum(axis=1)).ravel()
+            return np.zeros(self.rows, dtype="float32")
+        return self.retriever.get_scores(columns)
 
-    def save(self, directory) -> None:
-        import json
-
-        from scipy import sparse
-
-        sparse.save_npz(directory / "keyword.npz", self.matrix, compressed=False)
-        (directory / "vocabulary.json").write_text(json.dumps(self.vocabulary), encoding="utf-8")
+    def save(self, directory: Path) -> None:
+        """bm25s's own files, flat in ``directory`` (the index folder is fsynced file by file, then swapped in)."""
+        if self.retriever is not None:
+            self.retriever.save(directory, show_progress=False)
+        meta = {"rows": self.rows, "terms": self.retriever is not None}
+        (directory / "keyword.json").write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory) -> "KeywordIndex":
-        import json
+    def load(cls, directory: Path) -> "KeywordIndex":
+        import bm25s
 
-        from scipy import sparse
-
-        matrix = sparse.load_npz(directory / "keyword.npz").tocsc()
-        vocabulary = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
-        return cls(matrix, vocabulary)
+        meta = json.loads((directory / "keyword.json").read_text(encoding="utf-8"))
+        retriever = bm25s.BM25.load(directory, show_progress=False) if meta["terms"] else None
+        return cls(retriever, int(meta["rows"]))

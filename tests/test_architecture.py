@@ -21,6 +21,8 @@ CONFINED = {
     "slack_sdk": "adapters/slack",
     "botbuilder": "adapters/teams",
     "faiss": "knowledge",
+    "bm25s": "knowledge",
+    "Stemmer": "knowledge",
     "sentence_transformers": "knowledge",
     "torch": "knowledge",
 }
