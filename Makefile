@@ -24,8 +24,13 @@ demo: venv
 test: venv
 	$(BIN)/pytest -q
 
+EVAL := ../shared/eval
 eval: venv
-	$(BIN)/lorebot eval --corpus ../shared/eval/policyqa-dev/corpus.jsonl --queries ../shared/eval/policyqa-dev/queries.jsonl
+	$(BIN)/lorebot eval --corpus $(EVAL)/policyqa-dev/corpus.jsonl --queries $(EVAL)/policyqa-dev/queries.jsonl
+	$(BIN)/lorebot eval --corpus $(EVAL)/sourcegraph-handbook/corpus.jsonl \
+		--queries $(EVAL)/sourcegraph-handbook/queries.jsonl \
+		--paraphrases $(EVAL)/sourcegraph-handbook/paraphrases.jsonl \
+		--near-misses $(EVAL)/sourcegraph-handbook/near_misses.jsonl
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py

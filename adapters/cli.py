@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="measure retrieval quality on a BEIR-style corpus and queries")
     evaluate.add_argument("--corpus", type=Path, required=True, help='JSONL of {"id","title","text"[,"collection"]}')
     evaluate.add_argument("--queries", type=Path, required=True, help='JSONL of {"id","text","relevant"[,"collection"]}')
+    evaluate.add_argument("--paraphrases", type=Path, metavar="FILE",
+                          help='JSONL of {"a","b"[,"answer"]}: verify a, ask b; reports verified_paraphrase_rate')
+    evaluate.add_argument("--near-misses", type=Path, metavar="FILE",
+                          help='JSONL of {"a","c"[,"answer"]}: verify a, ask c; reports verified_false_match_rate')
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of text")
     mode = evaluate.add_mutually_exclusive_group()
     mode.add_argument("--dense-only", dest="mode", action="store_const", const="dense", help="semantic search only")
@@ -56,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(mode="hybrid")
 
     commands.add_parser("rebuild-index", help="rebuild the search indexes from the database")
+
+    aliases = commands.add_parser("aliases", help="list the wordings verified answers learned, or remove one")
+    aliases.add_argument("--remove", type=int, metavar="ID", help="forget the learned wording with this id")
 
     chat = commands.add_parser("chat", help="chat with Lorebot in this terminal (no chat platform needed)")
     chat.add_argument("--as", dest="user", default="you", help="who you are at the start (default: you)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from adapters import wiring
@@ -20,6 +21,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "ask": _ask,
         "eval": _eval,
         "rebuild-index": _rebuild_index,
+        "aliases": _aliases,
         "chat": _chat,
         "serve": _serve,
         "jobs": _jobs,
@@ -59,17 +61,20 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
-        print(answer.to_text())
+        print(answer.to_text(datetime.now(timezone.utc)))
     return 0
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.evaluation import evaluate, format_report
 
-    for path in (args.corpus, args.queries):
-        if not path.is_file():
+    for path in (args.corpus, args.queries, args.paraphrases, args.near_misses):
+        if path is not None and not path.is_file():
             raise LorebotError(f"no such file: {path}")
     config = wiring.load_config(settings)
+    pairs = {name: _read_pairs(path, second) for name, path, second in (
+        ("verified_paraphrase_rate", args.paraphrases, "b"), ("verified_false_match_rate", args.near_misses, "c"))
+        if path is not None}
     metrics = evaluate(
         args.corpus,
         args.queries,
@@ -77,11 +82,56 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         embedder=wiring.make_embedder(settings),
         answer_threshold=config.answers.answer_threshold,
         progress=not args.json and sys.stderr.isatty(),
+        also=(lambda kb: _reuse_rates(kb, config, pairs)) if pairs else None,
     )
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
         print(format_report(metrics, mode=args.mode))
+    return 0
+
+
+def _read_pairs(path: Path, second: str) -> list:
+    from bot.reuse_evaluation import Pair
+    from knowledge.evaluation import read_jsonl
+
+    return [Pair(row["a"], row[second], row["answer"] if isinstance(row.get("answer"), str) and row["answer"].strip()
+                 else Pair.answer)
+            for row in read_jsonl(path, {"a": str, second: str})]
+
+
+def _reuse_rates(kb, config, pairs: dict) -> dict:
+    """The bot's reuse of verified answers, measured on the evaluation's knowledge base (output discarded)."""
+    import io
+
+    from adapters.console import ConsoleMessenger
+    from bot.ports import system_clock
+    from bot.reuse_evaluation import reuse_rate
+
+    messenger = ConsoleMessenger(io.StringIO())
+    return {name: reuse_rate(kb, config, messenger, system_clock, rows) for name, rows in pairs.items()}
+
+
+def _aliases(args: argparse.Namespace, settings: Settings) -> int:
+    kb = wiring.open_knowledge(settings)
+    try:
+        if args.remove is not None:
+            from bot.database import create_tables
+            from bot.phrasings import forget
+
+            create_tables(kb.engine)
+            if not forget(kb, kb.engine, args.remove, actor="admin:command-line"):
+                raise LorebotError(f"no learned wording with id {args.remove}: run lorebot aliases to list them")
+            print(f"Removed learned wording {args.remove}.")
+            return 0
+        learned = kb.aliases()
+    finally:
+        kb.close()
+    if not learned:
+        print("No learned wordings yet: they appear when people confirm a verified answer fits their question.")
+    for alias in learned:
+        print(f"{alias.id:>5}  “{alias.text}” → “{alias.entry_question}”  (by {alias.added_by}, "
+              f"{alias.created_at:%Y-%m-%d})")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Deciding what to say from search hits: answer (with a short extract and sources) or admit being unsure.
+"""Deciding what to say from search hits: answer (with a short extract and sources), offer the champions'
+answer to a similar question as a suggestion, or admit being unsure.
 
 Pure: no database, no messenger, no clock, so the command line (`lorebot ask`) and the chat core decide the
 same way from the same hits.
@@ -6,12 +7,16 @@ same way from the same hits.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.config import AnswersConfig
 from bot.extracts import choose, trim as _trim
+from bot.markdown import plain
+from bot.provenance import verified_line
 from knowledge.types import Hit
 
 ANSWERED = "answered"
+SUGGESTED = "suggested"  # a verified answer to a similar question, offered for the asker to confirm
 UNSURE = "unsure"
 
 EXTRACT_CHARS = 400
@@ -37,12 +42,19 @@ class Source:
 @dataclass(frozen=True)
 class Answer:
     question: str
-    status: str  # ANSWERED | UNSURE
+    status: str  # ANSWERED | SUGGESTED | UNSURE
     confidence: float
-    answer: str  # the short extract ("" when unsure)
+    answer: str  # the short extract, or the verified answer ("" when unsure)
     sources: tuple[Source, ...] = field(default_factory=tuple)
-    verified_by: str | None = None  # set when answered from a verified entry above the verified threshold
+    verified_by: str | None = None  # set when the answer is a verified entry's (answered or suggested)
     top_key: str | None = None  # the top hit's key: what a champion's ❌ rejects
+    verified_question: str | None = None  # the question the champions verified this answer for
+    verified_at: datetime | None = None
+    entry_id: int | None = None
+
+    @property
+    def suggested(self) -> bool:
+        return self.status == SUGGESTED
 
     @property
     def answered(self) -> bool:
@@ -59,15 +71,23 @@ class Answer:
             "confidence": round(self.confidence, 3),
             "answer": self.answer,
             "sources": [source.to_json() for source in self.sources],
+            "verified_question": self.verified_question,
+            "verified_by": self.verified_by,
+            "verified_at": self.verified_at.isoformat() if self.verified_at else None,
         }
 
-    def to_text(self) -> str:
+    def to_text(self, now: datetime) -> str:
         """Plain text for the terminal."""
+        body = plain(self.answer)
         if self.answered:
-            lines = [self.answer, ""]
+            lines = [body, ""]
             if self.verified_by:
-                lines.append(f"Verified by {self.verified_by}.")
+                lines.append(verified_line(self.verified_question, self.verified_by, self.verified_at, now))
             lines.append(f"Confidence {round(self.confidence * 100)}%")
+        elif self.suggested:
+            lines = [f"Champions answered a similar question: “{self.verified_question}”", "", body, "",
+                     verified_line(self.verified_question, self.verified_by, self.verified_at, now),
+                     "If this doesn't answer yours, ask in chat and I'll pass it to a champion."]
         else:
             lines = ["I'm not sure about this one: nothing in the knowledge base answers it with confidence."]
             if self.sources:
@@ -83,23 +103,35 @@ RELATED_FLOOR = 0.3  # confidence below which a passage is not even "related" (s
 
 
 def answer_from_hits(question: str, hits: list[Hit], answers: AnswersConfig) -> Answer:
-    """Answer when the best hit clears the threshold; a verified entry above the verified threshold answers
-    "as verified". Hits are taken in the order the knowledge base ranked them."""
+    """Decide in this order: a verified entry that is surely the same question answers "as verified"; else a
+    passage that surely answers it; else a verified entry that may be the same question is suggested; else
+    "not sure". Each confidence is calibrated by the knowledge base, so the thresholds keep their meaning."""
     if not hits:
         return Answer(question=question, status=UNSURE, confidence=0.0, answer="", sources=())
-    top = hits[0]
-    confidence = float(top.confidence)
-    top_key = top.key
-    # Only sources worth reading: beside an answer, those that could answer too; beside "not sure", those
-    # that are at least related. Weak matches under an answer only make it look less trustworthy.
-    floor = answers.answer_threshold if confidence >= answers.answer_threshold else RELATED_FLOOR
-    sources = _sources([top, *(hit for hit in hits[1:] if hit.confidence >= floor)], answers.max_sources)
-    if top.is_verified and confidence >= answers.verified_threshold:
-        return Answer(question, ANSWERED, confidence, _trim(top.text.strip(), EXTRACT_CHARS * 2), sources,
-                      verified_by=top.verified_by or "a champion", top_key=top_key)
-    if confidence >= answers.answer_threshold:
-        return Answer(question, ANSWERED, confidence, extract(question, top.text), sources, top_key=top_key)
-    return Answer(question, UNSURE, confidence, "", sources, top_key=top_key)
+    entry = max((hit for hit in hits if hit.is_verified), key=lambda hit: hit.confidence, default=None)
+    passage = next((hit for hit in hits if not hit.is_verified), None)
+    if entry is not None and entry.confidence >= answers.verified_threshold:
+        return _from_entry(question, ANSWERED, entry, hits, answers)
+    if passage is not None and passage.confidence >= answers.answer_threshold:
+        rest = [hit for hit in hits if hit is not passage and hit.confidence >= answers.answer_threshold]
+        return Answer(question, ANSWERED, float(passage.confidence), extract(question, passage.text),
+                      _sources([passage, *rest], answers.max_sources), top_key=passage.key)
+    if entry is not None and entry.confidence >= answers.suggest_threshold:
+        return _from_entry(question, SUGGESTED, entry, hits, answers)
+    top = passage or hits[0]
+    # Beside "not sure", only sources that are at least related: weak matches only add noise.
+    related = [hit for hit in hits if hit is not top and hit.confidence >= RELATED_FLOOR]
+    return Answer(question, UNSURE, float(top.confidence), "", _sources([top, *related], answers.max_sources),
+                  top_key=top.key)
+
+
+def _from_entry(question: str, status: str, entry: Hit, hits: list[Hit], answers: AnswersConfig) -> Answer:
+    others = [hit for hit in hits if hit is not entry and hit.kind == "chunk"
+              and hit.confidence >= answers.answer_threshold]
+    return Answer(question, status, float(entry.confidence), _trim(entry.text.strip(), EXTRACT_CHARS * 2),
+                  _sources([entry, *others], answers.max_sources), verified_by=entry.verified_by or "a champion",
+                  top_key=entry.key, verified_question=entry.title, verified_at=entry.verified_at,
+                  entry_id=entry.entry_id)
 
 
 def extract(question: str, text: str, limit: int = EXTRACT_CHARS) -> str:

@@ -21,8 +21,8 @@ from bot.dedup import ProcessedEvent
 from bot.events import Ask
 from bot.people import remember
 from bot.questions import AnswerShown, Question, text_key
+from bot.scope import collections_for
 from bot.topics import TopicPicker
-from knowledge import VERIFIED_COLLECTION
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +43,15 @@ def handle_ask(ctx: CoreContext, topics: TopicPicker, event: Ask) -> None:
                 ctx.messenger.send(_reply_address(event), reply)
             return
 
-        answer = answer_from_hits(text, _search(ctx, session, event, text), ctx.config.answers)
+        answer = decide(ctx, session, event.where.platform, event.where.channel, text)
         now = ctx.now()
         question = Question(
             platform=platform, asker_id=event.person.id, asker_name=ctx.person_name(event.person),
             asker_handle=handle, channel=event.where.channel, thread=event.where.thread or event.message_id,
             message_id=event.message_id, text=text, text_key=text_key(text),
-            status="answered" if answer.answered else "routed", topic=topics.pick(text),
+            status=_status(answer), topic=topics.pick(text),
             confidence=answer.confidence, asked_at=now,
-            answered_at=now if answer.answered else None, routed_at=None if answer.answered else now,
+            answered_at=now if answer.answered else None, routed_at=now if _status(answer) == "routed" else None,
             resolved_by="bot" if answer.answered else None,
         )
         event_row = ProcessedEvent(platform=platform, event_id=event.event_id, kind="ask", at=now)
@@ -61,7 +61,9 @@ def handle_ask(ctx: CoreContext, topics: TopicPicker, event: Ask) -> None:
         log.info("question %s recorded (%s, confidence %.2f)", question.id, question.status, answer.confidence)
 
         if answer.answered:
-            reply = messages.answer(answer, question.id, event.attachments)
+            reply = messages.answer(answer, question.id, now, event.attachments)
+        elif answer.suggested:
+            reply = messages.suggestion(answer, question.id, now, event.attachments)
         else:
             outcome = routing.route(ctx, session, question)
             reply = _routing_reply(outcome, event.attachments)
@@ -112,13 +114,19 @@ def record_shown(session: Session, question: Question, answer: Answer, message_i
     return shown
 
 
-def _search(ctx: CoreContext, session: Session, event: Ask, text: str) -> list:
-    collections = ctx.config.channels.get(f"{event.where.platform}:{event.where.channel}")
-    if collections is not None:
-        collections = sorted({*collections, VERIFIED_COLLECTION})
-    hits = ctx.knowledge.search(text, k=SEARCH_K, collections=collections)
+def decide(ctx: CoreContext, session: Session, platform: str, channel: str, text: str) -> Answer:
+    """The bot's answer decision for a question asked in this channel: search its collections, leave out what
+    champions rejected for this wording, then answer, suggest or admit being unsure."""
+    hits = ctx.knowledge.search(text, k=SEARCH_K, collections=collections_for(ctx, platform, channel))
     rejected = _rejected_keys(session, text_key(text))
-    return [hit for hit in hits if hit.key not in rejected]
+    return answer_from_hits(text, [hit for hit in hits if hit.key not in rejected], ctx.config.answers)
+
+
+def _status(answer: Answer) -> str:
+    """A suggestion waits for the asker's Yes or No before anyone else is bothered."""
+    if answer.answered:
+        return "answered"
+    return "suggested" if answer.suggested else "routed"
 
 
 def _rejected_keys(session: Session, key: str) -> set[str]:

@@ -57,8 +57,9 @@ class TopicConfig(_Strict):
 
 
 class AnswersConfig(_Strict):
-    answer_threshold: Annotated[float, Field(ge=0, le=1)] = 0.55
+    answer_threshold: Annotated[float, Field(ge=0, le=1)] = 0.48
     verified_threshold: Annotated[float, Field(ge=0, le=1)] = 0.70
+    suggest_threshold: Annotated[float, Field(ge=0, le=1)] = 0.50  # offer a verified answer to a similar question
     max_sources: Annotated[int, Field(ge=1, le=10)] = 3
 
 

@@ -13,7 +13,7 @@ from typing import Sequence
 
 from sqlmodel import select
 
-from bot import champions, messages
+from bot import champions, messages, phrasings
 from bot.addresses import Address, MessageRef, Person
 from bot.asking import claim, handle_ask, reroute
 from bot.config import LorebotConfig
@@ -26,7 +26,7 @@ from bot.feedback import Feedback
 from bot.people import remember
 from bot.ports import Clock, Messenger, system_clock
 from bot.questions import Question
-from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL
+from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_NO, SUGGESTION_YES
 from bot.topics import TopicPicker
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,10 @@ class Lorebot:
         return any(call(extension) for extension in self.extensions)
 
     def _handle_action(self, event: Action) -> bool:
-        if event.name not in (HELPFUL, NOT_HELPFUL, ASK_CHAMPION):
+        if event.name == SAME_AS:
+            phrasings.on_same_as(self.context, event)
+            return True
+        if event.name not in (HELPFUL, NOT_HELPFUL, ASK_CHAMPION, SUGGESTION_YES, SUGGESTION_NO):
             return champions.handle_action(self.context, event)
         ctx = self.context
         with ctx.session() as session:
@@ -100,11 +103,14 @@ class Lorebot:
             if question is None:
                 ctx.messenger.send(event.where, messages.action_expired())
                 return True
-            if event.name in (HELPFUL, NOT_HELPFUL):
+            if event.name in (HELPFUL, NOT_HELPFUL, SUGGESTION_YES, SUGGESTION_NO):
                 session.add(Feedback(question_id=question.id, person_id=event.person.key, kind=event.name,
                                      at=ctx.now()))
                 session.commit()
-            if event.name == HELPFUL:
+            if event.name in (SUGGESTION_YES, SUGGESTION_NO):
+                phrasings.on_suggestion(ctx, session, question, event, accepted=event.name == SUGGESTION_YES)
+            elif event.name == HELPFUL:
+                phrasings.on_helpful(ctx, session, question, event.person)
                 ctx.messenger.send(event.where, messages.thanks_for_feedback())
             else:
                 reroute(ctx, session, question, event.where)

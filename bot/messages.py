@@ -1,10 +1,14 @@
 """Everything the core says to people, in one place: short, friendly, and saying what happens next."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.answering import Answer
 from bot.markdown import link as markdown_link
 from bot.markdown import literal
-from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, VERIFY, Reply, ReplyAction, SourceRef
+from bot.provenance import verified_line
+from bot.replies import (ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_NO, SUGGESTION_YES, VERIFY, Reply,
+                         ReplyAction, SourceRef)
 
 
 def _names(names: list[str]) -> str:
@@ -22,26 +26,46 @@ def _topic(topic: str | None) -> str:
     return f"the {topic} champions" if topic else "our champions"
 
 
-def answer(answer: Answer, question_id: int, unreadable: tuple[str, ...] = ()) -> Reply:
-    context = f"✅ Verified by {literal(answer.verified_by)}" if answer.is_verified else (
-        f"Confidence {round(answer.confidence * 100)}%")
-    text = answer.answer
+def answer(answer: Answer, question_id: int, now: datetime, unreadable: tuple[str, ...] = ()) -> Reply:
+    context = _provenance(answer, now) if answer.is_verified else f"Confidence {round(answer.confidence * 100)}%"
+    value = str(question_id)
+    return _with_answer(answer.answer, answer, unreadable, context, (
+        ReplyAction(HELPFUL, value, "Helpful", "primary"),
+        ReplyAction(NOT_HELPFUL, value, "Not helpful"),
+        ReplyAction(ASK_CHAMPION, value, "Ask a champion"),
+    ))
+
+
+def suggestion(answer: Answer, question_id: int, now: datetime, unreadable: tuple[str, ...] = ()) -> Reply:
+    """A verified answer to a question that may be the asker's: shown, but the asker decides."""
+    text = (f"Champions answered a similar question: “{literal(answer.verified_question or '')}”\n\n"
+            f"{answer.answer}\n\nDoes this answer yours?")
+    value = str(question_id)
+    return _with_answer(text, answer, unreadable, _provenance(answer, now), (
+        ReplyAction(SUGGESTION_YES, value, "Yes, thanks", "primary"),
+        ReplyAction(SUGGESTION_NO, value, "No, ask a champion"),
+    ))
+
+
+def _with_answer(text: str, answer: Answer, unreadable: tuple[str, ...], context: str,
+                 actions: tuple[ReplyAction, ...]) -> Reply:
     if unreadable:
         text += "\n\n" + attachments_skipped(unreadable)
-    value = str(question_id)
-    return Reply(
-        text=text,
-        sources=tuple(
-            SourceRef(title=s.title, source=s.source or s.title, snippet=s.snippet, verified_by=s.verified_by)
-            for s in answer.sources
-        ),
-        actions=(
-            ReplyAction(HELPFUL, value, "Helpful", "primary"),
-            ReplyAction(NOT_HELPFUL, value, "Not helpful"),
-            ReplyAction(ASK_CHAMPION, value, "Ask a champion"),
-        ),
-        context=context,
-    )
+    return Reply(text=text, sources=_source_refs(answer), actions=actions, context=context)
+
+
+def suggestion_accepted() -> Reply:
+    return Reply(text="Great, glad that answered it! I'll recognise your wording of this question from now on.")
+
+
+def _provenance(answer: Answer, now: datetime) -> str:
+    question = literal(answer.verified_question) if answer.verified_question else None
+    return verified_line(question, literal(answer.verified_by or "a champion"), answer.verified_at, now)
+
+
+def _source_refs(answer: Answer) -> tuple[SourceRef, ...]:
+    return tuple(SourceRef(title=s.title, source=s.source or s.title, snippet=s.snippet, verified_by=s.verified_by)
+                 for s in answer.sources)
 
 
 def routed(topic: str | None, champion_names: list[str], unreadable: tuple[str, ...] = ()) -> Reply:
@@ -72,14 +96,34 @@ def already_with_champions(topic: str | None) -> Reply:
     return Reply(text=f"This question is already with {_topic(topic)}; they'll answer right here in this thread.")
 
 
-def routed_post(asker_name: str, question: str, topic: str | None, link: str | None) -> Reply:
+def routed_post(asker_name: str, question: str, topic: str | None, link: str | None,
+                question_id: int | None = None, similar: tuple[tuple[int, str], ...] = ()) -> Reply:
+    """``similar`` are (entry id, verified question) pairs that may already answer it: one click each."""
     quoted = "\n".join(f"> {literal(line)}" for line in question.splitlines() or [""])
     see = f"{markdown_link('Open the conversation', link)}. " if link else ""
+    actions = tuple(ReplyAction(SAME_AS, f"{question_id}:{entry_id}", f"Same as “{_clip(verified, 60)}”")
+                    for entry_id, verified in similar) if question_id is not None else ()
+    offer = " Or, if an answer we verified already covers it, press its *Same as…* button." if actions else ""
     return Reply(
         title=f"A question for {_topic(topic)}",
         text=f"**{literal(asker_name)}** asked:\n{quoted}",
-        context=f"{see}Reply in this thread to answer; react ✅ on an answer to make it verified knowledge.",
+        context=f"{see}Reply in this thread to answer; react ✅ on an answer to make it verified knowledge.{offer}",
+        actions=actions,
     )
+
+
+def same_as_sent(asker_name: str, verified_question: str) -> Reply:
+    return Reply(text=f"Done: I've sent {literal(asker_name)} the verified answer to “{literal(verified_question)}”, "
+                      "and I'll recognise this wording from now on.")
+
+
+def same_as_too_late() -> Reply:
+    return Reply(text="This question has already been answered, so I left it as it is.")
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def champion_answered(champion_name: str, text: str) -> Reply:

@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from bot.columns import UTCDateTime
 
-STATUSES = ("answered", "routed", "champion_answered", "verified", "closed")
+STATUSES = ("answered", "suggested", "routed", "champion_answered", "verified", "closed")
 
 
 def text_key(text: str) -> str:
@@ -65,7 +65,7 @@ class AnswerShown(SQLModel, table=True):
     question_id: int = Field(foreign_key="questions.id", index=True)
     message_id: str | None = Field(default=None, max_length=255, index=True)
     confidence: float | None = None
-    status: str = Field(max_length=16)  # "answered" | "unsure"
+    status: str = Field(max_length=16)  # "answered" | "suggested" | "unsure"
     sources: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON: [{key,title,document,...}]
     answer_text: str = Field(default="", sa_column=Column(Text, nullable=False))
     shown_at: datetime = Field(sa_type=UTCDateTime)

@@ -10,7 +10,11 @@ VERIFY = "verify"
 REJECT = "reject"
 STILL_RIGHT = "still_right"
 OUTDATED = "outdated"
-ACTION_NAMES = (HELPFUL, NOT_HELPFUL, ASK_CHAMPION, VERIFY, REJECT, STILL_RIGHT, OUTDATED)
+SUGGESTION_YES = "suggestion_yes"  # the asker confirms a suggested verified answer answers their question
+SUGGESTION_NO = "suggestion_no"
+SAME_AS = "same_as"  # a champion answers a routed question with an existing verified answer ("qid:entry id")
+ACTION_NAMES = (HELPFUL, NOT_HELPFUL, ASK_CHAMPION, VERIFY, REJECT, STILL_RIGHT, OUTDATED, SUGGESTION_YES,
+                SUGGESTION_NO, SAME_AS)
 
 
 @dataclass(frozen=True)

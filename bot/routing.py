@@ -12,6 +12,7 @@ from bot.addresses import Address, MessageRef, Person
 from bot.context import CoreContext
 from bot.ports import Unreachable
 from bot.questions import Question, RoutedPost
+from bot.scope import collections_for
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +32,16 @@ class RouteOutcome:
         return self.status == ROUTED
 
 
+SAME_AS_OFFERS = 3
+
+
 def route(ctx: CoreContext, session: Session, question: Question) -> RouteOutcome:
     """Post the question where its champions will see it and record the posts (commits the session)."""
     targets, names = _targets(ctx, question)
     if not targets:
         return RouteOutcome(NO_CHAMPIONS if not names else UNREACHABLE, question.topic, names)
     reply = messages.routed_post(question.asker_name or question.asker_id, question.text, question.topic,
-                                 _link_to_asker(ctx, question))
+                                 _link_to_asker(ctx, question), question.id, _similar(ctx, question))
     posted = 0
     for address, recipient in targets:
         try:
@@ -61,6 +65,13 @@ def route(ctx: CoreContext, session: Session, question: Question) -> RouteOutcom
     session.commit()
     log.info("question %s routed to %d destination(s)", question.id, posted)
     return RouteOutcome(ROUTED if posted else UNREACHABLE, question.topic, names)
+
+
+def _similar(ctx: CoreContext, question: Question) -> tuple[tuple[int, str], ...]:
+    """Verified answers that may already answer it, offered to the champions as "Same as…" buttons."""
+    hits = ctx.knowledge.similar_entries(question.text, SAME_AS_OFFERS,
+                                         collections=collections_for(ctx, question.platform, question.channel))
+    return tuple((hit.entry_id, hit.title) for hit in hits if hit.entry_id is not None)
 
 
 def _targets(ctx: CoreContext, question: Question) -> tuple[list[tuple[Address | None, Person | None]], list[str]]:

@@ -12,6 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from knowledge.embed import Embedder
 from knowledge.errors import EvaluationInputError
@@ -68,7 +69,10 @@ def read_queries(path: Path) -> list[Query]:
 
 
 def evaluate(corpus_path: Path, queries_path: Path, *, mode: str = "hybrid", embedder: Embedder | None = None,
-             answer_threshold: float = 0.55, workdir: Path | None = None, progress: bool = False) -> dict:
+             answer_threshold: float = 0.48, workdir: Path | None = None, progress: bool = False,
+             also: Callable[[KnowledgeBase], dict] | None = None) -> dict:
+    """Retrieval metrics of the corpus and queries; ``also`` adds metrics measured on the same knowledge base
+    (the command line measures the bot's reuse of verified answers with it)."""
     corpus = read_corpus(Path(corpus_path))
     queries = read_queries(Path(queries_path))
     embedder = embedder or Embedder()
@@ -76,7 +80,10 @@ def evaluate(corpus_path: Path, queries_path: Path, *, mode: str = "hybrid", emb
         kb = KnowledgeBase.open(home, embedder=embedder)
         try:
             kb.ingest_texts(corpus, progress=progress)
-            return run_queries(kb, queries, mode=mode, answer_threshold=answer_threshold)
+            metrics = run_queries(kb, queries, mode=mode, answer_threshold=answer_threshold)
+            if also is not None:
+                metrics.update(also(kb))
+            return metrics
         finally:
             kb.close()
 
@@ -147,5 +154,5 @@ def _percentile(values: list[float], fraction: float) -> float:
 def format_report(metrics: dict, mode: str = "hybrid") -> str:
     lines = [f"Retrieval ({mode})"]
     for key, value in metrics.items():
-        lines.append(f"  {key:<17}{value}")
+        lines.append(f"  {key:<27}{value}")
     return "\n".join(lines)

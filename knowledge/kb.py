@@ -17,13 +17,36 @@ from sqlmodel import Session, select
 from knowledge import entries, store
 from knowledge.embed import Embedder
 from knowledge.entries import VERIFIED_COLLECTION
+from knowledge.entry_matching import DOCUMENTS_COMPARED
 from knowledge.errors import KnowledgeError
 from knowledge.index_lifecycle import LiveIndexes
 from knowledge.ingesting import Ingester, TextItem
 from knowledge.loaders import title_of
-from knowledge.searching import MODES, search_chunks
+from knowledge.searching import MODES, idf_for, search_chunks
 from knowledge.store import KbChunk, KbDocument, KbEntry
-from knowledge.types import Hit, IngestReport
+from knowledge.types import Alias, Hit, IngestReport
+
+SAME_QUESTION = 0.70  # an entry matched at least this surely goes before every passage
+RELATED_ENTRY = 0.45  # an entry below this match confidence is not even listed among a search's hits
+SIMILAR_ENTRY = 0.10  # ...but may still be offered to a champion as a possible "Same as…"
+
+
+DOCUMENT_HITS = 10  # passages read to find a wording's first few distinct documents
+
+
+def _first_documents(hits: list[Hit]) -> tuple[str, ...]:
+    documents: list[str] = []
+    for hit in hits:
+        if hit.document not in documents:
+            documents.append(hit.document)
+    return tuple(documents[:DOCUMENTS_COMPARED])
+
+
+def _uniform_idf(terms):
+    """With no documents there are no word statistics: every word weighs the same."""
+    import numpy as np
+
+    return np.ones(len(terms))
 
 
 class KnowledgeBase:
@@ -33,6 +56,7 @@ class KnowledgeBase:
         self._engine = engine
         self._ingester = Ingester(engine, embedder)
         self._live = LiveIndexes(engine, embedder, self.index_dir)
+        self._best_documents: dict = {}  # (collections, wording) -> document of its best passage
 
     @classmethod
     def open(cls, home: Path | str, *, database_url: str | None = None, embedder: Embedder | None = None,
@@ -106,9 +130,68 @@ class KnowledgeBase:
         chunk_hits = search_chunks(self._engine, self._live.chunks, query, vector, k, collections, mode)
         if vector is None:
             return chunk_hits[:k]
-        fresh, stale = entries.search(self._engine, self._live.entries, vector, collections)
-        ranked = fresh + chunk_hits[:1] + stale + chunk_hits[1:]
+        matched = self._match_entries(query, vector, collections, floor=RELATED_ENTRY, limit=k,
+                                      query_hits=chunk_hits)
+        fresh = [hit for hit in matched if not hit.stale]
+        stale = [hit for hit in matched if hit.stale]
+        leading = [hit for hit in fresh if hit.confidence >= SAME_QUESTION]
+        trailing = [hit for hit in fresh if hit.confidence < SAME_QUESTION]
+        ranked = leading + chunk_hits[:1] + trailing + stale + chunk_hits[1:]
         return ranked[:k]
+
+    def similar_entries(self, question: str, n: int = 3, *, collections: Sequence[str] | None = None,
+                        floor: float = SIMILAR_ENTRY) -> list[Hit]:
+        """The verified entries closest to a question, even loosely: what a champion is offered as "Same as…"."""
+        question = " ".join(question.split())
+        if not question or n <= 0:
+            return []
+        self._live.refresh()
+        vector = self.embedder.encode([question])[0]
+        return [hit for hit in self._match_entries(question, vector, collections, floor=floor, limit=n)
+                if not hit.stale]
+
+    def _match_entries(self, query: str, vector, collections: Sequence[str] | None, *, floor: float,
+                       limit: int, query_hits: list[Hit] | None = None) -> list[Hit]:
+        chunks = self._live.chunks
+        idf = idf_for(chunks) if chunks is not None and len(chunks) else _uniform_idf
+        scope = tuple(sorted(set(collections))) if collections else ()
+        known = self._best_documents
+        generation = chunks.generation if chunks is not None else None
+        if known.get("generation") != generation:
+            known.clear()
+            known["generation"] = generation
+
+        def best_documents(text: str, text_vector) -> tuple[str, ...]:
+            """Cached per index generation: entries' wordings are looked up again and again."""
+            if text == query and query_hits is not None:
+                return _first_documents(query_hits)
+            key = (scope, text)
+            if key not in known:
+                known[key] = _first_documents(search_chunks(self._engine, chunks, text, text_vector, DOCUMENT_HITS,
+                                                            collections, "hybrid"))
+            return known[key]
+
+        return entries.match(self._engine, self._live.entries, query, vector, collections, idf, best_documents,
+                             floor=floor, limit=limit)
+
+    # -- learned wordings -----------------------------------------------------------------------------------------
+    def add_alias(self, entry_id: int, text: str, *, added_by: str) -> int | None:
+        alias_id = entries.add_alias(self._engine, self.embedder, entry_id, text, added_by=added_by)
+        if alias_id is not None:
+            self._live.refresh(force=True)
+        return alias_id
+
+    def remove_alias(self, alias_id: int) -> bool:
+        removed = entries.remove_alias(self._engine, alias_id)
+        if removed:
+            self._live.refresh(force=True)
+        return removed
+
+    def entry(self, entry_id: int) -> Hit | None:
+        return entries.get(self._engine, entry_id)
+
+    def aliases(self, entry_id: int | None = None) -> list[Alias]:
+        return entries.list_aliases(self._engine, entry_id)
 
     # -- indexes ------------------------------------------------------------------------------------------------
     def rebuild_index(self) -> None:

@@ -99,3 +99,16 @@ class KeywordIndex:
         meta = json.loads((directory / "keyword.json").read_text(encoding="utf-8"))
         retriever = bm25s.BM25.load(directory, show_progress=False) if meta["terms"] else None
         return cls(retriever, int(meta["rows"]))
+
+    def idf(self, terms: Sequence[str]) -> np.ndarray:
+        """Inverse document frequency (the index's own BM25 formula) of each already tokenized term; a term no
+        chunk holds gets the highest idf there is, because a word the documents never use tells the most."""
+        rows = max(1, self.rows)
+        if self.retriever is None:
+            frequencies = np.zeros(len(terms))
+        else:
+            vocabulary = self.retriever.vocab_dict
+            per_term = np.diff(self.retriever.scores["indptr"])
+            frequencies = np.array([per_term[vocabulary[t]] if t in vocabulary else 0 for t in terms],
+                                   dtype="float64")
+        return np.log1p((rows - frequencies + 0.5) / (frequencies + 0.5))

@@ -1,5 +1,5 @@
 """Hybrid ranking: dense and BM25 candidates fused by a convex combination of scores each divided by its
-maximum, and the confidence the bot thresholds.
+maximum. (How sure a passage is to answer is decided apart, in ``knowledge.confidence``.)
 
 Why not reciprocal-rank fusion: it throws the score gaps away, so a keyword-only near-miss can push out a
 clearly better semantic match (on the handbook set RRF has a lower mrr@10 than dense alone at every weight).
@@ -10,36 +10,12 @@ independent of the candidate depth, and measured at least as well on both develo
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 # Keyword gets the rest. Measured 2026-11-26 with bm25s + Snowball: on policyqa-dev hybrid is flat from 0.6 to
 # 0.7 and loses recall above 0.75; on the handbook mrr@10 needs 0.7 or more to beat dense alone.
 DENSE_WEIGHT = 0.7
 CANDIDATES = 50  # per method; with max-normalisation the top of the ranking does not change from 10 to 1000
-
-# Confidence is a logistic curve over the cosine similarity of the passage to the question, nudged up when the
-# keywords agree. all-MiniLM-L6-v2 gives ~0.55+ for a passage that answers a question and < 0.35 for unrelated
-# text; the midpoint sits between, so the default answer threshold (0.55) means "cosine about 0.45 or better".
-CONFIDENCE_MIDPOINT = 0.43
-CONFIDENCE_STEEPNESS = 12.0
-KEYWORD_BONUS = 0.6
-
-# A curated entry whose question is this close to the query is "the same question": it goes first.
-ENTRY_MATCH = 0.72
-ENTRY_ANSWER_WEIGHT = 0.9  # a query can also match an entry by its answer, trusted a little less
-
-
-def confidence(cosine: float, keyword_share: float = 0.0) -> float:
-    x = CONFIDENCE_STEEPNESS * (cosine - CONFIDENCE_MIDPOINT) + KEYWORD_BONUS * keyword_share
-    return 1.0 / (1.0 + math.exp(-x))
-
-
-def entry_confidence(similarity: float) -> float:
-    """Entries that match are the champions' answer to this very question: confidence rises quickly."""
-    return confidence(similarity + 0.1, 1.0)
-
 
 def normalise(values: np.ndarray) -> np.ndarray:
     """Scores divided by the best one, so the best candidate of each method gets 1; a score at or below zero is

@@ -12,11 +12,14 @@ import sqlalchemy
 from sqlmodel import Session, select
 
 from knowledge import ranking
+from knowledge.confidence import passage_confidence
 from knowledge.index_files import ChunkIndex
 from knowledge.store import KbChunk, KbDocument
 from knowledge.types import Hit
+from knowledge.wording import Idf, covered, terms_of
 
 MODES = ("hybrid", "dense", "keyword")
+KEYWORD_ONLY_COSINE = 0.5  # keyword-only search (an evaluation mode) has no cosine; assume a middling one
 
 
 def search_chunks(engine: sqlalchemy.Engine, index: ChunkIndex | None, query: str, vector: np.ndarray | None,
@@ -49,19 +52,39 @@ def search_chunks(engine: sqlalchemy.Engine, index: ChunkIndex | None, query: st
     keywords = np.array([keyword_scores[index.row_of[int(i)]] for i in chunk_ids], dtype="float32")
     fused = ranking.fuse(cosines, keywords, mode)
     order = np.argsort(-fused, kind="stable")[:k]
-    top_keyword = float(keywords.max()) if keywords.size else 0.0
     rows = _chunk_rows(engine, [int(chunk_ids[i]) for i in order])
+    documents = _documents_of(engine, [int(i) for i in chunk_ids]) if vector is not None else {}
+    query_terms = terms_of(query)
+    idf = idf_for(index)
     hits = []
     for i in order:
         chunk, document = rows[int(chunk_ids[i])]
-        share = float(keywords[i] / top_keyword) if top_keyword > 0 else 0.0
         source = " › ".join(part for part in (chunk.title, chunk.heading) if part)
+        coverage = covered(query_terms, terms_of(f"{chunk.title} {chunk.heading}\n{chunk.text}"), idf)
+        if vector is not None:
+            others = [c for c, d in zip(cosines, (documents.get(int(j)) for j in chunk_ids))
+                      if d != chunk.document_id]
+            cosine = float(cosines[i])
+            margin = cosine - (max(others) if others else 0.0)
+        else:
+            cosine, margin = KEYWORD_ONLY_COSINE, 0.0
         hits.append(Hit(key=f"chunk:{chunk.id}", kind="chunk", title=chunk.title, source=source,
                         heading=chunk.heading, text=chunk.text, score=float(fused[i]),
-                        confidence=ranking.confidence(float(cosines[i]), share) if vector is not None
-                        else ranking.confidence(ranking.CONFIDENCE_MIDPOINT, share),
+                        confidence=passage_confidence(cosine, margin, coverage),
                         collection=chunk.collection, document=document))
     return hits
+
+
+def idf_for(index: ChunkIndex) -> Idf:
+    return index.keyword.idf
+
+
+def _documents_of(engine: sqlalchemy.Engine, chunk_ids: list[int]) -> dict[int, int]:
+    """Document of each candidate, so a passage's margin is measured against other documents only (the next
+    passage of the same page is no rival)."""
+    with Session(engine) as session:
+        rows = session.exec(select(KbChunk.id, KbChunk.document_id).where(KbChunk.id.in_(chunk_ids))).all()
+    return dict(rows)
 
 
 def _chunk_rows(engine: sqlalchemy.Engine, chunk_ids: list[int]) -> dict[int, tuple[KbChunk, str]]:

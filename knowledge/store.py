@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import sqlalchemy
-from sqlalchemy import Column, LargeBinary, Text
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
 from knowledge.errors import StoreUnavailable
@@ -63,6 +63,22 @@ class KbEntry(SQLModel, table=True):
     answer_embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+class KbAlias(SQLModel, table=True):
+    """Another wording of an entry's question, learned from use (an asker's "Helpful", a champion's "Same as").
+
+    Matched like the entry's own question, so an entry recognises more of the ways people ask it."""
+
+    __tablename__ = "kb_aliases"
+    __table_args__ = (UniqueConstraint("entry_id", "text", name="uq_kb_aliases_entry_text"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="kb_entries.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    added_by: str
+    created_at: datetime = Field(default_factory=_utcnow)
+    embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class KbState(SQLModel, table=True):
     """One row: versions of the chunk set and of the entries, bumped in the same transaction as each change."""
 
@@ -73,7 +89,7 @@ class KbState(SQLModel, table=True):
     entries_version: int = 0
 
 
-KB_TABLES = [KbDocument.__table__, KbChunk.__table__, KbEntry.__table__, KbState.__table__]
+KB_TABLES = [KbDocument.__table__, KbChunk.__table__, KbEntry.__table__, KbAlias.__table__, KbState.__table__]
 
 
 def make_engine(database_url: str | None, home: Path) -> sqlalchemy.Engine:

@@ -5,6 +5,7 @@ They are frozen dataclasses so the bot can keep and compare them without touchin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,24 @@ class Hit:
     document: str = ""  # document path/uri the chunk came from ("" for entries)
     entry_id: int | None = None
     verified_by: str | None = None
+    verified_at: datetime | None = None  # when the entry was verified
     stale: bool = False
 
     @property
     def is_verified(self) -> bool:
         return self.kind == "entry" and not self.stale
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A learned wording of a verified entry's question."""
+
+    id: int
+    entry_id: int
+    text: str
+    added_by: str
+    created_at: datetime
+    entry_question: str
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ HOME_NO_QUESTIONS = "You have not asked anything yet. Try me!"
 HOME_QUESTION = "• {text} — _{status}_{link}"
 STATUS_LABELS = {
     "answered": "answered by Lorebot",
+    "suggested": "waiting for your Yes or No",
     "routed": "with a champion",
     "champion_answered": "answered by a champion",
     "verified": "verified",

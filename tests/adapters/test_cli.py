@@ -39,7 +39,8 @@ def test_ingest_prints_a_summary_with_skipped_files(tmp_path: Path, capsys) -> N
 def test_ask_json_answers_with_sources(home: Path, capsys) -> None:
     assert main(["--home", str(home), "ask", "--json", "How many days of annual leave do I get?"]) == 0
     answer = json.loads(capsys.readouterr().out)
-    assert set(answer) == {"question", "status", "confidence", "answer", "sources"}
+    assert set(answer) == {"question", "status", "confidence", "answer", "sources", "verified_question", "verified_by",
+                           "verified_at"}
     assert answer["status"] == "answered" and answer["confidence"] >= 0.55
     assert "25 days" in answer["answer"]
     assert set(answer["sources"][0]) == {"title", "source", "heading", "score", "snippet"}
@@ -77,6 +78,37 @@ def test_eval_prints_exactly_the_metric_keys(tmp_path: Path, capsys) -> None:
     assert "recall@5" in capsys.readouterr().out
 
 
+def test_eval_measures_the_reuse_of_verified_answers(tmp_path: Path, capsys) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    queries = tmp_path / "queries.jsonl"
+    corpus.write_text("\n".join(json.dumps(row) for row in [
+        {"id": "d1", "title": "Leave", "text": "Everyone gets 25 days of annual leave a year."},
+        {"id": "d2", "title": "Security", "text": "Report a lost laptop to the security team within one hour."},
+    ]), encoding="utf-8")
+    queries.write_text(json.dumps({"id": "q1", "text": "annual leave days", "relevant": ["d1"]}), encoding="utf-8")
+    paraphrases = tmp_path / "paraphrases.jsonl"
+    paraphrases.write_text("\n".join(json.dumps(row) for row in [
+        {"a": "Can I bring my dog to the office?", "b": "Can I bring my dog to the office?"},
+        {"a": "How do I report a lost laptop?", "b": "how do i report a lost laptop", "answer": "Tell security."},
+    ]), encoding="utf-8")
+    near_misses = tmp_path / "near_misses.jsonl"
+    near_misses.write_text("\n".join(json.dumps(row) for row in [
+        {"a": "Can I bring my dog to the office?", "c": "How do I report a lost laptop?"},
+        {"a": "Can I bring my dog to the office?", "c": "Can I bring my cat to the office?"},
+    ]), encoding="utf-8")
+    argv = ["eval", "--corpus", str(corpus), "--queries", str(queries), "--paraphrases", str(paraphrases),
+            "--near-misses", str(near_misses), "--json"]
+    assert main(argv) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["verified_paraphrase_rate"] == 1.0  # the same question, as typed, is always the same
+    assert metrics["verified_false_match_rate"] == 0.0
+    assert metrics["recall@5"] == 1.0
+
+    near_misses.write_text('{"a": "Can I bring my dog?"}\n', encoding="utf-8")
+    assert main(argv) == 2
+    assert 'missing or invalid "c"' in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["ingest", "/no/such/folder"], "no such file or folder: /no/such/folder"),
     (["ask", "   "], "the question is empty"),
@@ -112,5 +144,31 @@ def test_help_lists_every_command(capsys) -> None:
         main(["--help"])
     assert done.value.code == 0
     out = capsys.readouterr().out
-    for command in ("ingest", "ask", "eval", "rebuild-index", "chat", "serve", "jobs", "teams-package"):
+    for command in ("ingest", "ask", "eval", "rebuild-index", "aliases", "chat", "serve", "jobs", "teams-package"):
         assert command in out
+
+
+def test_aliases_are_listed_and_removed_with_an_audit_row(tmp_path: Path, capsys) -> None:
+    from sqlmodel import Session, select
+
+    from bot.curation import CurationAudit
+    from knowledge import KnowledgeBase
+
+    home = tmp_path / "home"
+    kb = KnowledgeBase.open(home)
+    entry_id = kb.add_entry("Where do I log PTO?", "In Breathe.", source="Alice", verified_by="Alice")
+    alias_id = kb.add_alias(entry_id, "which app do we use to request holidays", added_by="slack:U1")
+    kb.close()
+    assert main(["--home", str(home), "aliases"]) == 0
+    out = capsys.readouterr().out
+    assert f"{alias_id}  “which app do we use to request holidays” → “Where do I log PTO?”  (by slack:U1" in out
+    assert main(["--home", str(home), "aliases", "--remove", str(alias_id)]) == 0
+    assert main(["--home", str(home), "aliases", "--remove", str(alias_id)]) == 2
+    assert "no learned wording with id" in capsys.readouterr().err
+    kb = KnowledgeBase.open(home)
+    try:
+        assert kb.aliases() == []
+        with Session(kb.engine) as session:
+            assert [a.action for a in session.exec(select(CurationAudit)).all()] == ["alias_remove"]
+    finally:
+        kb.close()

@@ -8,12 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from sqlmodel import Session, select
+
 from adapters.console import ConsoleMessenger
 from adapters.console.messenger import ConsoleMessage
 from bot.addresses import Address, MessageRef, Person
 from bot.config import LorebotConfig, parse_config
 from bot.core import Lorebot
+from bot.curation import CurationAudit
 from bot.events import Action, Ask, Reaction, ThreadReply
+from bot.questions import Question
 
 HANDBOOK = {
     "leave.md": """# Leave policy
@@ -150,3 +154,16 @@ def new_chat(config: LorebotConfig, kb, clock: Clock | None = None, extensions=(
     messenger = ConsoleMessenger(io.StringIO())
     core = Lorebot(config=config, knowledge=kb, messenger=messenger, clock=clock or Clock(), extensions=extensions)
     return Chat(core, messenger)
+
+
+def questions(kb) -> list[Question]:
+    """Every question row, oldest first."""
+    with Session(kb.engine) as session:
+        return session.exec(select(Question).order_by(Question.id)).all()
+
+
+def audit_trail(kb) -> list[tuple[str, str, int | None]]:
+    """(action, actor, question) of every curation audit row, oldest first."""
+    with Session(kb.engine) as session:
+        rows = session.exec(select(CurationAudit).order_by(CurationAudit.id)).all()
+        return [(row.action, row.actor_id, row.question_id) for row in rows]

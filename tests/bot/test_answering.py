@@ -1,11 +1,14 @@
 """The answer-or-not decision, from hand-made hits."""
 from __future__ import annotations
 
-from bot.answering import ANSWERED, UNSURE, answer_from_hits, extract
+from datetime import datetime, timedelta, timezone
+
+from bot.answering import ANSWERED, SUGGESTED, UNSURE, answer_from_hits, extract
 from bot.config import AnswersConfig
 from knowledge.types import Hit
 
-CONFIG = AnswersConfig(answer_threshold=0.5, verified_threshold=0.7, max_sources=2)
+CONFIG = AnswersConfig(answer_threshold=0.5, verified_threshold=0.7, suggest_threshold=0.45, max_sources=2)
+VERIFIED_AT = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
 
 def chunk(key: str, confidence: float, text: str = "Staff get 25 days of annual leave. Booking is in the portal.",
@@ -18,7 +21,7 @@ def chunk(key: str, confidence: float, text: str = "Staff get 25 days of annual 
 def entry(confidence: float, stale: bool = False) -> Hit:
     return Hit(key="entry:7", kind="entry", title="Can I bring my dog?", source="Verified answer › office",
                heading="", text="Yes, on Fridays.", score=3.0, confidence=confidence, collection="verified",
-               entry_id=7, verified_by="Alice", stale=stale)
+               entry_id=7, verified_by="Alice", verified_at=VERIFIED_AT, stale=stale)
 
 
 def test_confident_chunk_answers_with_extract_and_sources() -> None:
@@ -40,6 +43,9 @@ def test_confident_chunk_answers_with_extract_and_sources() -> None:
             {"title": "Sick leave", "source": "Handbook › Sick leave › Pay", "heading": "Pay", "score": 0.6,
              "snippet": answer.sources[1].snippet},
         ],
+        "verified_question": None,
+        "verified_by": None,
+        "verified_at": None,
     }
 
 
@@ -55,7 +61,7 @@ def test_low_confidence_is_unsure_and_says_no_answer() -> None:
     assert answer.status == UNSURE
     assert answer.answer == ""
     assert answer.to_json()["status"] == "unsure"
-    assert "not sure" in answer.to_text()
+    assert "not sure" in answer.to_text(VERIFIED_AT)
 
 
 def test_no_hits_is_unsure() -> None:
@@ -63,18 +69,34 @@ def test_no_hits_is_unsure() -> None:
     assert (answer.status, answer.confidence, answer.sources) == (UNSURE, 0.0, ())
 
 
-def test_verified_entry_above_its_threshold_answers_as_verified() -> None:
+def test_verified_entry_above_its_threshold_answers_as_verified_and_says_for_which_question() -> None:
     answer = answer_from_hits("Dogs at work?", [entry(0.75), chunk("chunk:1", 0.9)], CONFIG)
     assert answer.status == ANSWERED
     assert answer.verified_by == "Alice"
     assert answer.answer == "Yes, on Fridays."
     assert answer.sources[0].verified_by == "Alice"
+    data = answer.to_json()
+    assert (data["verified_question"], data["verified_by"], data["verified_at"]) == (
+        "Can I bring my dog?", "Alice", "2026-11-23T09:00:00+00:00")
+    text = answer.to_text(VERIFIED_AT + timedelta(days=3, hours=2))
+    assert "✅ Verified answer to “Can I bring my dog?” · Alice, 3 days ago" in text
 
 
-def test_verified_entry_below_its_threshold_is_an_ordinary_answer() -> None:
-    answer = answer_from_hits("Dogs at work?", [entry(0.6)], CONFIG)
-    assert answer.status == ANSWERED
-    assert answer.verified_by is None
+def test_a_plausible_verified_entry_is_suggested_not_answered() -> None:
+    answer = answer_from_hits("Cats at work?", [entry(0.6), chunk("chunk:1", 0.3)], CONFIG)
+    assert answer.status == SUGGESTED and answer.suggested and not answer.answered
+    assert answer.entry_id == 7 and answer.top_key == "entry:7"
+    assert "similar question: “Can I bring my dog?”" in answer.to_text(VERIFIED_AT)
+
+
+def test_a_confident_passage_wins_over_a_mere_suggestion() -> None:
+    answer = answer_from_hits("Cats at work?", [entry(0.6), chunk("chunk:1", 0.8)], CONFIG)
+    assert answer.status == ANSWERED and answer.verified_by is None and answer.top_key == "chunk:1"
+
+
+def test_a_weak_verified_entry_is_neither_answer_nor_suggestion() -> None:
+    answer = answer_from_hits("Dogs at work?", [entry(0.4)], CONFIG)
+    assert answer.status == UNSURE
 
 
 def test_stale_entry_never_answers_as_verified() -> None:

@@ -147,7 +147,7 @@ def test_champion_reply_is_relayed_and_verify_teaches_the_bot(chat, kb) -> None:
     chat.ask("bob", PARAPHRASE)
     again = chat.last(channel="dm-bob")
     assert CHAMPION_ANSWER in again.text
-    assert "Verified by Alice" in again.reply.context
+    assert f"✅ Verified answer to “{UNKNOWN_QUESTION}” · Alice" in again.reply.context
     assert len(chat.bot_messages(channel="office-champions")) == 2  # the routed post and the thank-you only
 
 

@@ -49,13 +49,48 @@ def test_curated_entry_outranks_chunks_for_a_paraphrase(filled: KnowledgeBase) -
         source="Verified by Alice",
         verified_by="Alice",
     )
-    hits = filled.search("Am I allowed to take my dog into the office?", k=3)
+    hits = filled.search("Am I allowed to bring my dog into the office?", k=3)
     assert hits[0].kind == "entry" and hits[0].entry_id == entry_id
     assert hits[0].key == f"entry:{entry_id}"
-    assert hits[0].verified_by == "Alice" and hits[0].is_verified
+    assert hits[0].verified_by == "Alice" and hits[0].is_verified and hits[0].verified_at is not None
     assert hits[0].confidence >= 0.7
     unrelated = filled.search("How do I report a lost laptop?", k=3)
     assert all(hit.kind == "chunk" for hit in unrelated)
+
+
+def test_a_look_alike_question_with_one_informative_word_swapped_is_not_the_same(filled: KnowledgeBase) -> None:
+    filled.add_entry("Can I bring my dog to the office?", "Yes, on Fridays.", source="Alice", verified_by="Alice")
+    for other in ("Can I bring a cat to the office?", "Can I bring my dog to the warehouse?"):
+        entries = [hit for hit in filled.search(other, k=5) if hit.kind == "entry"]
+        assert all(hit.confidence < 0.7 for hit in entries), other
+
+
+def test_learned_wordings_match_like_the_question_and_can_be_removed(filled: KnowledgeBase) -> None:
+    entry_id = filled.add_entry("Where do I log PTO?", "In Breathe, under Time off.", source="Alice",
+                                verified_by="Alice")
+    wording = "which app do we use to request holidays"
+    before = [hit for hit in filled.search(wording, k=5) if hit.kind == "entry"]
+    assert all(hit.confidence < 0.7 for hit in before)
+    alias_id = filled.add_alias(entry_id, wording, added_by="console:bob")
+    assert filled.add_alias(entry_id, wording, added_by="console:carol") is None  # known already
+    assert filled.add_alias(entry_id, "where do I log PTO?", added_by="console:bob") is None  # its own question
+    after = filled.search(wording, k=5)
+    assert after[0].entry_id == entry_id and after[0].confidence >= 0.7
+    assert [(a.text, a.added_by, a.entry_question) for a in filled.aliases()] == [
+        (wording, "console:bob", "Where do I log PTO?")]
+    assert filled.remove_alias(alias_id) and not filled.remove_alias(alias_id)
+    assert all(hit.confidence < 0.7 for hit in filled.search(wording, k=5) if hit.kind == "entry")
+    filled.add_alias(entry_id, wording, added_by="console:bob")
+    filled.remove_entry(entry_id)
+    assert filled.aliases() == []
+
+
+def test_similar_entries_offers_loose_matches_best_first(filled: KnowledgeBase) -> None:
+    dog = filled.add_entry("Can I bring my dog to the office?", "Yes, on Fridays.", source="A", verified_by="A")
+    filled.add_entry("How do I claim a taxi fare?", "Through the expenses portal.", source="A", verified_by="A")
+    similar = filled.similar_entries("are pets welcome at work?", 3)
+    assert similar and similar[0].entry_id == dog
+    assert filled.entry(dog).title == "Can I bring my dog to the office?" and filled.entry(999) is None
 
 
 def test_entry_outranks_a_matching_document_chunk(filled: KnowledgeBase) -> None:

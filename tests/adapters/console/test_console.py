@@ -73,7 +73,7 @@ def test_the_whole_learning_loop(console, kb) -> None:
     assert len(rows(kb, VerifiedAnswer)) == 1
 
     out = console.run(PARAPHRASE)
-    assert CHAMPION_ANSWER in out and "✅ Verified by Alice" in out
+    assert CHAMPION_ANSWER in out and f"✅ Verified answer to “{UNKNOWN_QUESTION}” · Alice" in out
 
 
 def test_a_non_champion_reaction_is_only_feedback(console, kb) -> None:
@@ -194,3 +194,24 @@ def test_rendering_is_plain_text_with_tables_aligned_and_lists_kept() -> None:
         "  Meals cost this:", "  ", "  City    Limit", "  ------  -----", "  London  £60", "  ",
         "  You can claim:", "  ", "  - Taxis.", "  - Trains.",
     ]
+
+
+def test_a_champion_answers_with_same_as_by_number(kb) -> None:
+    console = Session_(kb)
+    console.core = Lorebot(config=make_config(answer_threshold=0.99, verified_threshold=0.999,
+                                              suggest_threshold=0.99),
+                           knowledge=kb, messenger=console.messenger, clock=Clock())
+    console.run(UNKNOWN_QUESTION)
+    post = console.id_of(lambda m: m.address.channel == "office-champions")
+    console.run("/as alice", f"/reply {post} {CHAMPION_ANSWER}")
+    answer = console.id_of(lambda m: m.reply is None and m.text == CHAMPION_ANSWER)
+    console.run("/as alice", f"/react {answer} ✅")
+
+    out = console.run("are pets ok at work on fridays?", user="bob")
+    second = console.id_of(lambda m: m.address.channel == "office-champions" and m.reply is not None
+                           and "pets ok" in m.text)
+    assert "[1] Same as “Can I bring my dog to the office?”" in out
+    out = console.run("/as alice", f"/click 1 {second}")
+    assert CHAMPION_ANSWER in out and f"✅ Verified answer to “{UNKNOWN_QUESTION}” · Alice" in out
+    assert "Done: I've sent Bob the verified answer" in out
+    assert [a.text for a in kb.aliases()] == ["are pets ok at work on fridays?"]

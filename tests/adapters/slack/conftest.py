@@ -130,9 +130,14 @@ class SlackRig:
 
 @pytest.fixture
 def rig(kb):
+    yield from serve_rig(kb, CONFIG)
+
+
+def serve_rig(kb, config: dict):
+    """The real Bolt app on loopback with the fake Web API, for a test's own configuration."""
     api = FakeSlackApi()
     client = make_web_client("xoxb-test-token", api.base_url)
-    core = Lorebot(config=parse_config(CONFIG), knowledge=kb, messenger=SlackMessenger(client))
+    core = Lorebot(config=parse_config(config), knowledge=kb, messenger=SlackMessenger(client))
     executor = TrackingExecutor()
     app = build_app(core=core, client=client, signing_secret=SECRET, executor=executor)
     server = start_in_background(app, SECRET)

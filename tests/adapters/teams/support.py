@@ -205,3 +205,26 @@ class RecordingCore:
 
     def handle(self, event) -> None:
         self.events.append(event)
+
+
+# The flows' configuration: Teams ids for everyone, the office champions post in CHAMPIONS.
+CONFIG = {
+    "timezone": "Europe/London",
+    "answers": {"answer_threshold": 0.5, "verified_threshold": 0.6},
+    "people": {
+        "alice": {"name": "Alice", "team": "ops", "ids": {"teams": "aad-alice"}},
+        "carol": {"name": "Carol", "team": "ops", "ids": {"teams": "aad-carol"}},
+        "dave": {"name": "Dave", "team": "ops", "ids": {"teams": "aad-dave"}},
+        "erin": {"name": "Erin", "ids": {"teams": "aad-erin"}},
+    },
+    "teams": {"ops": {"manager": "erin"}},
+    "topics": {
+        "leave": {"description": "Annual leave, holidays, sick leave and time off",
+                  "keywords": ["leave", "holiday", "sick"], "champions": ["carol"]},
+        "office": {"description": "Office life: desks, the kitchen, pets, parking and visitors",
+                   "keywords": ["office", "dog", "pet", "parking", "desk"], "champions": ["dave"],
+                   "channel": {"teams": CHAMPIONS}},
+        "security": {"description": "Passwords, phishing, device encryption and security incidents",
+                     "keywords": ["password", "phishing", "security"], "champions": ["carol"]},
+    },
+}

@@ -14,29 +14,9 @@ from bot.curation import VerifiedAnswer
 from bot.feedback import Feedback
 from bot.questions import ChampionAnswer, Question, RoutedPost
 from bot.replies import Reply
-from tests.adapters.teams.support import CHAMPIONS, GENERAL, Teams
+from tests.adapters.teams.support import CHAMPIONS, CONFIG, GENERAL, Teams
 from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, PARAPHRASE, UNKNOWN_QUESTION
 
-CONFIG = {
-    "timezone": "Europe/London",
-    "answers": {"answer_threshold": 0.5, "verified_threshold": 0.6},
-    "people": {
-        "alice": {"name": "Alice", "team": "ops", "ids": {"teams": "aad-alice"}},
-        "carol": {"name": "Carol", "team": "ops", "ids": {"teams": "aad-carol"}},
-        "dave": {"name": "Dave", "team": "ops", "ids": {"teams": "aad-dave"}},
-        "erin": {"name": "Erin", "ids": {"teams": "aad-erin"}},
-    },
-    "teams": {"ops": {"manager": "erin"}},
-    "topics": {
-        "leave": {"description": "Annual leave, holidays, sick leave and time off",
-                  "keywords": ["leave", "holiday", "sick"], "champions": ["carol"]},
-        "office": {"description": "Office life: desks, the kitchen, pets, parking and visitors",
-                   "keywords": ["office", "dog", "pet", "parking", "desk"], "champions": ["dave"],
-                   "channel": {"teams": CHAMPIONS}},
-        "security": {"description": "Passwords, phishing, device encryption and security incidents",
-                     "keywords": ["password", "phishing", "security"], "champions": ["carol"]},
-    },
-}
 ALICE_CHAT = "a:1alice-personal"
 
 
@@ -152,7 +132,7 @@ def test_champion_verifies_by_reaction_and_the_asker_is_told(servers, teams, bot
     # The next person gets the verified answer at once.
     post(servers, teams.personal_message("erin", PARAPHRASE))
     answer = servers.connector.delivered("a:1erin-personal")[-1]
-    assert "Fridays" in answer.text and "Verified by Dave" in answer.text
+    assert "Fridays" in answer.text and "Verified answer to" in answer.text and "Dave" in answer.text
 
 
 def test_champion_verifies_with_the_card_button(servers, teams, bot, kb):
