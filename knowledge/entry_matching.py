@@ -12,9 +12,9 @@ and unrelated questions from the same handbook up to 0.6. Three signals decide t
 
 The weights come from a logistic regression on a development handbook's paraphrase pairs, near-miss pairs and
 every pair of its unrelated questions (weighted as heavily as twice the near misses), rounded; the bias is set
-so that ``verified_threshold`` keeps its meaning: at the default 0.70, rewordings are answered as verified
-while fewer than 1 in 200 unrelated pairs and none of the near misses are. See README, "Retrieval and answer
-quality".
+so that at the default ``verified_threshold`` (0.70) fewer than 1 in 10 near misses and 1 in 200 unrelated
+pairs are answered as verified. Rewordings that fall short are offered as suggestions, and the aliases learned
+from them match outright. See README, "Retrieval and answer quality".
 """
 from __future__ import annotations
 

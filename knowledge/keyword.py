@@ -7,6 +7,7 @@ get wrong; what stays here is the choice of tokens and the index's life on disk.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from array import array
@@ -48,6 +49,15 @@ def tokenize(text: str) -> list[str]:
     return _stemmer().stemWords([word for word in words if word not in STOPWORDS])
 
 
+def _bm25s():
+    """bm25s, with its logger handed back to the application: on import it sets itself to DEBUG, which would
+    print a line on every index build whatever the command's verbosity."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return bm25s
+
+
 class KeywordIndex:
     """Rows are chunks in the order of ``ChunkIndex.ids``; ``scores`` gives one BM25 score per row."""
 
@@ -60,8 +70,7 @@ class KeywordIndex:
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> "KeywordIndex":
-        import bm25s
-
+        bm25s = _bm25s()
         vocabulary: dict[str, int] = {}
         # One compact int array per row: 100k chunks hold ~10M term occurrences, too many for lists of Python ints.
         documents = [array("i", [vocabulary.setdefault(term, len(vocabulary)) for term in tokenize(text)])
@@ -94,8 +103,7 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, directory: Path) -> "KeywordIndex":
-        import bm25s
-
+        bm25s = _bm25s()
         meta = json.loads((directory / "keyword.json").read_text(encoding="utf-8"))
         retriever = bm25s.BM25.load(directory, show_progress=False) if meta["terms"] else None
         return cls(retriever, int(meta["rows"]))

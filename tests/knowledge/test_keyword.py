@@ -63,3 +63,10 @@ def test_an_index_without_terms_round_trips_and_scores_zero(texts: list[str], tm
     loaded = KeywordIndex.load(tmp_path)
     assert len(loaded) == len(texts)
     assert loaded.scores("anything").shape == (len(texts),) and not loaded.scores("anything").any()
+
+
+def test_building_says_nothing_below_the_applications_log_level() -> None:
+    import logging
+
+    KeywordIndex.build(["Book leave in Breathe."])
+    assert logging.getLogger("bm25s").getEffectiveLevel() == logging.getLogger().getEffectiveLevel()
