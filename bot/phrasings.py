@@ -21,6 +21,7 @@ from bot.context import CoreContext
 from bot.curating import audit
 from bot.events import Action
 from bot.questions import AnswerShown, Question
+from knowledge import KnowledgeError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,10 @@ ENTRY_KEY = "entry:"
 
 def learn(ctx: CoreContext, session: Session, question: Question, entry_id: int, person: Person) -> int | None:
     """Teach entry ``entry_id`` the question's wording (audited); None when it knew it already."""
-    alias_id = ctx.knowledge.add_alias(entry_id, question.text, added_by=person.key)
+    try:
+        alias_id = ctx.knowledge.add_alias(entry_id, question.text, added_by=person.key)
+    except KnowledgeError:  # the entry was withdrawn meanwhile: nothing left to teach
+        return None
     if alias_id is not None:
         audit(session, ctx, person, "alias_add", question, reason=f"entry {entry_id}, alias {alias_id}")
         session.commit()

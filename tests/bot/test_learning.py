@@ -132,3 +132,13 @@ def test_same_as_answers_the_asker_at_once_and_learns_the_wording(kb) -> None:
     chat.click("alice", post, SAME_AS)  # a second click answers nobody twice
     assert "already been answered" in chat.last(channel="office-champions").text
     assert len(chat.bot_messages(channel="dm-bob")) == sent
+
+
+def test_helpful_after_the_entry_was_withdrawn_is_only_thanked(chat, kb) -> None:
+    verify_dog_answer(chat)
+    chat.ask("bob", PARAPHRASE)
+    shown = chat.last(channel="dm-bob")
+    kb.remove_entry(rows(kb, VerifiedAnswer)[0].entry_id)
+    chat.click("bob", shown, HELPFUL)
+    assert "Thanks" in chat.last(channel="dm-bob").text
+    assert kb.aliases() == []
