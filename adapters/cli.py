@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print JSON instead of text")
     ask.add_argument("--collection", action="append", dest="collections", help="search only here (repeatable)")
 
-    evaluate = commands.add_parser("eval", help="measure retrieval quality on a BEIR-style corpus and queries")
+    evaluate = commands.add_parser("eval", help="measure retrieval and answer quality on a BEIR-style corpus and queries")
     evaluate.add_argument("--corpus", type=Path, required=True, help='JSONL of {"id","title","text"[,"collection"]}')
     evaluate.add_argument("--queries", type=Path, required=True, help='JSONL of {"id","text","relevant"[,"collection"]}')
     evaluate.add_argument("--paraphrases", type=Path, metavar="FILE",
