@@ -99,7 +99,7 @@ class Answer:
         return "\n".join(lines)
 
 
-RELATED_FLOOR = 0.3  # confidence below which a passage is not even "related" (see knowledge.ranking)
+RELATED_FLOOR = 0.3  # confidence below which a passage is not even "related" (see knowledge.confidence)
 
 
 def answer_from_hits(question: str, hits: list[Hit], answers: AnswersConfig) -> Answer:

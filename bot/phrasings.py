@@ -9,6 +9,7 @@ routed question. Every alias is audited, and removable (``lorebot aliases``).
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -19,6 +20,7 @@ from bot.answering import ANSWERED, answer_from_hits
 from bot.asking import record_shown, reroute
 from bot.context import CoreContext
 from bot.curating import audit
+from bot.curation import CurationAudit
 from bot.events import Action
 from bot.questions import AnswerShown, Question
 from knowledge import KnowledgeError
@@ -43,10 +45,6 @@ def learn(ctx: CoreContext, session: Session, question: Question, entry_id: int,
 
 def forget(knowledge, engine, alias_id: int, actor: str) -> bool:
     """Remove a learned wording (an admin's correction), with an audit row like every curating act."""
-    from datetime import datetime, timezone
-
-    from bot.curation import CurationAudit
-
     if not knowledge.remove_alias(alias_id):
         return False
     with Session(engine) as session:

@@ -34,6 +34,9 @@ class ChunkIndex:
     def __post_init__(self) -> None:
         self.row_of = {int(chunk_id): row for row, chunk_id in enumerate(self.ids)}
         self._masks: dict[tuple[str, ...], np.ndarray] = {}
+        # (collections, wording) -> the first documents it retrieves; verified entries' wordings are looked up
+        # again and again, and the answer only changes with the index, so it lives as long as the index does.
+        self.wording_documents: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
 import sqlalchemy
 from sqlmodel import Session, select
 
@@ -42,10 +43,8 @@ def _first_documents(hits: list[Hit]) -> tuple[str, ...]:
     return tuple(documents[:DOCUMENTS_COMPARED])
 
 
-def _uniform_idf(terms):
+def _uniform_idf(terms: Sequence[str]) -> np.ndarray:
     """With no documents there are no word statistics: every word weighs the same."""
-    import numpy as np
-
     return np.ones(len(terms))
 
 
@@ -56,7 +55,6 @@ class KnowledgeBase:
         self._engine = engine
         self._ingester = Ingester(engine, embedder)
         self._live = LiveIndexes(engine, embedder, self.index_dir)
-        self._best_documents: dict = {}  # (collections, wording) -> document of its best passage
 
     @classmethod
     def open(cls, home: Path | str, *, database_url: str | None = None, embedder: Embedder | None = None,
@@ -155,21 +153,17 @@ class KnowledgeBase:
         chunks = self._live.chunks
         idf = idf_for(chunks) if chunks is not None and len(chunks) else _uniform_idf
         scope = tuple(sorted(set(collections))) if collections else ()
-        known = self._best_documents
-        generation = chunks.generation if chunks is not None else None
-        if known.get("generation") != generation:
-            known.clear()
-            known["generation"] = generation
 
         def best_documents(text: str, text_vector) -> tuple[str, ...]:
-            """Cached per index generation: entries' wordings are looked up again and again."""
             if text == query and query_hits is not None:
                 return _first_documents(query_hits)
-            key = (scope, text)
-            if key not in known:
-                known[key] = _first_documents(search_chunks(self._engine, chunks, text, text_vector, DOCUMENT_HITS,
-                                                            collections, "hybrid"))
-            return known[key]
+            if chunks is None:
+                return ()
+            known = chunks.wording_documents
+            if (scope, text) not in known:
+                known[(scope, text)] = _first_documents(search_chunks(
+                    self._engine, chunks, text, text_vector, DOCUMENT_HITS, collections, "hybrid"))
+            return known[(scope, text)]
 
         return entries.match(self._engine, self._live.entries, query, vector, collections, idf, best_documents,
                              floor=floor, limit=limit)
