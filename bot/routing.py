@@ -74,6 +74,8 @@ def route(ctx: CoreContext, session: Session, question: Question,
 
 def _similar(ctx: CoreContext, question: Question, vector: Sequence[float] | None) -> tuple[tuple[int, str], ...]:
     """Verified answers that may already answer it, offered to the champions as "Same as…" buttons."""
+    if vector is None:  # a re-route ("Not helpful"): the ask that embedded it is long gone
+        vector = ctx.knowledge.embed_question(question.text)
     hits = ctx.knowledge.similar_entries(question.text, SAME_AS_OFFERS, vector=vector,
                                          collections=collections_for(ctx, question.platform, question.channel))
     return tuple((hit.entry_id, hit.title) for hit in hits if hit.entry_id is not None)
