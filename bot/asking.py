@@ -1,18 +1,22 @@
-"""The ask flow: search, decide, record the question exactly once, then answer or route to champions.
+"""The ask flow: claim the message, embed it once, search, decide, record the question, answer or route.
 
-The search runs before anything is written, so the question row is inserted once with its final status in
-the same transaction as the delivery id; a duplicate delivery fails on the unique keys and says nothing.
+Nothing is searched before the delivery has claimed its message (``bot.ask_claims``): the duplicates a platform
+sends (Slack's ``app_mention`` and ``message`` for one mention, retries, other replicas) stop at that claim.
+The winner embeds the question once and the vector serves the search, the topic pick and the "Same as…"
+offers. The question row is inserted once, with its final status, in the same transaction that marks the claim
+done; the reply carries the question's id, so it is sent right after that commit.
 """
 from __future__ import annotations
 
 import json
 import logging
+from typing import Sequence
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import messages, routing
+from bot import ask_claims, messages, routing
 from bot.answering import Answer, answer_from_hits
 from bot.addresses import Address
 from bot.context import CoreContext
@@ -33,30 +37,36 @@ def handle_ask(ctx: CoreContext, topics: TopicPicker, event: Ask) -> None:
     platform = event.person.platform
     text = event.text.strip()
     with ctx.session() as session:
+        lease = ask_claims.claim(session, event, ctx.now())
+        if lease is None:
+            log.info("duplicate ask %s ignored", event.event_id)
+            return
+        if lease.taken_over:
+            log.info("ask %s taken over from an attempt whose lease ran out", event.event_id)
         person = remember(session, ctx.config, event.person)
         handle = person.handle if person else None
+        processed = ProcessedEvent(platform=platform, event_id=event.event_id, kind="ask", at=ctx.now())
         if not text:
-            if claim(session, ProcessedEvent(platform=platform, event_id=event.event_id, kind="ask",
-                                             at=ctx.now())):
-                reply = messages.attachments_only(event.attachments) if event.attachments else (
-                    messages.empty_question())
-                ctx.messenger.send(_reply_address(event), reply)
+            reply = messages.attachments_only(event.attachments) if event.attachments else (
+                messages.empty_question())
+            ctx.messenger.send(_reply_address(event), reply)
+            _record(session, lease, processed)
             return
 
-        answer = decide(ctx, session, event.where.platform, event.where.channel, text)
+        vector = ctx.knowledge.embed_question(text)
+        answer = decide(ctx, session, event.where.platform, event.where.channel, text, vector)
         now = ctx.now()
         question = Question(
             platform=platform, asker_id=event.person.id, asker_name=ctx.person_name(event.person),
             asker_handle=handle, channel=event.where.channel, thread=event.where.thread or event.message_id,
             message_id=event.message_id, text=text, text_key=text_key(text),
-            status=_status(answer), topic=topics.pick(text),
+            status=_status(answer), topic=topics.pick(text, vector),
             confidence=answer.confidence, asked_at=now,
             answered_at=now if answer.answered else None, routed_at=now if _status(answer) == "routed" else None,
             resolved_by="bot" if answer.answered else None,
         )
-        event_row = ProcessedEvent(platform=platform, event_id=event.event_id, kind="ask", at=now)
-        if not claim(session, event_row, question):
-            log.info("duplicate ask %s ignored", event.event_id)
+        if not _record(session, lease, processed, question):
+            log.info("ask %s was recorded by another attempt", event.event_id)
             return
         log.info("question %s recorded (%s, confidence %.2f)", question.id, question.status, answer.confidence)
 
@@ -65,7 +75,7 @@ def handle_ask(ctx: CoreContext, topics: TopicPicker, event: Ask) -> None:
         elif answer.suggested:
             reply = messages.suggestion(answer, question.id, now, event.attachments)
         else:
-            outcome = routing.route(ctx, session, question)
+            outcome = routing.route(ctx, session, question, vector)
             reply = _routing_reply(outcome, event.attachments)
         ref = ctx.messenger.send(_reply_address(event), reply)
         record_shown(session, question, answer, ref.message_id, ctx.now())
@@ -73,6 +83,25 @@ def handle_ask(ctx: CoreContext, topics: TopicPicker, event: Ask) -> None:
             question.thread = ref.message_id
             session.add(question)
         session.commit()
+
+
+def _record(session: Session, lease: ask_claims.Lease, processed: ProcessedEvent,
+            question: Question | None = None) -> bool:
+    """Insert the delivery (and its question) and mark the claim done, all in one transaction; False when a
+    unique key or the claim says another attempt got there first (nothing is written then)."""
+    session.add(processed)
+    if question is not None:
+        session.add(question)
+    try:
+        session.flush()
+        if not ask_claims.complete(session, lease, processed.at, question.id if question else None):
+            session.rollback()
+            return False
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
 
 
 def reroute(ctx: CoreContext, session: Session, question: Question, where: Address) -> None:
@@ -114,10 +143,13 @@ def record_shown(session: Session, question: Question, answer: Answer, message_i
     return shown
 
 
-def decide(ctx: CoreContext, session: Session, platform: str, channel: str, text: str) -> Answer:
+def decide(ctx: CoreContext, session: Session, platform: str, channel: str, text: str,
+           vector: Sequence[float] | None = None) -> Answer:
     """The bot's answer decision for a question asked in this channel: search its collections, leave out what
-    champions rejected for this wording, then answer, suggest or admit being unsure."""
-    hits = ctx.knowledge.search(text, k=SEARCH_K, collections=collections_for(ctx, platform, channel))
+    champions rejected for this wording, then answer, suggest or admit being unsure. ``vector`` is the
+    question's embedding when the caller has it (``knowledge.embed_question``)."""
+    hits = ctx.knowledge.search(text, k=SEARCH_K, collections=collections_for(ctx, platform, channel),
+                                vector=vector)
     rejected = _rejected_keys(session, text_key(text))
     return answer_from_hits(text, [hit for hit in hits if hit.key not in rejected], ctx.config.answers)
 

@@ -17,7 +17,7 @@ from bot.ports import Clock, Messenger
 @dataclass
 class CoreContext:
     config: LorebotConfig
-    knowledge: object  # knowledge.KnowledgeBase (search, add_entry, update_entry, remove_entry, engine)
+    knowledge: object  # knowledge.KnowledgeBase (embed_question, search, similar_entries, add_entry, ..., engine)
     messenger: Messenger
     clock: Clock
     engine: Engine

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from bot import curation, dedup, feedback, people, questions  # noqa: F401 - registers the tables
+from bot import ask_claims, curation, dedup, feedback, people, questions  # noqa: F401 - registers the tables
 
 TABLES = (
     people.PersonRow,
@@ -17,6 +17,7 @@ TABLES = (
     curation.CurationAudit,
     feedback.Feedback,
     dedup.ProcessedEvent,
+    ask_claims.AskClaim,
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from sqlmodel import Session
 
@@ -35,13 +36,17 @@ class RouteOutcome:
 SAME_AS_OFFERS = 3
 
 
-def route(ctx: CoreContext, session: Session, question: Question) -> RouteOutcome:
-    """Post the question where its champions will see it and record the posts (commits the session)."""
+def route(ctx: CoreContext, session: Session, question: Question,
+          vector: Sequence[float] | None = None) -> RouteOutcome:
+    """Post the question where its champions will see it and record the posts (commits the session).
+
+    ``vector`` is the question's embedding when the caller has it, so offering "Same as…" does not embed the
+    question again."""
     targets, names = _targets(ctx, question)
     if not targets:
         return RouteOutcome(NO_CHAMPIONS if not names else UNREACHABLE, question.topic, names)
     reply = messages.routed_post(question.asker_name or question.asker_id, question.text, question.topic,
-                                 _link_to_asker(ctx, question), question.id, _similar(ctx, question))
+                                 _link_to_asker(ctx, question), question.id, _similar(ctx, question, vector))
     posted = 0
     for address, recipient in targets:
         try:
@@ -67,9 +72,11 @@ def route(ctx: CoreContext, session: Session, question: Question) -> RouteOutcom
     return RouteOutcome(ROUTED if posted else UNREACHABLE, question.topic, names)
 
 
-def _similar(ctx: CoreContext, question: Question) -> tuple[tuple[int, str], ...]:
+def _similar(ctx: CoreContext, question: Question, vector: Sequence[float] | None) -> tuple[tuple[int, str], ...]:
     """Verified answers that may already answer it, offered to the champions as "Same as…" buttons."""
-    hits = ctx.knowledge.similar_entries(question.text, SAME_AS_OFFERS,
+    if vector is None:  # a re-route ("Not helpful"): the ask that embedded it is long gone
+        vector = ctx.knowledge.embed_question(question.text)
+    hits = ctx.knowledge.similar_entries(question.text, SAME_AS_OFFERS, vector=vector,
                                          collections=collections_for(ctx, question.platform, question.channel))
     return tuple((hit.entry_id, hit.title) for hit in hits if hit.entry_id is not None)
 

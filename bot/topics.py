@@ -1,8 +1,9 @@
 """Which topic a question belongs to, so it reaches the right champions.
 
 Scores each topic by the meaning of its description and keywords (when an embedding function is available)
-plus a bonus for keywords the question actually uses. Deterministic: same question, same config, same topic;
-ties go to the topic listed first.
+plus a bonus for keywords the question actually uses. The question's own vector is passed in when the caller
+has it (the ask flow embeds a question once, for search, topic and verified-answer matching alike).
+Deterministic: same question, same config, same topic; ties go to the topic listed first.
 """
 from __future__ import annotations
 
@@ -24,34 +25,36 @@ class TopicPicker:
         self._embed = embed
         self._vectors: list[Sequence[float]] | None = None
 
-    def pick(self, question: str) -> str | None:
-        """The best topic's name, or None when there are no topics or nothing points to any of them."""
+    def pick(self, question: str, vector: Sequence[float] | None = None) -> str | None:
+        """The best topic's name, or None when there are no topics or nothing points to any of them.
+
+        ``vector`` is the question's embedding, by the same model as ``embed``, when the caller has it."""
         if not self._topics:
             return None
-        scores = self.scores(question)
+        scores = self.scores(question, vector)
         best = max(range(len(scores)), key=lambda i: (scores[i], -i))
         if scores[best] <= 0:
             return None
         return self._topics[best][0]
 
-    def scores(self, question: str) -> list[float]:
+    def scores(self, question: str, vector: Sequence[float] | None = None) -> list[float]:
         words = set(_WORD.findall(question.lower()))
         keyword = [KEYWORD_BONUS * min(3, _keyword_hits(words, name, topic.keywords))
                    for name, topic in self._topics]
-        semantic = self._semantic(question)
+        semantic = self._semantic(question, vector)
         if semantic is None:
             description = [0.01 * len(words & set(_WORD.findall(topic.description.lower())))
                            for _, topic in self._topics]
             return [k + d for k, d in zip(keyword, description)]
         return [k + s for k, s in zip(keyword, semantic)]
 
-    def _semantic(self, question: str) -> list[float] | None:
+    def _semantic(self, question: str, vector: Sequence[float] | None) -> list[float] | None:
         if self._embed is None:
             return None
         if self._vectors is None:
             texts = [f"{name}: {topic.description}. {', '.join(topic.keywords)}" for name, topic in self._topics]
             self._vectors = [list(v) for v in self._embed(texts)]
-        query = list(self._embed([question])[0])
+        query = list(self._embed([question])[0] if vector is None else vector)
         return [_cosine(query, vector) for vector in self._vectors]
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from knowledge import entries, store
 from knowledge.embed import Embedder
+from knowledge.embedding_batcher import EmbeddingBatcher
 from knowledge.entries import VERIFIED_COLLECTION
 from knowledge.entry_matching import DOCUMENTS_COMPARED
 from knowledge.errors import KnowledgeError
@@ -55,6 +56,7 @@ class KnowledgeBase:
         self._engine = engine
         self._ingester = Ingester(engine, embedder)
         self._live = LiveIndexes(engine, embedder, self.index_dir)
+        self._questions = EmbeddingBatcher(embedder.encode)
 
     @classmethod
     def open(cls, home: Path | str, *, database_url: str | None = None, embedder: Embedder | None = None,
@@ -81,6 +83,7 @@ class KnowledgeBase:
         return self._live.chunks
 
     def close(self) -> None:
+        self._questions.close()
         self._engine.dispose()
 
     # -- ingest -----------------------------------------------------------------------------------------------
@@ -115,16 +118,23 @@ class KnowledgeBase:
         self._live.refresh(force=True)
 
     # -- search -------------------------------------------------------------------------------------------------
+    def embed_question(self, question: str) -> np.ndarray:
+        """The question's vector, for ``search``, ``similar_entries`` and topic picking to share, so answering
+        a question embeds it once. Concurrent callers are embedded together (``EmbeddingBatcher``)."""
+        return self._questions.embed(" ".join(question.split()))
+
     def search(self, query: str, k: int = 5, *, collections: Sequence[str] | None = None,
-               mode: str = "hybrid") -> list[Hit]:
-        """Best passages and verified entries for the query, best first; entries that match go first."""
+               mode: str = "hybrid", vector: np.ndarray | None = None) -> list[Hit]:
+        """Best passages and verified entries for the query, best first; entries that match go first.
+
+        ``vector`` is the query's embedding when the caller has it already (``embed_question``)."""
         if mode not in MODES:
             raise KnowledgeError(f"unknown search mode {mode!r} (use one of {', '.join(MODES)})")
         query = " ".join(query.split())
         if not query or k <= 0:
             return []
         self._live.refresh()
-        vector = self.embedder.encode([query])[0] if mode != "keyword" else None
+        vector = None if mode == "keyword" else self._vector_of(query, vector)
         chunk_hits = search_chunks(self._engine, self._live.chunks, query, vector, k, collections, mode)
         if vector is None:
             return chunk_hits[:k]
@@ -138,15 +148,18 @@ class KnowledgeBase:
         return ranked[:k]
 
     def similar_entries(self, question: str, n: int = 3, *, collections: Sequence[str] | None = None,
-                        floor: float = SIMILAR_ENTRY) -> list[Hit]:
+                        floor: float = SIMILAR_ENTRY, vector: np.ndarray | None = None) -> list[Hit]:
         """The verified entries closest to a question, even loosely: what a champion is offered as "Same as…"."""
         question = " ".join(question.split())
         if not question or n <= 0:
             return []
         self._live.refresh()
-        vector = self.embedder.encode([question])[0]
+        vector = self._vector_of(question, vector)
         return [hit for hit in self._match_entries(question, vector, collections, floor=floor, limit=n)
                 if not hit.stale]
+
+    def _vector_of(self, text: str, vector: np.ndarray | None) -> np.ndarray:
+        return self.embedder.encode([text])[0] if vector is None else np.asarray(vector, dtype="float32")
 
     def _match_entries(self, query: str, vector, collections: Sequence[str] | None, *, floor: float,
                        limit: int, query_hits: list[Hit] | None = None) -> list[Hit]:

@@ -1,5 +1,5 @@
-"""A counting embedder: the real model, plus a tally of what it was asked to embed, so tests can prove that
-unchanged documents are not embedded again."""
+"""The knowledge base on a counting embedder (the real model, plus a tally of what it was asked to embed), so
+tests can prove that unchanged documents are not embedded again."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,17 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import Embedder, KnowledgeBase
-
-
-class CountingEmbedder(Embedder):
-    def __init__(self, shared: Embedder) -> None:
-        super().__init__()
-        self._model = shared.model  # reuse the session's loaded model
-        self.texts_embedded = 0
-
-    def encode(self, texts, *, progress: bool = False):
-        self.texts_embedded += len(texts)
-        return super().encode(texts, progress=progress)
+from tests.embedders import CountingEmbedder
 
 
 @pytest.fixture

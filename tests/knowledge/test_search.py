@@ -123,3 +123,17 @@ def test_rebuild_from_the_database_gives_the_same_results(filled: KnowledgeBase)
     before = [(h.key, round(h.score, 5)) for h in filled.search("lost phone", k=5)]
     filled.rebuild_index()
     assert [(h.key, round(h.score, 5)) for h in filled.search("lost phone", k=5)] == before
+
+
+def test_one_embedding_serves_search_and_similar_entries(filled: KnowledgeBase, counting_embedder) -> None:
+    question = "Can I  carry over unused holiday?"
+    filled.add_entry("Can I carry over holiday days?", "Up to 5 days, taken by 31 March.", source="champion",
+                     verified_by="carol")
+    expected = [(hit.key, round(hit.confidence, 4)) for hit in filled.search(question, k=5)]
+    before = len(counting_embedder.calls)
+    vector = filled.embed_question(question)
+    found = filled.search(question, k=5, vector=vector)
+    similar = filled.similar_entries(question, 3, vector=vector)
+    assert counting_embedder.calls[before:] == [["Can I carry over unused holiday?"]]  # spacing normalised
+    assert [(hit.key, round(hit.confidence, 4)) for hit in found] == expected
+    assert similar and similar[0].kind == "entry"

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy
 
+from adapters.slack import translate
 from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, PARAPHRASE, UNKNOWN_QUESTION
 
 
@@ -33,6 +34,20 @@ def test_mention_is_answered_once_despite_retries_and_the_twin_message_event(rig
     assert rig.event(twin, event_id="EvTwin") == 200
     rig.settle()
     assert len(rig.api.posts_to("CGENERAL", thread="200.1")) == 1
+    assert len(rig.api.named("chat.postMessage")) == 1
+
+
+def test_a_dm_delivered_as_mention_and_message_with_retries_is_answered_once(rig) -> None:
+    """Both event kinds name the same message (channel + ts), so whichever the worker pool runs first claims it
+    and the others stop before searching."""
+    dm = {"channel": "DUERIN", "user": "UERIN", "text": f"<@UBOT> {LEAVE_QUESTION}", "ts": "210.1"}
+    mention, message = {**dm, "type": "app_mention"}, {**dm, "type": "message", "channel_type": "im"}
+    twins = translate.from_mention(mention, "EvA"), translate.from_message(message, "EvB", "UBOT")
+    assert {(ask.where.channel, ask.message_id) for ask in twins} == {("DUERIN", "210.1")}
+    for retry in (None, 1):
+        assert rig.event(mention, event_id="EvMention", retry=retry) == 200
+        assert rig.event(message, event_id="EvMessage", retry=retry) == 200
+    rig.settle()
     assert len(rig.api.named("chat.postMessage")) == 1
 
 

@@ -1,0 +1,99 @@
+"""Claims on asks: the first delivery of a message takes it, before any search, so duplicates cost nothing.
+
+A chat platform delivers one question several times: Slack sends ``app_mention`` and ``message`` for one
+mention (two event ids, one message ``ts``) and retries each when an answer is slow; a second replica may get
+any of them. Every delivery first claims the *message* (platform + channel + message id; the event id for an
+ask without a message of its own, such as a slash command) under a unique key. The winner gets a lease of
+``LEASE``; everyone else stops there, having cost one insert.
+
+A claim is done once its question is recorded (``complete``, in the same transaction as the question row), and
+a done claim is never taken again. A claim still open when its lease runs out belongs to an attempt that
+crashed (or hung): the next delivery (a platform retry, another replica) takes it over with a conditional
+UPDATE, so exactly one attempt wins on SQLite and PostgreSQL alike, and the loser of a takeover finds out when
+its ``complete`` changes no row.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import UniqueConstraint, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, select
+
+from bot.columns import UTCDateTime
+from bot.events import Ask
+
+# Long enough for a search and the platform calls under load (seconds, not minutes), short enough that a
+# platform's retries (Slack: at once, after about a minute, after five minutes) find a crashed attempt's
+# claim free again.
+LEASE = timedelta(seconds=60)
+
+
+class AskClaim(SQLModel, table=True):
+    __tablename__ = "ask_claims"
+    __table_args__ = (UniqueConstraint("platform", "message_key", name="uq_ask_claims_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    message_key: str = Field(max_length=520)  # see message_key()
+    event_id: str = Field(max_length=255)  # the delivery holding (or that completed) the claim
+    holder: str = Field(max_length=32)  # a random token per attempt: who may complete it
+    leased_until: datetime = Field(sa_type=UTCDateTime)
+    claimed_at: datetime = Field(sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    question_id: int | None = Field(default=None, index=True)  # None for an empty ask (only a hint was sent)
+    takeovers: int = 0
+
+
+@dataclass(frozen=True)
+class Lease:
+    """This attempt's hold on a claim: only the holder can complete it."""
+
+    claim_id: int
+    holder: str
+    taken_over: bool  # a crashed attempt had it before
+
+
+def message_key(event: Ask) -> str:
+    """The message's own identity, shared by every delivery of it, whatever its event id."""
+    if event.message_id:
+        return f"message/{event.where.channel}/{event.message_id}"
+    return f"event/{event.event_id}"
+
+
+def claim(session: Session, event: Ask, now: datetime, lease: timedelta = LEASE) -> Lease | None:
+    """Claim the ask's message for this attempt (commits); None when another attempt holds it or finished it."""
+    platform, key, holder = event.person.platform, message_key(event), uuid.uuid4().hex
+    row = AskClaim(platform=platform, message_key=key, event_id=event.event_id, holder=holder,
+                   leased_until=now + lease, claimed_at=now)
+    session.add(row)
+    try:
+        session.commit()
+        return Lease(row.id, holder, taken_over=False)
+    except IntegrityError:
+        session.rollback()
+    taken = session.execute(
+        update(AskClaim)
+        .where(AskClaim.platform == platform, AskClaim.message_key == key, AskClaim.done_at.is_(None),
+               AskClaim.leased_until < now)
+        .values(holder=holder, event_id=event.event_id, leased_until=now + lease,
+                takeovers=AskClaim.takeovers + 1)
+    ).rowcount
+    session.commit()
+    if not taken:
+        return None
+    claim_id = session.exec(select(AskClaim.id).where(AskClaim.platform == platform,
+                                                      AskClaim.message_key == key)).one()
+    return Lease(claim_id, holder, taken_over=True)
+
+
+def complete(session: Session, lease: Lease, now: datetime, question_id: int | None = None) -> bool:
+    """Mark the claim done inside the caller's transaction (not committed here); False when this attempt no
+    longer holds it (its lease ran out and a later delivery took over), so the caller must roll back."""
+    return session.execute(
+        update(AskClaim)
+        .where(AskClaim.id == lease.claim_id, AskClaim.holder == lease.holder, AskClaim.done_at.is_(None))
+        .values(done_at=now, question_id=question_id)
+    ).rowcount == 1
