@@ -39,13 +39,25 @@ HEALTH_PATH = "/healthz"
 DEFAULT_PORT = 3000
 
 Finisher = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a client may take to send a body, and each stage of shutdown may take (tests shorten them)."""
+
+    read: float = READ_TIMEOUT
+    shutdown: float = SHUTDOWN_TIMEOUT
+
+
 FINISHERS = web.AppKey("lorebot_finishers", list)
+TIMEOUTS = web.AppKey("lorebot_timeouts", Timeouts)
 
 
-def new_application() -> web.Application:
+def new_application(timeouts: Timeouts = Timeouts()) -> web.Application:
     """An empty application with the shared limits; platforms add their routes (``add_*_routes``)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[FINISHERS] = []
+    app[TIMEOUTS] = timeouts
     # Registered first, so it runs before any platform's own clean-up (e.g. Teams unbinding its loop).
     app.on_cleanup.append(_run_finishers)
     app.router.add_get(HEALTH_PATH, _health)
@@ -58,9 +70,9 @@ def finish_on_shutdown(app: web.Application, finisher: Finisher) -> None:
 
 
 async def read_body(request: web.Request) -> bytes:
-    """The request body, or 408 when the client takes longer than READ_TIMEOUT to send it (413 when too big)."""
+    """The request body, or 408 when the client is slower than the read timeout to send it (413 when too big)."""
     try:
-        async with asyncio.timeout(READ_TIMEOUT):
+        async with asyncio.timeout(request.app[TIMEOUTS].read):
             return await request.read()
     except TimeoutError:
         raise web.HTTPRequestTimeout() from None
@@ -79,7 +91,7 @@ class Listening:
 
 async def start(app: web.Application, host: str, port: int | None) -> Listening:
     """Start ``app`` (its startup hooks run) and, unless ``port`` is None, listen on host:port (0: any free)."""
-    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT, keepalive_timeout=KEEPALIVE_TIMEOUT,
+    runner = web.AppRunner(app, shutdown_timeout=app[TIMEOUTS].shutdown, keepalive_timeout=KEEPALIVE_TIMEOUT,
                            access_log=None, handle_signals=False)
     await runner.setup()
     if port is None:
@@ -127,10 +139,11 @@ async def _run_finishers(app: web.Application) -> None:
     if not finishers:
         return
     done = [_in_thread(finisher) for finisher in finishers]
-    _, unfinished = await asyncio.wait(done, timeout=SHUTDOWN_TIMEOUT)
+    deadline = app[TIMEOUTS].shutdown
+    _, unfinished = await asyncio.wait(done, timeout=deadline)
     if unfinished:
         log.warning("%d piece(s) of background work still running after %.0f s; stopping without them",
-                    len(unfinished), SHUTDOWN_TIMEOUT)
+                    len(unfinished), deadline)
 
 
 def _in_thread(finisher: Finisher) -> asyncio.Future:
