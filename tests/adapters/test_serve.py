@@ -53,9 +53,10 @@ def free_port() -> int:
 class Served:
     """The `lorebot serve` subprocess and where it listens."""
 
-    def __init__(self, tmp_path: Path, slack_api: FakeSlackApi, *extra: str) -> None:
+    def __init__(self, tmp_path: Path, slack_api: FakeSlackApi, *extra: str, port: int | None = None,
+                 wait: bool = True) -> None:
         (tmp_path / "lorebot.toml").write_text(CONFIG, encoding="utf-8")
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "PYTHONPATH": str(ROOT), "LOREBOT_HOME": str(tmp_path / "home"),
                "LOREBOT_CONFIG": str(tmp_path / "lorebot.toml"), "SLACK_BOT_TOKEN": "xoxb-test",
@@ -69,7 +70,8 @@ class Served:
                    "--host", "127.0.0.1", "--port", str(self.port), *extra]
         with self.stderr.open("wb") as errors:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors)
-        self._wait_until_healthy()
+        if wait:
+            self._wait_until_healthy()
 
     def _wait_until_healthy(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
@@ -153,6 +155,17 @@ def test_sigterm_finishes_the_request_and_question_in_flight_then_exits_0(tmp_pa
         assert status.result(timeout=30) == 200
     assert served.stop() == 0
     assert slack_api.posts_to("DUALICE"), "the question in flight was answered before the process ended"
+
+
+def test_a_platform_that_cannot_start_stops_the_whole_process(tmp_path, slack_api) -> None:
+    """Never half alive: with the port taken, serve ends with one line and exit code 2."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        served = Served(tmp_path, slack_api, "--no-jobs", port=taken.getsockname()[1], wait=False)
+        assert served.process.wait(120) == 2
+    assert served.stderr.read_text().strip().splitlines()[-1].startswith("lorebot: cannot listen on 127.0.0.1:")
+    served.stop()
 
 
 def _accepts(port: int) -> bool:
