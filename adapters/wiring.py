@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import threading
 from typing import TYPE_CHECKING
 
 from bot.config import LorebotConfig, load_config as _load_config
@@ -102,41 +101,63 @@ def _teams_messenger(settings: Settings, kb: "KnowledgeBase", *, allow_anonymous
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the requested adapters (and the scheduler beside them) until interrupted."""
+    """Run the requested platforms and the scheduler in this process, on one aiohttp application whose event
+    loop runs in the main thread, until SIGTERM or Ctrl-C; then finish what is in flight and return 0.
+    A platform that cannot start stops the whole process, so it never runs half alive."""
+    from adapters.web_server import finish_on_shutdown, new_application, run_until_signalled
     from bot.messengers import MessengerRouter
 
     if not (args.slack or args.teams or args.jobs_only):
         raise LorebotError("nothing to serve: add --slack, --teams or --jobs-only")
+    port = serve_port(args)
     config = load_config(settings)
     kb = open_knowledge(settings)
-    messengers = messengers_from_settings(settings, kb)
-    if args.teams:
-        messengers["teams"] = _teams_messenger(settings, kb, allow_anonymous=args.insecure_no_auth)
-    if args.slack and "slack" not in messengers:
-        raise LorebotError("SLACK_BOT_TOKEN is not set: Lorebot needs it to serve Slack")
-    core = build_core(settings, config, kb, MessengerRouter(messengers))
-    scheduler = None if args.no_jobs and not args.jobs_only else _start_jobs(core)
-    stop = threading.Event()
+    scheduler = None
     try:
-        if args.jobs_only:
-            print("Lorebot scheduler running (Ctrl-C to stop).")
-            scheduler.run_until(stop)
-            return 0
-        servers = []
-        if args.slack:
-            servers.append(lambda: _serve_slack(settings, core, messengers["slack"], args.port))
+        messengers = messengers_from_settings(settings, kb)
         if args.teams:
-            servers.append(lambda: _serve_teams(core, messengers["teams"], args.teams_port))
-        for extra in servers[1:]:
-            threading.Thread(target=extra, daemon=True, name="lorebot-adapter").start()
-        servers[0]()
-    except KeyboardInterrupt:
-        pass
+            messengers["teams"] = _teams_messenger(settings, kb, allow_anonymous=args.insecure_no_auth)
+        if args.slack and "slack" not in messengers:
+            raise LorebotError("SLACK_BOT_TOKEN is not set: Lorebot needs it to serve Slack")
+        core = build_core(settings, config, kb, MessengerRouter(messengers))
+        web_app = new_application()
+        served: dict[str, str | None] = {}  # platform -> path on the shared port (None: no port needed)
+        if args.slack and not args.jobs_only:
+            served["Slack"] = _add_slack(web_app, settings, core, messengers["slack"])
+        if args.teams and not args.jobs_only:
+            from adapters.teams import add_teams_routes
+            from adapters.teams.app import MESSAGES_PATH
+
+            add_teams_routes(web_app, core=core, messenger=messengers["teams"])
+            served["Teams"] = MESSAGES_PATH
+        if args.jobs_only or not args.no_jobs:
+            scheduler = _start_jobs(core)
+            finish_on_shutdown(web_app, scheduler.shutdown)
+        listens = any(path is not None for path in served.values())
+        run_until_signalled(web_app, host=args.host, port=port if listens else None,
+                            ready=lambda url: print(_ready_line(url, served, scheduler is not None), flush=True))
     finally:
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            scheduler.shutdown(wait=False)  # already stopped after a clean shutdown; this covers a failed start
         kb.close()
     return 0
+
+
+def serve_port(args: argparse.Namespace) -> int:
+    """The one port for every platform: ``--port``, or its old Teams-only name ``--teams-port``."""
+    from adapters.web_server import DEFAULT_PORT
+
+    given = {value for value in (args.port, args.teams_port) if value is not None}
+    if len(given) > 1:
+        raise LorebotError("Slack and Teams share one port now: give --port only")
+    return given.pop() if given else DEFAULT_PORT
+
+
+def _ready_line(url: str | None, served: dict[str, str | None], jobs: bool) -> str:
+    parts = [f"{name} at {url}{path}" if path else f"{name} in Socket Mode" for name, path in served.items()]
+    if jobs:
+        parts.append("the scheduler")
+    return f"Lorebot is running: {', '.join(parts)} (Ctrl-C or SIGTERM to stop)."
 
 
 def _start_jobs(core: "Lorebot"):
@@ -145,29 +166,23 @@ def _start_jobs(core: "Lorebot"):
     return start_scheduler(JobRunner(core))
 
 
-def _serve_slack(settings: Settings, core: "Lorebot", messenger, port: int) -> None:
+def _add_slack(web_app, settings: Settings, core: "Lorebot", messenger) -> str | None:
+    """Slack on ``web_app``: HTTP mode (returns its path on the shared port) or Socket Mode (returns None)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from adapters.slack import build_app, serve_http, serve_socket_mode
+    from adapters.slack import add_slack_routes, add_socket_mode, build_app
+    from adapters.slack.http import PATH
 
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     if not settings.slack_app_token and not signing_secret:
         raise LorebotError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP) to serve Slack")
-    executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lorebot-slack")
-    app = build_app(core=core, client=messenger.client, signing_secret=signing_secret, executor=executor)
+    work = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lorebot-slack")
+    app = build_app(core=core, client=messenger.client, signing_secret=signing_secret, executor=work)
     if settings.slack_app_token:
-        print("Lorebot is connected to Slack in Socket Mode (Ctrl-C to stop).")
-        serve_socket_mode(app, settings.slack_app_token.get_secret_value())
-    else:
-        print(f"Lorebot is serving Slack at http://0.0.0.0:{port}/slack/events (Ctrl-C to stop).")
-        serve_http(app, port, signing_secret)
-
-
-def _serve_teams(core: "Lorebot", messenger, port: int) -> None:
-    from adapters.teams import build_teams_app, serve_teams
-
-    print(f"Lorebot is serving Teams at http://0.0.0.0:{port}/api/messages (Ctrl-C to stop).")
-    serve_teams(build_teams_app(core=core, messenger=messenger), port=port)
+        add_socket_mode(web_app, app, settings.slack_app_token.get_secret_value(), work=work)
+        return None
+    add_slack_routes(web_app, app, signing_secret, work=work)
+    return PATH
 
 
 def jobs_command(args: argparse.Namespace, settings: Settings) -> int:

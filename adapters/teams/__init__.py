@@ -6,7 +6,9 @@ Wiring, in the command line::
                                allow_anonymous=args.insecure_no_auth)   # refuses to start without credentials
     messenger = TeamsMessenger(connection, kb.engine)
     core = Lorebot(config=config, knowledge=kb, messenger=messenger)     # or a MessengerRouter holding it
-    serve_teams(build_teams_app(core=core, messenger=messenger), port=3978)
+    app = new_application()                                              # adapters.web_server
+    add_teams_routes(app, core=core, messenger=messenger)
+    run_until_signalled(app, host="0.0.0.0", port=3000, ready=print)
 
 Names are imported on first use, so ``import adapters.teams`` stays cheap (botbuilder loads only when needed).
 """
@@ -20,7 +22,7 @@ _EXPORTS = {
     "TeamsMessenger": "adapters.teams.messenger",
     "TeamsDeliveryError": "adapters.teams.connector",
     "build_teams_app": "adapters.teams.app",
-    "serve_teams": "adapters.teams.app",
+    "add_teams_routes": "adapters.teams.app",
     "build_teams_package": "adapters.teams.package",
 }
 

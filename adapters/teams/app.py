@@ -18,11 +18,11 @@ from botbuilder.schema import Activity
 from adapters.teams import messages
 from adapters.teams.handler import DEFAULT_WORKERS, LorebotTeamsBot
 from adapters.teams.messenger import TeamsMessenger
+from adapters.web_server import finish_on_shutdown, new_application, read_body
 
 log = logging.getLogger(__name__)
 
 MESSAGES_PATH = "/api/messages"
-MAX_BODY_BYTES = 1024 * 1024
 BOT_KEY = web.AppKey("lorebot_teams_bot", LorebotTeamsBot)
 MESSENGER_KEY = web.AppKey("lorebot_teams_messenger", TeamsMessenger)
 # Activities the bot acts on must say where they come from and who sent them.
@@ -30,22 +30,25 @@ _NEEDS_ROUTING = {"message", "messageReaction", "conversationUpdate", "installat
 
 
 def build_teams_app(*, core, messenger: TeamsMessenger, workers: int = DEFAULT_WORKERS) -> web.Application:
-    """The aiohttp application serving Teams. ``messenger.connection`` decides whether authentication is on
-    (see ``connect_teams``; without credentials it was refused unless started with allow_anonymous).
-    ``workers`` is how many events the core handles at once."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app[BOT_KEY] = LorebotTeamsBot(core, messenger, workers=workers)
-    app[MESSENGER_KEY] = messenger
-    app.router.add_post(MESSAGES_PATH, _messages)
-    app.on_startup.append(_bind_loop)
-    app.on_cleanup.append(_unbind_loop)
+    """An application serving Teams alone (``add_teams_routes`` on a new shared application)."""
+    app = new_application()
+    add_teams_routes(app, core=core, messenger=messenger, workers=workers)
     return app
 
 
-def serve_teams(app: web.Application, port: int = 3978, host: str = "0.0.0.0") -> None:
-    """Run the endpoint until interrupted."""
-    log.info("serving Teams at http://%s:%d%s", host, port, MESSAGES_PATH)
-    web.run_app(app, host=host, port=port, print=None)
+def add_teams_routes(app: web.Application, *, core, messenger: TeamsMessenger,
+                     workers: int = DEFAULT_WORKERS) -> None:
+    """Serve Teams at ``/api/messages`` on ``app`` (see adapters.web_server.new_application).
+    ``messenger.connection`` decides whether authentication is on (see ``connect_teams``; without
+    credentials it was refused unless started with allow_anonymous). ``workers`` is how many events the core
+    handles at once. The messenger sends through this application's event loop while it runs."""
+    bot = LorebotTeamsBot(core, messenger, workers=workers)
+    app[BOT_KEY] = bot
+    app[MESSENGER_KEY] = messenger
+    app.router.add_post(MESSAGES_PATH, _messages)
+    app.on_startup.append(_bind_loop)
+    finish_on_shutdown(app, bot.close)  # core work still running finishes while the loop can send its replies
+    app.on_cleanup.append(_unbind_loop)
 
 
 async def _bind_loop(app: web.Application) -> None:
@@ -54,15 +57,14 @@ async def _bind_loop(app: web.Application) -> None:
 
 async def _unbind_loop(app: web.Application) -> None:
     app[MESSENGER_KEY].bind_loop(None)
-    await asyncio.get_running_loop().run_in_executor(None, app[BOT_KEY].close)
 
 
 async def _messages(request: web.Request) -> web.Response:
     if request.content_type != "application/json":
         return _error(415, messages.NOT_JSON)
     try:
-        body = json.loads(await request.read())
-    except web.HTTPRequestEntityTooLarge:
+        body = json.loads(await read_body(request))
+    except web.HTTPException:  # too large (413) or too slow (408)
         raise
     except (ValueError, UnicodeDecodeError):
         return _error(400, messages.BAD_JSON)

@@ -172,3 +172,18 @@ def test_aliases_are_listed_and_removed_with_an_audit_row(tmp_path: Path, capsys
             assert [a.action for a in session.exec(select(CurationAudit)).all()] == ["alias_remove"]
     finally:
         kb.close()
+
+
+def test_serve_has_one_port_for_every_platform(tmp_path, capsys) -> None:
+    from adapters.cli import build_parser
+    from adapters.wiring import serve_port
+
+    def port(*flags: str) -> int:
+        return serve_port(build_parser().parse_args(["serve", "--slack", "--teams", *flags]))
+
+    assert port() == 3000
+    assert port("--port", "8080") == 8080
+    assert port("--teams-port", "3978") == 3978  # the old Teams-only flag still starts a set-up that used it
+    assert port("--port", "3978", "--teams-port", "3978") == 3978
+    assert main(["--home", str(tmp_path), "serve", "--slack", "--teams", "--port", "3000", "--teams-port", "3978"]) == 2
+    assert "share one port" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""A real Bolt app over real HTTP, signed requests, the real core and knowledge base, a fake Slack Web API."""
+"""A real Bolt app over real HTTP (the aiohttp application `lorebot serve` runs), signed requests, the real core and knowledge base, a fake Slack Web API."""
 from __future__ import annotations
 
 import hashlib
@@ -14,9 +14,11 @@ from urllib.parse import urlencode
 
 import pytest
 
-from adapters.slack import SlackMessenger, build_app, make_web_client, start_in_background
+from adapters import web_server
+from adapters.slack import SlackMessenger, add_slack_routes, build_app, make_web_client
 from bot.config import parse_config
 from bot.core import Lorebot
+from tests.adapters.loopback import LoopThread
 from tests.adapters.slack.fake_slack import FakeSlackApi
 
 SECRET = "test-signing-secret"
@@ -139,12 +141,14 @@ def serve_rig(kb, config: dict):
     client = make_web_client("xoxb-test-token", api.base_url)
     core = Lorebot(config=parse_config(config), knowledge=kb, messenger=SlackMessenger(client))
     executor = TrackingExecutor()
-    app = build_app(core=core, client=client, signing_secret=SECRET, executor=executor)
-    server = start_in_background(app, SECRET)
-    rig = SlackRig(f"http://127.0.0.1:{server.server_address[1]}/slack/events", api, executor, core, kb)
+    web_app = web_server.new_application()
+    add_slack_routes(web_app, build_app(core=core, client=client, signing_secret=SECRET, executor=executor), SECRET)
+    loop = LoopThread()
+    listening = loop.run(web_server.start(web_app, "127.0.0.1", 0))
+    rig = SlackRig(f"{listening.url}/slack/events", api, executor, core, kb)
     yield rig
     executor.wait_idle()
     executor.shutdown()
-    server.shutdown()
-    server.server_close()
+    loop.run(listening.stop())
+    loop.stop()
     api.close()

@@ -21,7 +21,7 @@ def test_manifest_scopes_and_events_match_the_features() -> None:
 
 
 def test_socket_mode_entry_point_imports() -> None:
-    from adapters.slack import serve_socket_mode
+    from adapters.slack import add_socket_mode
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    assert callable(serve_socket_mode) and SocketModeHandler is not None
+    assert callable(add_socket_mode) and SocketModeHandler is not None

@@ -100,3 +100,30 @@ def test_a_burst_of_connections_is_answered_not_reset(rig) -> None:
         outcomes = list(senders.map(post_unsigned, range(300)))
     assert outcomes == [401] * 300
     assert _stored(rig) == 0
+
+
+def test_oversized_bodies_get_413_before_anything_reads_them(rig) -> None:
+    body = json.dumps({"type": "event_callback", "padding": "x" * 2_000_000})
+    status, _ = rig.post(body, "application/json")
+    assert status == 413
+    assert _stored(rig) == 0 and rig.api.calls == []
+
+
+@pytest.mark.parametrize("request_line, headers, expected", [
+    ("GET /slack/events HTTP/1.1", "", 405),
+    ("POST /elsewhere HTTP/1.1", "Content-Length: 0\r\n", 404),
+    ("POST /slack/events HTTP/1.1", "Content-Length: banana\r\n", 400),
+    ("POST /slack/events HTTP/1.1", "Content-Length: -5\r\n", 400),
+    ("NOT-HTTP-AT-ALL", "", 400),
+])
+def test_malformed_http_gets_4xx(rig, request_line: str, headers: str, expected: int) -> None:
+    """Raw bytes on a socket, so nothing between the test and the server tidies them up first."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(rig.url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as connection:
+        connection.sendall(f"{request_line}\r\nHost: x\r\n{headers}Connection: close\r\n\r\n".encode())
+        status_line = connection.makefile("rb").readline().decode()
+    assert int(status_line.split()[1]) == expected
+    assert _stored(rig) == 0

@@ -3,15 +3,15 @@ CloudAdapter behind it) and the loopback connector, both on 127.0.0.1 port 0; re
 Activities are shaped as Teams sends them."""
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-import threading
 from datetime import datetime, timezone
 
 import requests
 from aiohttp import web
 
+from adapters import web_server
+from tests.adapters.loopback import LoopThread
 from tests.adapters.teams.fake_connector import FakeConnector
 
 TENANT = "6babcaad-604b-40ac-a9d7-9fd97c0b779f"
@@ -20,23 +20,6 @@ BOT = {"id": BOT_ID, "name": "Lorebot"}
 TEAM = "19:team-ops@thread.tacv2"
 GENERAL = "19:general@thread.tacv2"
 CHAMPIONS = "19:champions@thread.tacv2"
-
-
-class LoopThread:
-    """An asyncio loop in a daemon thread, as a server process has; tests talk to it over HTTP."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="test-loop", daemon=True)
-        self._thread.start()
-
-    def run(self, coroutine, timeout: float = 60):
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=5)
-        self.loop.close()
 
 
 async def start_site(app: web.Application) -> tuple[web.AppRunner, str]:
@@ -60,9 +43,10 @@ class Servers:
         self.bot_url: str | None = None
 
     def serve(self, app: web.Application) -> str:
-        runner, url = self.loop.run(start_site(app))
-        self._runners.append(runner)
-        self.bot_url = url + "/api/messages"
+        """Serve the bot's application as ``lorebot serve`` does (its limits and timeouts), on a free port."""
+        listening = self.loop.run(web_server.start(app, "127.0.0.1", 0))
+        self._runners.append(listening.runner)
+        self.bot_url = listening.url + "/api/messages"
         return self.bot_url
 
     def post(self, activity: dict | None = None, *, data: bytes | None = None, content_type: str = "application/json",
