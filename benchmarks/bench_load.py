@@ -150,8 +150,11 @@ def run(questions: int, rate: float, store: str) -> dict:
         try:
             wait_for_port(port, server)
             url = f"http://127.0.0.1:{port}/slack/events"
-            post(url, deliveries(99999, "1.000000")[0][0], None)  # warm up: the model loads on first use
-            time.sleep(5)
+            warm_up = {"1.000000": time.perf_counter()}
+            post(url, deliveries(99999, "1.000000")[0][0], None)  # the model loads on first use
+            deadline = time.perf_counter() + 180
+            while time.perf_counter() < deadline and not _replies(api, warm_up):
+                time.sleep(0.2)
             api.arrivals.clear()
             cpu_before = cpu_seconds(server.pid)
             sent: dict[str, float] = {}
