@@ -29,7 +29,7 @@ def load_config(settings: Settings) -> LorebotConfig:
 def make_embedder(settings: Settings) -> "Embedder":
     from knowledge import Embedder
 
-    return Embedder(settings.model)
+    return Embedder(settings.model, cache_dir=settings.model_cache, runtime=settings.embedding_runtime)
 
 
 def open_knowledge(settings: Settings) -> "KnowledgeBase":
