@@ -19,6 +19,7 @@ from knowledge.onnx_cache import MODEL_FILE, cache_folder, default_cache_dir, pu
 log = logging.getLogger("lorebot.knowledge")
 
 DIMENSION_OF_BUNDLED_MODEL = 384
+BUNDLED_MODEL_NAME = "all-MiniLM-L6-v2"
 RUNTIMES = ("onnx", "sentence-transformers")
 
 
@@ -42,7 +43,7 @@ class SentenceEncoder(Protocol):
 def onnx_model_file(cache_dir: Path | None = None, model_dir: Path | None = None) -> Path:
     """The bundled model's ONNX file in the cache, exported first if it is not there yet."""
     model_dir = model_dir or bundled_model_path()
-    target = cache_folder(cache_dir or default_cache_dir(), model_dir) / MODEL_FILE
+    target = cache_folder(cache_dir or default_cache_dir(), model_dir, BUNDLED_MODEL_NAME) / MODEL_FILE
 
     def export(temporary: Path) -> None:
         from knowledge.onnx_export import export_sentence_model

@@ -34,8 +34,9 @@ def model_fingerprint(model_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_folder(cache_dir: Path, model_dir: Path) -> Path:
-    return Path(cache_dir) / "onnx" / f"{model_dir.name}-{model_fingerprint(model_dir)}"
+def cache_folder(cache_dir: Path, model_dir: Path, name: str) -> Path:
+    """The folder of one model's export: its readable ``name`` and the fingerprint of its files."""
+    return Path(cache_dir) / "onnx" / f"{name}-{model_fingerprint(model_dir)}"
 
 
 def publish(target: Path, write: Callable[[Path], None]) -> Path:
