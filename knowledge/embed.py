@@ -9,6 +9,7 @@ ONNX Runtime fails, the same model runs on sentence-transformers, with one log l
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -69,12 +70,30 @@ class Embedder:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.runtime = runtime if model is None else "sentence-transformers"
         self._model: SentenceEncoder | None = None
+        self._loading = threading.Lock()
 
     @property
     def model(self) -> SentenceEncoder:
         if self._model is None:
-            self._model = self._load()
+            with self._loading:  # threads asking at once (a server's first questions) load it once
+                if self._model is None:
+                    self._model = self._load()
         return self._model
+
+    def load_in_background(self) -> None:
+        """Start loading the model on a thread; the first ``encode`` waits for it.
+
+        A cold `lorebot ask` spends about a second creating the ONNX Runtime session, which can overlap with
+        opening the database and the indexes. A failure here is left for that first use to raise.
+        """
+        if self._model is None:
+            threading.Thread(target=self._load_quietly, name="lorebot-model", daemon=True).start()
+
+    def _load_quietly(self) -> None:
+        try:
+            self.model
+        except Exception:  # noqa: BLE001 - the first real use loads again and reports it
+            pass
 
     def _load(self) -> SentenceEncoder:
         from knowledge.st_embedding import SentenceTransformerEncoder

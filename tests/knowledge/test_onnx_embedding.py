@@ -87,3 +87,10 @@ def test_another_model_name_runs_on_sentence_transformers() -> None:
     assert Embedder("some/other-model").runtime == "sentence-transformers"
     with pytest.raises(ValueError):
         Embedder(runtime="gpu")
+
+
+def test_a_model_loading_in_the_background_serves_the_first_encode(embedder: Embedder, model_cache: Path) -> None:
+    early = Embedder(cache_dir=model_cache)
+    early.load_in_background()
+    question = "Who approves my expense claims?"
+    assert float(early.encode([question])[0] @ embedder.encode([question])[0]) >= 0.999
