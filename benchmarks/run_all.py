@@ -74,7 +74,8 @@ def render(ingest: dict, search: list[dict], dense: list[dict], cold: dict) -> s
         "",
         "## Cold start",
         "",
-        f"`lorebot ask` in a new process on the ingested handbook: median **{cold['cold_start_median_s']} s**, worst {cold['cold_start_max_s']} s",
+        f"`lorebot ask` in a new process on the ingested handbook: median **{cold['cold_start_median_s']} s**, worst {cold['cold_start_max_s']} s,",
+        f"median CPU time {cold['cold_start_cpu_median_s']} s",
         "(the bundled model on ONNX Runtime: torch and transformers are not imported once the export is cached).",
         "",
     ]

@@ -59,9 +59,11 @@ class Embedder:
 
     ``model`` names another sentence-transformers model (then sentence-transformers runs it); ``runtime``
     can force sentence-transformers for the bundled model too; ``cache_dir`` is where the ONNX export lives.
+    Batches of 16 texts of similar length cost less CPU per text than 32 on ONNX Runtime (less padding, and
+    the activations stay in cache).
     """
 
-    def __init__(self, model: str | None = None, batch_size: int = 32, *, cache_dir: Path | None = None,
+    def __init__(self, model: str | None = None, batch_size: int = 16, *, cache_dir: Path | None = None,
                  runtime: str = "onnx") -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")

@@ -30,6 +30,9 @@ class OnnxSentenceEncoder:
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        # Threads sleep between batches instead of spinning: on a machine shared with other work (or a server
+        # waiting for the next question) spinning burns CPU for no gain.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         self.max_tokens = _max_seq_length(model_dir)
         self.dim = _dimension(model_dir)
@@ -44,7 +47,7 @@ class OnnxSentenceEncoder:
         """Word pieces without [CLS]/[SEP] and without truncation, as sentence-transformers' tokenizer counts."""
         return len(self._counter.encode(text, add_special_tokens=False).ids)
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int = 16, progress: bool = False) -> np.ndarray:
         encodings = self._tokenizer.encode_batch([str(text).strip() for text in texts])
         # Similar lengths share a batch, so little time goes on padding; results return in the callers' order.
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids), reverse=True)
