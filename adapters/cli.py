@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from pydantic import ValidationError
+
 from bot.errors import LorebotError
 from bot.settings import Settings
 
@@ -26,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lorebot",
         description="Answers your team's questions from your documents, and learns from your champions.",
-        epilog="Environment: LOREBOT_HOME, LOREBOT_DATABASE_URL, LOREBOT_CONFIG, LOREBOT_MODEL, SLACK_BOT_TOKEN, "
+        epilog="Environment: LOREBOT_HOME, LOREBOT_DATABASE_URL, LOREBOT_CONFIG, LOREBOT_MODEL, LOREBOT_MODEL_CACHE, "
+        "LOREBOT_EMBEDDING_RUNTIME, SLACK_BOT_TOKEN, "
         "SLACK_APP_TOKEN, SLACK_SIGNING_SECRET, LOREBOT_SLACK_API_URL, MicrosoftAppId, MicrosoftAppPassword, "
         "MicrosoftAppTenantId, MicrosoftAppType.",
     )
@@ -124,7 +127,12 @@ def _settings(args: argparse.Namespace) -> Settings:
         for key, value in {"home": args.home, "config_path": args.config, "database_url": args.database_url}.items()
         if value is not None
     }
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        bad = exc.errors()[0]
+        key = ".".join(str(part) for part in bad["loc"]) or "settings"
+        raise LorebotError(f"invalid setting {key}: {bad['msg']}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

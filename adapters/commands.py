@@ -50,7 +50,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     if not question:
         raise LorebotError("the question is empty: try lorebot ask \"How many days of leave do I get?\"")
     config = wiring.load_config(settings)
-    kb = wiring.open_knowledge(settings)
+    kb = wiring.open_knowledge(settings, embeds=True)
     try:
         from bot.answering import answer_from_hits
 
@@ -150,7 +150,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import ConsoleMessenger, run_console
 
     config = wiring.load_config(settings)
-    kb = wiring.open_knowledge(settings)
+    kb = wiring.open_knowledge(settings, embeds=True)
     try:
         messenger = ConsoleMessenger(sys.stdout)
         core = wiring.build_core(settings, config, kb, messenger)

@@ -28,14 +28,18 @@ def load_config(settings: Settings) -> LorebotConfig:
 def make_embedder(settings: Settings) -> "Embedder":
     from knowledge import Embedder
 
-    return Embedder(settings.model)
+    return Embedder(settings.model, cache_dir=settings.model_cache, runtime=settings.embedding_runtime)
 
 
-def open_knowledge(settings: Settings) -> "KnowledgeBase":
+def open_knowledge(settings: Settings, *, embeds: bool = False) -> "KnowledgeBase":
+    """The knowledge base of the home; ``embeds`` (the command will embed) loads the model while it opens."""
     from knowledge import KnowledgeBase
 
     settings.home.mkdir(parents=True, exist_ok=True)
-    return KnowledgeBase.open(settings.home, database_url=settings.database_url, embedder=make_embedder(settings))
+    embedder = make_embedder(settings)
+    if embeds:
+        embedder.load_in_background()
+    return KnowledgeBase.open(settings.home, database_url=settings.database_url, embedder=embedder)
 
 
 def describe_ingest(report: "IngestReport") -> str:
@@ -111,7 +115,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         raise LorebotError("nothing to serve: add --slack, --teams or --jobs-only")
     port = serve_port(args)
     config = load_config(settings)
-    kb = open_knowledge(settings)
+    kb = open_knowledge(settings, embeds=True)
     scheduler = None
     try:
         messengers = messengers_from_settings(settings, kb)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias=AliasChoices("LOREBOT_DATABASE_URL", "database_url"))
     config_path: Path | None = Field(default=None, validation_alias=AliasChoices("LOREBOT_CONFIG", "config_path"))
     model: str | None = Field(default=None, validation_alias=AliasChoices("LOREBOT_MODEL", "model"))
+    # The bundled model runs on ONNX Runtime, exported once into this cache (default ~/.cache/lorebot).
+    model_cache: Path | None = Field(default=None, validation_alias=AliasChoices("LOREBOT_MODEL_CACHE", "model_cache"))
+    embedding_runtime: Literal["onnx", "sentence-transformers"] = Field(
+        default="onnx", validation_alias=AliasChoices("LOREBOT_EMBEDDING_RUNTIME", "embedding_runtime"))
 
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")

@@ -59,11 +59,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 
 @pytest.fixture(scope="session")
-def embedder():
-    """The real bundled model, loaded once for the whole run."""
+def model_cache():
+    """The machine's model cache, where the bundled model's ONNX export is made once and shared by every run
+    (its lock lets concurrent runs wait for one export instead of racing)."""
+    from knowledge.onnx_cache import default_cache_dir
+
+    return default_cache_dir()
+
+
+@pytest.fixture(scope="session")
+def embedder(model_cache):
+    """The real bundled model on ONNX Runtime, loaded once for the whole run."""
     from knowledge.embed import Embedder
 
-    return Embedder()
+    return Embedder(cache_dir=model_cache)
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,9 @@ CONFINED = {
     "Stemmer": "knowledge",
     "sentence_transformers": "knowledge",
     "torch": "knowledge",
+    "transformers": "knowledge",
+    "onnxruntime": "knowledge",
+    "tokenizers": "knowledge",
 }
 
 
