@@ -1,11 +1,13 @@
-"""Load on the real server: `lorebot serve --slack` over signed HTTP, a loopback stand-in for the Slack Web API.
+"""Load on the real server: `lorebot serve` over HTTP, with loopback stand-ins for the Slack Web API and the Teams
+Bot Connector.
 
-Each question is delivered the way Slack delivers a channel mention under stress: as ``app_mention``, as
-``message`` (a different event id for the same message) and as two retries of the first. The figures that
+Each Slack question is delivered the way Slack delivers a channel mention under stress: as ``app_mention``, as
+``message`` (a different event id for the same message) and as two retries of the first. Each Teams question is
+delivered four times with the same activity id, as the Bot Connector redelivers. The figures that
 matter to the people waiting are how long until the answer is posted and that it is posted exactly once; the
-figure that matters to Slack is how fast every delivery is acknowledged (it retries after 3 s).
+figure that matters to the platforms is how fast every delivery is acknowledged (Slack retries after 3 s).
 
-    python benchmarks/bench_load.py --questions 100 --rate 20 [--store sqlite|postgresql]
+    python benchmarks/bench_load.py --questions 100 --rate 20 [--store sqlite|postgresql] [--platform slack|teams]
 
 Prints one JSON line.
 """
@@ -32,13 +34,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.adapters.loopback import LoopThread  # noqa: E402
 from tests.adapters.slack.fake_slack import FakeSlackApi  # noqa: E402
+from tests.adapters.teams.fake_connector import FakeConnector  # noqa: E402
+from tests.adapters.teams.support import Teams, start_site  # noqa: E402
 
 LOREBOT = Path(sys.executable).with_name("lorebot")
 SECRET = "bench-signing-secret"
 CHANNEL = "CBENCH"
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 BENCH_DATABASE = "lorebot_bench"
+WARM_UP = 99999  # the number of the question that loads the model before timing starts
 
 # Real-sounding questions about the sample handbook, some answered and some routed to champions; a number
 # makes every question distinct, so nothing is answered from an earlier identical one.
@@ -68,18 +74,102 @@ class TimedSlackApi(FakeSlackApi):
         return super()._answer(method, params)
 
 
-def sign(body: bytes, timestamp: str) -> str:
-    base = b"v0:" + timestamp.encode() + b":" + body
-    return "v0=" + hmac.new(SECRET.encode(), base, hashlib.sha256).hexdigest()
+class TimedConnector(FakeConnector):
+    """The fake Bot Connector, noting when each message arrived and in which conversation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrivals: list[tuple[float, str | None]] = []
+
+    async def _answer(self, request, kind, conversation, activity, body, result, size=0):
+        if kind in ("send", "reply"):
+            self.arrivals.append((time.perf_counter(), conversation))
+        return await super()._answer(request, kind, conversation, activity, body, result, size)
 
 
-def post(url: str, envelope: dict, retry: int | None) -> tuple[int, float]:
+def question_text(number: int) -> str:
+    return f"{SUBJECTS[number % len(SUBJECTS)]} (case {number})?"
+
+
+class SlackLoad:
+    """Signed Slack events to ``serve --slack``; a question's replies are the bot's posts in its thread."""
+
+    path = "/slack/events"
+    serve_args = ("--slack",)
+
+    def __init__(self) -> None:
+        self.api = TimedSlackApi()
+        self.env = {"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
+                    "LOREBOT_SLACK_API_URL": self.api.base_url}
+
+    def key(self, number: int) -> str:
+        return f"{1700000000 + number}.000100"
+
+    def deliveries(self, number: int) -> list[tuple[bytes, dict]]:
+        base = {"channel": CHANNEL, "user": "U01DAN", "text": f"<@UBOT> {question_text(number)}",
+                "ts": self.key(number)}
+        mention = {"type": "event_callback", "team_id": "T1", "api_app_id": "A1", "event_id": f"EvM{number:05d}",
+                   "event_time": int(time.time()), "event": {"type": "app_mention", **base}}
+        message = {**mention, "event_id": f"EvC{number:05d}",
+                   "event": {"type": "message", "channel_type": "channel", **base}}
+        return [_signed(mention, None), _signed(message, None), _signed(mention, 1), _signed(mention, 2)]
+
+    def replies(self, keys) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {}
+        for at, method, params in list(self.api.arrivals):
+            if method == "chat.postMessage" and params.get("channel") == CHANNEL and params.get("thread_ts") in keys:
+                found.setdefault(params["thread_ts"], []).append(at)
+        return found
+
+    def close(self) -> None:
+        self.api.close()
+
+
+class TeamsLoad:
+    """Activities to ``serve --teams`` without authentication (loopback only); each question has its own
+    personal chat, so its replies are the bot's messages in that conversation."""
+
+    path = "/api/messages"
+    serve_args = ("--teams", "--insecure-no-auth")
+
+    def __init__(self) -> None:
+        self.loop = LoopThread()
+        self.connector = TimedConnector()
+        self.runner, self.connector.url = self.loop.run(start_site(self.connector.app()))
+        self.activities = Teams(self.connector.url)
+        self.env: dict[str, str] = {}
+
+    def key(self, number: int) -> str:
+        return f"a:1bench{number:05d}-personal"
+
+    def deliveries(self, number: int) -> list[tuple[bytes, dict]]:
+        activity = self.activities.personal_message("dan", question_text(number), conversation=self.key(number))
+        return [(json.dumps(activity).encode(), {"Content-Type": "application/json"})] * 4
+
+    def replies(self, keys) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {}
+        for at, conversation in list(self.connector.arrivals):
+            if conversation in keys:
+                found.setdefault(conversation, []).append(at)
+        return found
+
+    def close(self) -> None:
+        self.loop.run(self.runner.cleanup())
+        self.loop.stop()
+
+
+def _signed(envelope: dict, retry: int | None) -> tuple[bytes, dict]:
     body = json.dumps(envelope).encode()
     timestamp = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
     headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": timestamp,
-               "X-Slack-Signature": sign(body, timestamp)}
+               "X-Slack-Signature": f"v0={digest}"}
     if retry:
         headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
+    return body, headers
+
+
+def post(url: str, body: bytes, headers: dict) -> tuple[int, float]:
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(urllib.request.Request(url, body, headers, method="POST"), timeout=30) as r:
@@ -89,16 +179,6 @@ def post(url: str, envelope: dict, retry: int | None) -> tuple[int, float]:
     except OSError:
         status = 0
     return status, time.perf_counter() - started
-
-
-def deliveries(number: int, ts: str) -> list[tuple[dict, int | None]]:
-    text = f"<@UBOT> {SUBJECTS[number % len(SUBJECTS)]} (case {number})?"
-    base = {"channel": CHANNEL, "user": "U01DAN", "text": text, "ts": ts}
-    mention = {"type": "event_callback", "team_id": "T1", "api_app_id": "A1", "event_id": f"EvM{number:05d}",
-               "event_time": int(time.time()), "event": {"type": "app_mention", **base}}
-    message = {**mention, "event_id": f"EvC{number:05d}",
-               "event": {"type": "message", "channel_type": "channel", **base}}
-    return [(mention, None), (message, None), (mention, 1), (mention, 2)]
 
 
 def free_port() -> int:
@@ -134,36 +214,35 @@ def fresh_postgres() -> str:
     return POSTGRES + BENCH_DATABASE
 
 
-def run(questions: int, rate: float, store: str) -> dict:
-    api = TimedSlackApi()
+def run(questions: int, rate: float, store: str, platform: str) -> dict:
+    load = SlackLoad() if platform == "slack" else TeamsLoad()
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
-               "LOREBOT_SLACK_API_URL": api.base_url, "LOREBOT_CONFIG": str(ROOT / "examples" / "lorebot.toml")}
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "LOREBOT_CONFIG": str(ROOT / "examples" / "lorebot.toml"),
+               **load.env}
         env.pop("SLACK_APP_TOKEN", None)
         if store == "postgresql":
             env["LOREBOT_DATABASE_URL"] = fresh_postgres()
         subprocess.run([str(LOREBOT), "--home", home, "ingest", "--no-progress", str(ROOT / "examples" / "handbook")],
                        check=True, env=env, capture_output=True)
         port = free_port()
-        server = subprocess.Popen([str(LOREBOT), "--home", home, "serve", "--slack", "--no-jobs", "--port", str(port)],
+        server = subprocess.Popen([str(LOREBOT), "--home", home, "serve", *load.serve_args, "--no-jobs",
+                                   "--host", "127.0.0.1", "--port", str(port)],
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for_port(port, server)
-            url = f"http://127.0.0.1:{port}/slack/events"
-            warm_up = {"1.000000": time.perf_counter()}
-            post(url, deliveries(99999, "1.000000")[0][0], None)  # the model loads on first use
+            url = f"http://127.0.0.1:{port}{load.path}"
+            post(url, *load.deliveries(WARM_UP)[0])  # the model loads on first use
             deadline = time.perf_counter() + 180
-            while time.perf_counter() < deadline and not _replies(api, warm_up):
+            while time.perf_counter() < deadline and not load.replies({load.key(WARM_UP)}):
                 time.sleep(0.2)
-            api.arrivals.clear()
             cpu_before = cpu_seconds(server.pid)
             sent: dict[str, float] = {}
             acks: list[float] = []
             statuses: list[int] = []
             lock = threading.Lock()
 
-            def deliver(envelope: dict, retry: int | None) -> None:
-                status, seconds = post(url, envelope, retry)
+            def deliver(body: bytes, headers: dict) -> None:
+                status, seconds = post(url, body, headers)
                 with lock:
                     acks.append(seconds)
                     statuses.append(status)
@@ -171,14 +250,12 @@ def run(questions: int, rate: float, store: str) -> dict:
             started = time.perf_counter()
             with ThreadPoolExecutor(max_workers=64) as pool:
                 for number in range(questions):
-                    due = started + number / rate
-                    time.sleep(max(0.0, due - time.perf_counter()))
-                    ts = f"{1700000000 + number}.000100"
-                    sent[ts] = time.perf_counter()
-                    for envelope, retry in deliveries(number, ts):
-                        pool.submit(deliver, envelope, retry)
+                    time.sleep(max(0.0, started + number / rate - time.perf_counter()))
+                    sent[load.key(number)] = time.perf_counter()
+                    for body, headers in load.deliveries(number):
+                        pool.submit(deliver, body, headers)
             deadline = time.perf_counter() + 60
-            while time.perf_counter() < deadline and len(_replies(api, sent)) < len(sent):
+            while time.perf_counter() < deadline and len(load.replies(sent)) < len(sent):
                 time.sleep(0.2)
             time.sleep(2)  # late duplicates would arrive now
             cpu = cpu_seconds(server.pid) - cpu_before
@@ -188,12 +265,12 @@ def run(questions: int, rate: float, store: str) -> dict:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
-    api.close()
-    replies = _replies(api, sent)
-    counts = [len(replies.get(ts, [])) for ts in sent]
-    latencies = sorted((min(replies[ts]) - sent[ts]) * 1000 for ts in sent if ts in replies)
+    replies = load.replies(sent)
+    load.close()
+    counts = [len(replies.get(key, [])) for key in sent]
+    latencies = sorted((min(replies[key]) - sent[key]) * 1000 for key in sent if key in replies)
     return {
-        "store": store, "questions": questions, "rate_per_s": rate, "deliveries": len(acks),
+        "platform": platform, "store": store, "questions": questions, "rate_per_s": rate, "deliveries": len(acks),
         "answer_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "answer_p95_ms": round(_percentile(latencies, 0.95), 1) if latencies else None,
         "ack_p99_ms": round(_percentile(sorted(a * 1000 for a in acks), 0.99), 1),
@@ -201,15 +278,6 @@ def run(questions: int, rate: float, store: str) -> dict:
         "replies_min": min(counts), "replies_max": max(counts),
         "cpu_ms_per_question": round(cpu * 1000 / questions, 1),
     }
-
-
-def _replies(api: TimedSlackApi, sent: dict[str, float]) -> dict[str, list[float]]:
-    """Arrival times of the bot's replies in each question's thread."""
-    found: dict[str, list[float]] = {}
-    for at, method, params in list(api.arrivals):
-        if method == "chat.postMessage" and params.get("channel") == CHANNEL and params.get("thread_ts") in sent:
-            found.setdefault(params["thread_ts"], []).append(at)
-    return found
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -223,8 +291,9 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--platform", choices=("slack", "teams"), default="slack")
     args = parser.parse_args()
-    print(json.dumps(run(args.questions, args.rate, args.store)))
+    print(json.dumps(run(args.questions, args.rate, args.store, args.platform)))
 
 
 if __name__ == "__main__":
