@@ -14,6 +14,7 @@ import sqlalchemy
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
+from knowledge import schema
 from knowledge.errors import StoreUnavailable
 
 
@@ -123,7 +124,8 @@ def _redact(url: str) -> str:
 
 
 def create_tables(engine: sqlalchemy.Engine) -> None:
-    SQLModel.metadata.create_all(engine, tables=KB_TABLES)
+    """The knowledge tables and their one state row, safe when several processes open one store at once."""
+    schema.create_tables(engine, KB_TABLES)
     with Session(engine) as session:
         if session.get(KbState, 1) is None:
             session.add(KbState(id=1, generation=0))

@@ -1,0 +1,54 @@
+"""Several processes on one store: a bot, a scheduler and an ingest run side by side on one home (SQLite) or one
+PostgreSQL database. Real spawned processes, real model, real FAISS and bm25s; nothing of ours is mocked."""
+from __future__ import annotations
+
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.knowledge.conftest import HANDBOOK, write_handbook
+from tests.knowledge.knowledge_process import KnowledgeProcess
+
+SEEN_WITHIN = 5.0  # seconds: how soon a change made in one process must reach another's search
+
+
+@pytest.fixture
+def processes():
+    started: list[KnowledgeProcess] = []
+    yield started
+    for process in started:
+        process.stop()
+
+
+def _start(processes: list, count: int, home: Path, database_url: str) -> list[KnowledgeProcess]:
+    """``count`` processes that open the store at the same moment, once each has loaded the model."""
+    start = multiprocessing.get_context("spawn").Event()
+    new = [KnowledgeProcess(str(home), database_url, start) for _ in range(count)]
+    processes.extend(new)
+    time.sleep(0.5)
+    start.set()
+    outcomes = [process.opened() for process in new]
+    assert [status for status, _ in outcomes] == ["opened"] * count, [detail for _, detail in outcomes]
+    return new
+
+
+def test_processes_opening_one_fresh_store_at_once_all_start_and_search(processes, tmp_path: Path,
+                                                                         database_url: str) -> None:
+    first, *others = _start(processes, 3, tmp_path / "home", database_url)
+    assert first.ask("ingest", str(write_handbook(tmp_path / "handbook"))) == len(HANDBOOK)
+    for process in [first, *others]:
+        assert _found(process, "lost laptop", "Security › Lost devices")
+
+
+def _found(process: KnowledgeProcess, query: str, source: str, *, present: bool = True) -> bool:
+    """Whether within ``SEEN_WITHIN`` seconds the top hits for ``query`` include (or no longer include) ``source``."""
+    deadline = time.monotonic() + SEEN_WITHIN
+    while True:
+        sources = [hit[1] for hit in process.ask("search", query, 3)]
+        if (source in sources) == present:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
