@@ -30,7 +30,10 @@ def serve(home: str, database_url: str, start, commands: Connection) -> None:
             kb.close()
             commands.send(("stopped", None))
             return
-        commands.send(("done", _run(kb, command, args)))
+        try:
+            commands.send(("done", _run(kb, command, args)))
+        except Exception:  # noqa: BLE001 - the test reads the failure instead of a dead pipe
+            commands.send(("error", traceback.format_exc()))
 
 
 def _run(kb, command: str, args: list) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -44,11 +45,38 @@ def test_processes_opening_one_fresh_store_at_once_all_start_and_search(processe
 
 def _found(process: KnowledgeProcess, query: str, source: str, *, present: bool = True) -> bool:
     """Whether within ``SEEN_WITHIN`` seconds the top hits for ``query`` include (or no longer include) ``source``."""
+    return _seen(process, query, lambda hits: (source in [hit[1] for hit in hits]) == present)
+
+
+def _seen(process: KnowledgeProcess, query: str, wanted: Callable[[list], bool]) -> bool:
+    """Whether within ``SEEN_WITHIN`` seconds the top hits (document, source, text) for ``query`` are as wanted."""
     deadline = time.monotonic() + SEEN_WITHIN
     while True:
-        sources = [hit[1] for hit in process.ask("search", query, 3)]
-        if (source in sources) == present:
+        if wanted(process.ask("search", query, 3)):
             return True
         if time.monotonic() > deadline:
             return False
         time.sleep(0.2)
+
+
+def test_an_ingest_in_one_process_reaches_another_running_process_without_a_rebuild(processes, tmp_path: Path,
+                                                                                   database_url: str) -> None:
+    writer, reader = _start(processes, 2, tmp_path / "home", database_url)
+    folder = write_handbook(tmp_path / "handbook")
+    assert reader.ask("search", "lost laptop", 3) == []
+    before = reader.ask("stats")
+
+    writer.ask("ingest", str(folder))
+    assert _found(reader, "lost laptop", "Security › Lost devices")
+
+    (folder / "leave.md").write_text(HANDBOOK["leave.md"].replace("25 days", "27 days"), encoding="utf-8")
+    (folder / "security.md").unlink()
+    writer.ask("ingest", str(folder))
+    assert _seen(reader, "how many days of annual leave", lambda hits: "27 days" in hits[0][2])
+    assert "25 days" not in " ".join(hit[2] for hit in reader.ask("search", "how many days of annual leave", 3))
+    assert _found(reader, "lost laptop", "Security › Lost devices", present=False)
+
+    after = reader.ask("stats")
+    for kind in ("built", "loaded"):
+        assert after.get(kind, 0) == before.get(kind, 0), f"the reader's index was {kind} anew: {before} {after}"
+    assert after["changes applied"] >= before.get("changes applied", 0) + 2
