@@ -60,7 +60,11 @@ class LiveIndexes:
         now = time.monotonic()
         if not force and now - self._checked_at < REFRESH_SECONDS:
             return
-        with self._refreshing:  # one refresh at a time; the others read the current indexes meanwhile
+        # One refresh at a time. A search that finds one running serves the indexes it has meanwhile; a forced
+        # refresh (this process just changed the database) and the first one wait for it.
+        if not self._refreshing.acquire(blocking=force or self._delta is None):
+            return
+        try:
             self._checked_at = now
             generation, entries_version = store.versions(self._engine)
             if self._delta is None:
@@ -71,6 +75,8 @@ class LiveIndexes:
             if force or self._entries_version != entries_version:
                 self.entries = entries.load_table(self._engine, self._embedder.dim)
                 self._entries_version = entries_version
+        finally:
+            self._refreshing.release()
 
     def _open(self) -> None:
         """The saved base brought up to date, or a new one when there is none or it lags too far behind."""

@@ -8,9 +8,13 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy
 
-from knowledge import KnowledgeBase
+from sqlmodel import Session
+
+from knowledge import KnowledgeBase, store
+from knowledge.index_delta import CHANGES_AT_LEAST
 from knowledge.keyword import KeywordIndex, tokenize
 from knowledge.keyword_layers import KeywordLayers
+from knowledge.store import KbChunk, KbDocument
 from tests.knowledge.conftest import HANDBOOK, write_handbook
 
 TEXTS = [
@@ -97,3 +101,35 @@ def test_a_home_made_before_chunk_ids_were_never_reused_is_upgraded(tmp_path: Pa
         assert kb.stats()["chunks"] == 1
     finally:
         kb.close()
+
+
+def _add_document_rows(kb: KnowledgeBase, chunks: int, dim: int) -> None:
+    """What another process's large ingest leaves in the database: a document and its chunks, one generation."""
+    vectors = np.random.default_rng(7).normal(size=(chunks, dim)).astype("float32")
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    with Session(kb.engine) as session:
+        document = KbDocument(path="bulk.md", root="bulk", collection="bulk", title="Bulk", content_hash="h")
+        session.add(document)
+        session.flush()
+        session.execute(sqlalchemy.insert(KbChunk), [
+            {"document_id": document.id, "ordinal": i, "collection": "bulk", "title": "Bulk", "heading": f"Part {i}",
+             "text": f"bulk passage number {i} about warehouse pallets", "embedding": store.to_blob(vector)}
+            for i, vector in enumerate(vectors)])
+        store.bump_generation(session)
+        session.commit()
+
+
+def test_a_delta_grown_too_large_becomes_a_new_base_that_other_processes_load(kb, database_url, counting_embedder):
+    other = KnowledgeBase.open(kb.home, database_url=database_url, embedder=counting_embedder)
+    try:
+        _add_document_rows(kb, CHANGES_AT_LEAST + 1, counting_embedder.dim)
+        built = kb._live.counts["built"]
+        kb._live.refresh(force=True)
+        assert kb._live.counts["built"] == built + 1, "too many changes: a new base is built and saved"
+        assert len(kb._live.chunks) == CHANGES_AT_LEAST + 1 and kb._live.chunks.live is None
+        loaded, other_built = other._live.counts["loaded"], other._live.counts["built"]
+        other._live.refresh(force=True)
+        assert other._live.counts["loaded"] == loaded + 1 and other._live.counts["built"] == other_built
+        assert [hit.title for hit in other.search("warehouse pallets", k=2)] == ["Bulk", "Bulk"]
+    finally:
+        other.close()
