@@ -38,6 +38,8 @@ def _start(processes: list, count: int, home: Path, database_url: str) -> list[K
 def test_processes_opening_one_fresh_store_at_once_all_start_and_search(processes, tmp_path: Path,
                                                                          database_url: str) -> None:
     first, *others = _start(processes, 3, tmp_path / "home", database_url)
+    builds = [process.ask("stats").get("built", 0) for process in [first, *others]]
+    assert sum(builds) == 1, "one process builds the empty index under the lock; the others load its files"
     assert first.ask("ingest", str(write_handbook(tmp_path / "handbook"))) == len(HANDBOOK)
     for process in [first, *others]:
         assert _found(process, "lost laptop", "Security › Lost devices")
