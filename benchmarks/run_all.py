@@ -24,11 +24,12 @@ def main() -> None:
     search = [_json_lines(str(HERE / "bench_search.py"), str(size))[0] for size in (10_000, 100_000)]
     dense = _json_lines(str(HERE / "bench_dense.py"), "10000", "100000", "300000")
     cold = _json_lines(str(HERE / "bench_cold_start.py"))[0]
-    (ROOT / "BENCHMARKS.md").write_text(render(ingest, search, dense, cold), encoding="utf-8")
+    delta = _json_lines(str(HERE / "bench_delta.py"), "10000", "100000")
+    (ROOT / "BENCHMARKS.md").write_text(render(ingest, search, dense, cold, delta), encoding="utf-8")
     print((ROOT / "BENCHMARKS.md").read_text(encoding="utf-8"))
 
 
-def render(ingest: dict, search: list[dict], dense: list[dict], cold: dict) -> str:
+def render(ingest: dict, search: list[dict], dense: list[dict], cold: dict, delta: list[dict]) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -82,8 +83,23 @@ def render(ingest: dict, search: list[dict], dense: list[dict], cold: dict) -> s
         "|---|---|---|---|",
         f"| ONNX Runtime (torch and transformers never imported) | **{cold['cold_start_median_s']}** | {cold['cold_start_max_s']} | {cold['cold_start_cpu_median_s']} |",
         "",
-    ]
+    ] + render_delta(delta)
     return "\n".join(lines)
+
+
+def render_delta(delta: list[dict]) -> list[str]:
+    lines = [
+        "## One changed document, seen by another running process",
+        "",
+        "Synthetic corpora (random vectors). A second knowledge base on the same home refreshes after the first",
+        "re-ingests one changed document (`benchmarks/bench_delta.py`).",
+        "",
+        "| chunks | apply the delta s | full rebuild s | search p95 ms | search p95 ms with the delta |",
+        "|---|---|---|---|---|",
+    ]
+    for row in delta:
+        lines.append(f"| {row['chunks']} | {row['delta_apply_s']} | {row['full_rebuild_s']} | {row['search_p95_ms']} | {row['search_p95_ms_with_delta']} |")
+    return lines + [""]
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
+from knowledge import schema
+
 from bot.columns import UTCDateTime
 
 KINDS = ("user", "channel", "thread", "message")
@@ -33,7 +35,7 @@ class Contact(SQLModel, table=True):
 
 
 def create_tables(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine, tables=[Contact.__table__])
+    schema.create_tables(engine, [Contact.__table__])
 
 
 def remember_contact(target: Session | Engine, platform: str, key: str, kind: str, payload: str,

@@ -4,6 +4,8 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from knowledge import schema
+
 from bot import ask_claims, curation, dedup, feedback, people, questions  # noqa: F401 - registers the tables
 
 TABLES = (
@@ -31,4 +33,4 @@ def create_tables(engine: Engine) -> None:
     for mapper in SQLModel._sa_registry.mappers:  # noqa: SLF001 - the registry is how SQLModel lists tables
         if mapper.class_.__module__.startswith("bot.") and mapper.local_table is not None:
             tables.add(mapper.local_table)
-    SQLModel.metadata.create_all(engine, tables=sorted(tables, key=lambda t: t.name))
+    schema.create_tables(engine, sorted(tables, key=lambda t: t.name))

@@ -11,6 +11,8 @@ from sqlalchemy import Column, Text, UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 
+from knowledge import schema
+
 from bot.columns import UTCDateTime
 
 PENDING = "pending"
@@ -62,4 +64,4 @@ class OutboxMessage(SQLModel, table=True):
 
 def create_tables(engine: Engine) -> None:
     """Create the scheduler's tables if missing."""
-    SQLModel.metadata.create_all(engine, tables=[JobRun.__table__, OutboxMessage.__table__])
+    schema.create_tables(engine, [JobRun.__table__, OutboxMessage.__table__])

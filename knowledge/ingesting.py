@@ -1,7 +1,7 @@
 """Ingest: files and texts -> chunks -> embeddings -> rows, in one transaction per run.
 
 Content hashes make a re-ingest of unchanged documents free; a folder ingested again drops the documents no
-longer under it. The indexes are not touched here: the caller rebuilds them from the database afterwards.
+longer under it. The indexes are not touched here: every process applies the change from the database.
 """
 from __future__ import annotations
 

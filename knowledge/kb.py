@@ -92,13 +92,13 @@ class KnowledgeBase:
         """Add new documents, replace changed ones, drop ones no longer under an ingested folder."""
         report, changed = self._ingester.ingest(paths, collection=collection, progress=progress)
         if changed:
-            self.rebuild_index()
+            self._live.refresh(force=True)
         return report
 
     def ingest_texts(self, items: Iterable[TextItem], *, progress: bool = False) -> IngestReport:
         report, changed = self._ingester.ingest_texts(items, progress=progress)
         if changed:
-            self.rebuild_index()
+            self._live.refresh(force=True)
         return report
 
     # -- curated entries ----------------------------------------------------------------------------------------

@@ -61,9 +61,10 @@ def _bm25s():
 class KeywordIndex:
     """Rows are chunks in the order of ``ChunkIndex.ids``; ``scores`` gives one BM25 score per row."""
 
-    def __init__(self, retriever, rows: int) -> None:
+    def __init__(self, retriever, lengths: np.ndarray) -> None:
         self.retriever = retriever  # bm25s.BM25, or None when no row has a single term
-        self.rows = rows
+        self.lengths = lengths  # terms per row: what rows added later need to be scored on the same scale
+        self.rows = len(lengths)
 
     def __len__(self) -> int:
         return self.rows
@@ -75,13 +76,14 @@ class KeywordIndex:
         # One compact int array per row: 100k chunks hold ~10M term occurrences, too many for lists of Python ints.
         documents = [array("i", [vocabulary.setdefault(term, len(vocabulary)) for term in tokenize(text)])
                      for text in texts]
+        lengths = np.array([len(document) for document in documents], dtype="int32")
         if not vocabulary:
-            return cls(None, len(texts))
+            return cls(None, lengths)
         # scipy assembles the sparse matrix with int32 temporaries; bm25s's numpy path sorts int64 keys and
         # peaked ~240 MB higher on 100k synthetic chunks (932 vs 689 MB).
         retriever = bm25s.BM25(k1=K1, b=B, method=METHOD, csc_backend="scipy")
         retriever.index((documents, vocabulary), create_empty_token=False, show_progress=False)
-        return cls(retriever, len(texts))
+        return cls(retriever, lengths)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for the query (zeros when no query term is known)."""
@@ -99,6 +101,7 @@ class KeywordIndex:
         if self.retriever is not None:
             self.retriever.save(directory, show_progress=False)
         meta = {"rows": self.rows, "terms": self.retriever is not None}
+        np.save(directory / "keyword_lengths.npy", self.lengths)
         (directory / "keyword.json").write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
@@ -106,17 +109,38 @@ class KeywordIndex:
         bm25s = _bm25s()
         meta = json.loads((directory / "keyword.json").read_text(encoding="utf-8"))
         retriever = bm25s.BM25.load(directory, show_progress=False) if meta["terms"] else None
-        return cls(retriever, int(meta["rows"]))
+        lengths = np.load(directory / "keyword_lengths.npy")
+        if len(lengths) != int(meta["rows"]):
+            raise ValueError("keyword index lengths do not match its rows")
+        return cls(retriever, lengths)
+
+    def frequencies(self, terms: Sequence[str]) -> np.ndarray:
+        """How many rows hold each already tokenized term."""
+        if self.retriever is None:
+            return np.zeros(len(terms))
+        vocabulary = self.retriever.vocab_dict
+        per_term = np.diff(self.retriever.scores["indptr"])
+        return np.array([per_term[vocabulary[t]] if t in vocabulary else 0 for t in terms], dtype="float64")
+
+    def rows_holding(self, term: str) -> np.ndarray:
+        """The rows that hold an already tokenized term (bm25s keeps one column of rows per term)."""
+        column = self.retriever.vocab_dict.get(term) if self.retriever is not None else None
+        if column is None:
+            return np.zeros(0, dtype="int64")
+        indptr = self.retriever.scores["indptr"]
+        return self.retriever.scores["indices"][indptr[column]:indptr[column + 1]]
 
     def idf(self, terms: Sequence[str]) -> np.ndarray:
         """Inverse document frequency (the index's own BM25 formula) of each already tokenized term; a term no
         chunk holds gets the highest idf there is, because a word the documents never use tells the most."""
-        rows = max(1, self.rows)
-        if self.retriever is None:
-            frequencies = np.zeros(len(terms))
-        else:
-            vocabulary = self.retriever.vocab_dict
-            per_term = np.diff(self.retriever.scores["indptr"])
-            frequencies = np.array([per_term[vocabulary[t]] if t in vocabulary else 0 for t in terms],
-                                   dtype="float64")
-        return np.log1p((rows - frequencies + 0.5) / (frequencies + 0.5))
+        return idf(self.rows, self.frequencies(terms))
+
+
+def idf(rows: int, frequencies: np.ndarray) -> np.ndarray:
+    """Lucene's BM25 idf, as bm25s computes it for ``METHOD``: never negative."""
+    return np.log1p((max(1, rows) - frequencies + 0.5) / (frequencies + 0.5))
+
+
+def term_weight(frequency: np.ndarray, length: np.ndarray, average_length: float) -> np.ndarray:
+    """Lucene's BM25 term-frequency part, as bm25s computes it for ``METHOD`` (score = idf x this)."""
+    return frequency / (K1 * ((1 - B) + B * length / average_length) + frequency)

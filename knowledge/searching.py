@@ -43,7 +43,7 @@ def search_chunks(engine: sqlalchemy.Engine, index: ChunkIndex | None, query: st
         for row in top:
             chunk_id = int(index.ids[row])
             if chunk_id not in candidates:
-                candidates[chunk_id] = (float(index.dense.index.reconstruct(chunk_id) @ vector)
+                candidates[chunk_id] = (float(index.dense.vector(chunk_id) @ vector)
                                         if vector is not None else 0.0)
     if not candidates:
         return []
@@ -58,6 +58,8 @@ def search_chunks(engine: sqlalchemy.Engine, index: ChunkIndex | None, query: st
     idf = idf_for(index)
     hits = []
     for i in order:
+        if int(chunk_ids[i]) not in rows:
+            continue  # removed by another process since this index was refreshed: the next refresh drops it
         chunk, document = rows[int(chunk_ids[i])]
         source = " › ".join(part for part in (chunk.title, chunk.heading) if part)
         coverage = covered(query_terms, terms_of(f"{chunk.title} {chunk.heading}\n{chunk.text}"), idf)

@@ -14,6 +14,7 @@ import sqlalchemy
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
+from knowledge import schema
 from knowledge.errors import StoreUnavailable
 
 
@@ -34,7 +35,11 @@ class KbDocument(SQLModel, table=True):
 
 
 class KbChunk(SQLModel, table=True):
+    """One passage of a document. Ids are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL):
+    running processes find changes by comparing id sets, so a new chunk must never take a deleted one's id."""
+
     __tablename__ = "kb_chunks"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="kb_documents.id", index=True)
@@ -123,7 +128,10 @@ def _redact(url: str) -> str:
 
 
 def create_tables(engine: sqlalchemy.Engine) -> None:
-    SQLModel.metadata.create_all(engine, tables=KB_TABLES)
+    """The knowledge tables and their one state row, safe when several processes open one store at once."""
+    schema.create_tables(engine, KB_TABLES)
+    if engine.dialect.name == "sqlite":
+        _never_reuse_chunk_ids(engine)
     with Session(engine) as session:
         if session.get(KbState, 1) is None:
             session.add(KbState(id=1, generation=0))
@@ -131,6 +139,25 @@ def create_tables(engine: sqlalchemy.Engine) -> None:
                 session.commit()
             except sqlalchemy.exc.IntegrityError:
                 session.rollback()  # another process created it first
+
+
+def _never_reuse_chunk_ids(engine: sqlalchemy.Engine) -> None:
+    """A SQLite home made before chunk ids were AUTOINCREMENT gets its chunk table copied once into one that is
+    (SQLite cannot add AUTOINCREMENT to a table); the write lock keeps other processes out meanwhile."""
+    table = KbChunk.__table__
+    columns = ", ".join(column.name for column in table.columns)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        sql = connection.exec_driver_sql(
+            "select sql from sqlite_master where type = 'table' and name = 'kb_chunks'").scalar() or ""
+        if "AUTOINCREMENT" not in sql.upper():
+            connection.exec_driver_sql("ALTER TABLE kb_chunks RENAME TO kb_chunks_reused_ids")
+            for index in table.indexes:
+                connection.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
+            table.create(connection)
+            connection.exec_driver_sql(f"INSERT INTO kb_chunks ({columns}) SELECT {columns} FROM kb_chunks_reused_ids")
+            connection.exec_driver_sql("DROP TABLE kb_chunks_reused_ids")
+        connection.commit()
 
 
 def bump_generation(session: Session) -> int:

@@ -1,0 +1,36 @@
+"""Creating tables when several processes start on one database at the same moment.
+
+``create_all`` checks which tables exist, then creates the missing ones; two processes doing that at once both
+see a table missing and the slower one fails with "table already exists" (measured: one start in five on a fresh
+SQLite home). So the check and the creation run in one transaction that first takes the database's own write
+lock: ``BEGIN IMMEDIATE`` on SQLite (the busy timeout makes the others wait), a transaction-scoped advisory lock
+on PostgreSQL. The second process then finds every table there and creates nothing.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import sqlalchemy
+from sqlalchemy import Table
+from sqlmodel import SQLModel
+
+SCHEMA_LOCK = 0x4C6F7265  # "Lore": the advisory lock key every Lorebot process takes to create tables
+
+
+def create_tables(engine: sqlalchemy.Engine, tables: Iterable[Table]) -> None:
+    """Create the missing ones of ``tables`` (existing tables and rows are left alone), safely alongside other
+    processes doing the same."""
+    tables = list(tables)
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.begin()
+            if connection.dialect.name == "postgresql":
+                connection.execute(sqlalchemy.text("select pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        try:
+            SQLModel.metadata.create_all(connection, tables=tables)
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()

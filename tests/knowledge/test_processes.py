@@ -1,0 +1,84 @@
+"""Several processes on one store: a bot, a scheduler and an ingest run side by side on one home (SQLite) or one
+PostgreSQL database. Real spawned processes, real model, real FAISS and bm25s; nothing of ours is mocked."""
+from __future__ import annotations
+
+import multiprocessing
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from tests.knowledge.conftest import HANDBOOK, write_handbook
+from tests.knowledge.knowledge_process import KnowledgeProcess
+
+SEEN_WITHIN = 5.0  # seconds: how soon a change made in one process must reach another's search
+
+
+@pytest.fixture
+def processes():
+    started: list[KnowledgeProcess] = []
+    yield started
+    for process in started:
+        process.stop()
+
+
+def _start(processes: list, count: int, home: Path, database_url: str) -> list[KnowledgeProcess]:
+    """``count`` processes that open the store at the same moment, once each has loaded the model."""
+    start = multiprocessing.get_context("spawn").Event()
+    new = [KnowledgeProcess(str(home), database_url, start) for _ in range(count)]
+    processes.extend(new)
+    time.sleep(0.5)
+    start.set()
+    outcomes = [process.opened() for process in new]
+    assert [status for status, _ in outcomes] == ["opened"] * count, [detail for _, detail in outcomes]
+    return new
+
+
+def test_processes_opening_one_fresh_store_at_once_all_start_and_search(processes, tmp_path: Path,
+                                                                         database_url: str) -> None:
+    first, *others = _start(processes, 3, tmp_path / "home", database_url)
+    builds = [process.ask("stats").get("built", 0) for process in [first, *others]]
+    assert sum(builds) == 1, "one process builds the empty index under the lock; the others load its files"
+    assert first.ask("ingest", str(write_handbook(tmp_path / "handbook"))) == len(HANDBOOK)
+    for process in [first, *others]:
+        assert _found(process, "lost laptop", "Security › Lost devices")
+
+
+def _found(process: KnowledgeProcess, query: str, source: str, *, present: bool = True) -> bool:
+    """Whether within ``SEEN_WITHIN`` seconds the top hits for ``query`` include (or no longer include) ``source``."""
+    return _seen(process, query, lambda hits: (source in [hit[1] for hit in hits]) == present)
+
+
+def _seen(process: KnowledgeProcess, query: str, wanted: Callable[[list], bool]) -> bool:
+    """Whether within ``SEEN_WITHIN`` seconds the top hits (document, source, text) for ``query`` are as wanted."""
+    deadline = time.monotonic() + SEEN_WITHIN
+    while True:
+        if wanted(process.ask("search", query, 3)):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+
+
+def test_an_ingest_in_one_process_reaches_another_running_process_without_a_rebuild(processes, tmp_path: Path,
+                                                                                   database_url: str) -> None:
+    writer, reader = _start(processes, 2, tmp_path / "home", database_url)
+    folder = write_handbook(tmp_path / "handbook")
+    assert reader.ask("search", "lost laptop", 3) == []
+    before = reader.ask("stats")
+
+    writer.ask("ingest", str(folder))
+    assert _found(reader, "lost laptop", "Security › Lost devices")
+
+    (folder / "leave.md").write_text(HANDBOOK["leave.md"].replace("25 days", "27 days"), encoding="utf-8")
+    (folder / "security.md").unlink()
+    writer.ask("ingest", str(folder))
+    assert _seen(reader, "how many days of annual leave", lambda hits: "27 days" in hits[0][2])
+    assert "25 days" not in " ".join(hit[2] for hit in reader.ask("search", "how many days of annual leave", 3))
+    assert _found(reader, "lost laptop", "Security › Lost devices", present=False)
+
+    after = reader.ask("stats")
+    for kind in ("built", "loaded"):
+        assert after.get(kind, 0) == before.get(kind, 0), f"the reader's index was {kind} anew: {before} {after}"
+    assert after["changes applied"] >= before.get("changes applied", 0) + 2
