@@ -16,6 +16,7 @@ from botbuilder.core import serializer_helper
 from botbuilder.schema import Activity
 
 from adapters.teams import messages
+from adapters.teams.deliveries import RecentDeliveries
 from adapters.teams.handler import DEFAULT_WORKERS, LorebotTeamsBot
 from adapters.teams.messenger import TeamsMessenger
 from adapters.web_server import finish_on_shutdown, new_application, read_body
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 MESSAGES_PATH = "/api/messages"
 BOT_KEY = web.AppKey("lorebot_teams_bot", LorebotTeamsBot)
 MESSENGER_KEY = web.AppKey("lorebot_teams_messenger", TeamsMessenger)
+DELIVERIES_KEY = web.AppKey("lorebot_teams_deliveries", RecentDeliveries)
 # Activities the bot acts on must say where they come from and who sent them.
 _NEEDS_ROUTING = {"message", "messageReaction", "conversationUpdate", "installationUpdate"}
 
@@ -45,6 +47,7 @@ def add_teams_routes(app: web.Application, *, core, messenger: TeamsMessenger,
     bot = LorebotTeamsBot(core, messenger, workers=workers)
     app[BOT_KEY] = bot
     app[MESSENGER_KEY] = messenger
+    app[DELIVERIES_KEY] = RecentDeliveries()
     app.router.add_post(MESSAGES_PATH, _messages)
     app.on_startup.append(_bind_loop)
     finish_on_shutdown(app, bot.close)  # core work still running finishes while the loop can send its replies
@@ -82,6 +85,10 @@ async def _messages(request: web.Request) -> web.Response:
     except Exception as exc:  # noqa: BLE001 - botbuilder signals a bad token with assorted exceptions
         log.info("teams request %s rejected: %s", activity.id, type(exc).__name__)
         return _error(401, messages.UNAUTHORIZED)
+    key = _delivery_key(activity)
+    if key is not None and not request.app[DELIVERIES_KEY].first_time(key):
+        log.info("teams activity %s delivered again; already taken in", activity.id)
+        return web.Response(status=200)
     try:
         invoke = await connection.adapter.process_activity(auth, activity, bot.on_turn)
     except Exception as exc:  # noqa: BLE001 - never a 5xx to Teams; the core has told the person already
@@ -109,6 +116,14 @@ def _activity(body) -> Activity | None:
         if not (activity.service_url and conversation and conversation.id and sender and sender.id):
             return None
     return activity
+
+
+def _delivery_key(activity: Activity) -> tuple[str, ...] | None:
+    """What makes two deliveries the same activity; None for invokes, whose sender waits for their answer."""
+    if activity.type == "invoke" or not activity.id:
+        return None
+    return (activity.service_url or "", activity.conversation.id if activity.conversation else "", activity.type,
+            activity.id)
 
 
 def _looks_like_bearer(header: str) -> bool:

@@ -44,6 +44,7 @@ class TeamsDirectory:
         base, _ = split_conversation_id(conversation.id)
         reference = copy_reference(TurnContext.get_conversation_reference(activity))
         reference.conversation.id = base
+        reference.activity_id = None  # which message came last says nothing about how to reach the chat
         personal = conversation.conversation_type == PERSONAL
         tenant = tenant_of(activity)
         sender = person_id(activity.from_property) if _is_user(activity.from_property, activity) else None

@@ -35,6 +35,15 @@ def test_remember_find_and_refresh(store):
         assert len(session.exec(select(Contact)).all()) == 1
 
 
+def test_meeting_again_unchanged_writes_nothing(store):
+    clock = Clock()
+    contacts.remember_contact(store, "teams", "aad-alice", "user", '{"v": 1}', clock())
+    met_at = clock()
+    clock.advance(hours=1)
+    contacts.remember_contact(store, "teams", "aad-alice", "user", '{"v": 1}', clock())
+    assert contacts.find_contact(store, "teams", "aad-alice").updated_at == met_at
+
+
 def test_unreachable_until_met_again(store):
     clock = Clock()
     assert contacts.mark_unreachable(store, "teams", "nobody", clock()) is False

@@ -84,6 +84,23 @@ def test_the_same_delivery_twice_is_answered_once(servers, teams, bot):
     assert len(servers.connector.delivered()) == 1
 
 
+def test_the_same_delivery_to_two_replicas_is_answered_once(servers, teams, kb, clock, sleeps):
+    replicas = []
+    for _ in range(2):
+        messenger = TeamsMessenger(connect_teams(app_id=None, app_password=None, allow_anonymous=True), kb.engine,
+                                   clock=clock, sleep=sleeps)
+        core = Lorebot(config=parse_config(CONFIG), knowledge=kb, messenger=messenger, clock=clock)
+        replicas.append((servers.serve(build_teams_app(core=core, messenger=messenger)), messenger))
+    activity = teams.personal_message("alice", LEAVE_QUESTION)
+    for url, _ in replicas:
+        servers.bot_url = url
+        post(servers, activity)
+    assert len(servers.connector.delivered()) == 1
+    assert len(rows(kb, Question)) == 1
+    for _, messenger in replicas:
+        messenger.close()
+
+
 def test_channel_mention_is_answered_in_its_thread(servers, teams, bot, kb):
     mention = teams.channel_message("erin", LEAVE_QUESTION, channel=GENERAL)
     post(servers, mention)
