@@ -4,6 +4,10 @@ Requests are checked before botbuilder sees them, because its aiohttp integratio
 JSON and to a garbage bearer token: a body that is not JSON gets 415, malformed JSON or a non-activity 400, a
 missing or invalid token 401 (authentication happens here, and its result is handed to the CloudAdapter).
 Nothing is stored for a request that fails these checks, and no exception reaches Teams as a 5xx.
+
+A message or reaction is acknowledged as soon as it is accepted, and its turn runs after the response: the
+answer goes out through the Bot Connector anyway, and a sender kept waiting for the answer delivers the
+activity again. Invokes, whose sender waits for their result, are answered in the request.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from adapters.teams import messages
 from adapters.teams.deliveries import RecentDeliveries
 from adapters.teams.handler import DEFAULT_WORKERS, LorebotTeamsBot
 from adapters.teams.messenger import TeamsMessenger
-from adapters.web_server import finish_on_shutdown, new_application, read_body
+from adapters.web_server import TIMEOUTS, finish_on_shutdown, new_application, read_body
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,7 @@ MESSAGES_PATH = "/api/messages"
 BOT_KEY = web.AppKey("lorebot_teams_bot", LorebotTeamsBot)
 MESSENGER_KEY = web.AppKey("lorebot_teams_messenger", TeamsMessenger)
 DELIVERIES_KEY = web.AppKey("lorebot_teams_deliveries", RecentDeliveries)
+TURNS_KEY = web.AppKey("lorebot_teams_turns", set)
 # Activities the bot acts on must say where they come from and who sent them.
 _NEEDS_ROUTING = {"message", "messageReaction", "conversationUpdate", "installationUpdate"}
 
@@ -48,8 +53,10 @@ def add_teams_routes(app: web.Application, *, core, messenger: TeamsMessenger,
     app[BOT_KEY] = bot
     app[MESSENGER_KEY] = messenger
     app[DELIVERIES_KEY] = RecentDeliveries()
+    app[TURNS_KEY] = set()
     app.router.add_post(MESSAGES_PATH, _messages)
     app.on_startup.append(_bind_loop)
+    app.on_shutdown.append(_finish_turns)  # before the worker pool below stops taking work
     finish_on_shutdown(app, bot.close)  # core work still running finishes while the loop can send its replies
     app.on_cleanup.append(_unbind_loop)
 
@@ -60,6 +67,28 @@ async def _bind_loop(app: web.Application) -> None:
 
 async def _unbind_loop(app: web.Application) -> None:
     app[MESSENGER_KEY].bind_loop(None)
+
+
+async def turns_finished(app: web.Application, timeout: float | None = None) -> bool:
+    """Wait until every turn already acknowledged has run (False when ``timeout`` passed first)."""
+    pending = set(app[TURNS_KEY])
+    if not pending:
+        return True
+    _, unfinished = await asyncio.wait(pending, timeout=timeout)
+    return not unfinished
+
+
+async def _finish_turns(app: web.Application) -> None:
+    if not await turns_finished(app, app[TIMEOUTS].shutdown):
+        log.warning("teams turns still running at shutdown; stopping without them")
+
+
+async def _take_turn(connection, auth, activity: Activity, bot: LorebotTeamsBot) -> None:
+    try:
+        await connection.adapter.process_activity(auth, activity, bot.on_turn)
+    except Exception as exc:  # noqa: BLE001 - the core has told the person already; the log says what failed
+        log.error("teams activity %s failed: %s", activity.id, type(exc).__name__)
+        log.debug("failure details for %s", activity.id, exc_info=True)
 
 
 async def _messages(request: web.Request) -> web.Response:
@@ -88,6 +117,12 @@ async def _messages(request: web.Request) -> web.Response:
     key = _delivery_key(activity)
     if key is not None and not request.app[DELIVERIES_KEY].first_time(key):
         log.info("teams activity %s delivered again; already taken in", activity.id)
+        return web.Response(status=200)
+    if activity.type != "invoke":
+        turn = asyncio.create_task(_take_turn(connection, auth, activity, bot))
+        turns = request.app[TURNS_KEY]
+        turns.add(turn)
+        turn.add_done_callback(turns.discard)
         return web.Response(status=200)
     try:
         invoke = await connection.adapter.process_activity(auth, activity, bot.on_turn)

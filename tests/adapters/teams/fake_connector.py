@@ -2,6 +2,7 @@
 makes (sends, thread replies, updates, new conversations) and can answer with an error on demand."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ class FakeConnector:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.url: str | None = None
+        self.delay = 0.0  # seconds before each message is taken (a slow connector)
 
     # -- test controls -------------------------------------------------------------------------------------
     def fail(self, status: int, *, conversation: str | None = None, times: int = 1,
@@ -109,6 +111,7 @@ class FakeConnector:
 
     async def _message(self, request: web.Request, kind: str) -> web.Response:
         raw = await request.read()
+        await asyncio.sleep(self.delay)
         conversation = request.match_info["conversation"]
         activity = request.match_info.get("activity")
         new_id = activity if kind == "update" else f"17000{next(self._ids):08d}"

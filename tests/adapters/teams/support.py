@@ -11,6 +11,7 @@ import requests
 from aiohttp import web
 
 from adapters import web_server
+from adapters.teams.app import TURNS_KEY, turns_finished
 from tests.adapters.loopback import LoopThread
 from tests.adapters.teams.fake_connector import FakeConnector
 
@@ -41,19 +42,29 @@ class Servers:
         runner, self.connector.url = self.loop.run(start_site(self.connector.app()))
         self._runners.append(runner)
         self.bot_url: str | None = None
+        self._apps: list[web.Application] = []
 
     def serve(self, app: web.Application) -> str:
         """Serve the bot's application as ``lorebot serve`` does (its limits and timeouts), on a free port."""
         listening = self.loop.run(web_server.start(app, "127.0.0.1", 0))
         self._runners.append(listening.runner)
+        self._apps.append(app)
         self.bot_url = listening.url + "/api/messages"
         return self.bot_url
 
     def post(self, activity: dict | None = None, *, data: bytes | None = None, content_type: str = "application/json",
              headers: dict | None = None) -> requests.Response:
         body = data if data is not None else json.dumps(activity).encode("utf-8")
-        return requests.post(self.bot_url, data=body, headers={"Content-Type": content_type, **(headers or {})},
-                             timeout=120)
+        response = requests.post(self.bot_url, data=body, headers={"Content-Type": content_type, **(headers or {})},
+                                 timeout=120)
+        self.settle()
+        return response
+
+    def settle(self) -> None:
+        """Wait for the turns the endpoint acknowledged to run (it answers before it acts)."""
+        for app in self._apps:
+            if TURNS_KEY in app:
+                assert self.loop.run(turns_finished(app, 60)), "teams turns did not finish"
 
     def close(self) -> None:
         for runner in reversed(self._runners):

@@ -3,6 +3,7 @@ on the real knowledge base (bundled model, SQLite and PostgreSQL), replies recor
 from __future__ import annotations
 
 import pytest
+import requests
 from sqlmodel import Session, select
 
 from adapters.teams import TeamsMessenger, build_teams_app, connect_teams
@@ -81,6 +82,16 @@ def test_the_same_delivery_twice_is_answered_once(servers, teams, bot):
     activity = teams.personal_message("alice", LEAVE_QUESTION)
     post(servers, activity)
     post(servers, activity)
+    assert len(servers.connector.delivered()) == 1
+
+
+def test_a_message_is_acknowledged_before_its_answer_is_sent(servers, teams, bot):
+    servers.connector.delay = 1.0
+    activity = teams.personal_message("alice", LEAVE_QUESTION)
+    response = requests.post(servers.bot_url, json=activity, timeout=30)
+    assert response.status_code == 200
+    assert servers.connector.calls == []  # the answer is still on its way
+    servers.settle()
     assert len(servers.connector.delivered()) == 1
 
 
