@@ -45,7 +45,7 @@ def test_approximate_index_returns_the_exact_top_results(clustered, exact_and_ap
         exact_ids, exact_scores = exact.search(query, 5)
         found_ids, found_scores = approximate.search(query, 5)
         assert found_ids.tolist() == exact_ids.tolist()
-        assert np.allclose(found_scores, exact_scores, atol=1e-5)
+        assert np.allclose(found_scores, exact_scores, atol=1e-3)  # vectors kept as 16-bit floats
 
 
 def test_collection_filter_keeps_only_allowed_ids_and_finds_their_best(clustered, exact_and_approximate) -> None:
@@ -71,7 +71,7 @@ def test_save_and_load_give_the_same_answers(tmp_path: Path, clustered, exact_an
 def test_ids_can_be_added_removed_and_read_back(clustered) -> None:
     ids, vectors, _ = clustered
     index = DenseIndex.build(ids, vectors, DIM, approximate=True)
-    assert np.allclose(index.index.reconstruct(int(ids[10])), vectors[10])
+    assert np.allclose(index.index.reconstruct(int(ids[10])), vectors[10], atol=1e-3)
     index.index.remove_ids(np.array([ids[10]], dtype="int64"))
     assert int(ids[10]) not in index.search(vectors[10], 5)[0].tolist()
     index.index.add_with_ids(vectors[10:11], np.array([10**6], dtype="int64"))
