@@ -42,6 +42,7 @@ FALLBACK_QUESTIONS = [
 ]
 TAIL_WORDS = 12  # synthetic words appended to every row's text
 CACHE = Path(tempfile.gettempdir()) / "lorebot-bench-cache"
+_TAIL_VOCABULARY = WORDS + [f"term{n}" for n in range(5000)]
 
 
 @dataclass(frozen=True)
@@ -110,5 +111,4 @@ def rows(sources: np.ndarray, count: int, *, batch: int = 50_000, seed: int = 11
 def tail(row: int) -> str:
     """A few synthetic words that make a row's text its own."""
     rng = random.Random(row)
-    vocabulary = WORDS + [f"term{n}" for n in range(5000)]
-    return " ".join(rng.choice(vocabulary) for _ in range(TAIL_WORDS)).capitalize() + "."
+    return " ".join(rng.choices(_TAIL_VOCABULARY, k=TAIL_WORDS)).capitalize() + "."
