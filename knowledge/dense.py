@@ -56,15 +56,17 @@ class DenseIndex:
             return np.zeros(0, dtype="int64"), np.zeros(0, dtype="float32")
         if allowed_ids is not None and len(allowed_ids) == 0:
             return np.zeros(0, dtype="int64"), np.zeros(0, dtype="float32")
-        params = self._parameters(n, allowed_ids)
+        bitmap = _bitmap(allowed_ids) if allowed_ids is not None else None  # FAISS reads it during the search
+        params = self._parameters(n, allowed_ids, bitmap)
         scores, ids = self.index.search(query.reshape(1, -1).astype("float32"), min(n, len(self)), params=params)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 
-    def _parameters(self, n: int, allowed_ids: np.ndarray | None):
+    def _parameters(self, n: int, allowed_ids: np.ndarray | None, bitmap: np.ndarray | None):
         import faiss
 
-        selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype="int64")) if allowed_ids is not None else None
+        # IDSelectorBitmap takes the bitmap's length in bytes
+        selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap)) if bitmap is not None else None
         if self.kind == "ivf":
             return faiss.SearchParametersIVF(sel=selector, nprobe=self.probes(allowed_ids))
         if self.kind == "hnsw":
@@ -92,6 +94,15 @@ class DenseIndex:
 
         index = faiss.read_index(str(directory / "dense.faiss"))
         return cls(index, (directory / "dense.kind").read_text(encoding="utf-8").strip())
+
+
+def _bitmap(allowed_ids: np.ndarray) -> np.ndarray:
+    """One bit per chunk id, set for the allowed ones: FAISS's ``IDSelectorBitmap``. Building it for a quarter
+    of 1M ids takes about a millisecond, where ``IDSelectorBatch`` (a hash set) took tens, every query."""
+    ids = np.asarray(allowed_ids, dtype="int64")
+    allowed = np.zeros(int(ids.max()) + 1, dtype=bool)
+    allowed[ids] = True
+    return np.packbits(allowed, bitorder="little")
 
 
 def inverted_lists_for(count: int) -> int:
