@@ -109,6 +109,7 @@ class PreEmbedded(Embedder):
 
     def __init__(self, texts: list[str]) -> None:
         super().__init__()
+        self.cached = True
         self.seconds: list[float] = []
         self.known: dict[str, np.ndarray] = {}
         for text in texts:
@@ -117,7 +118,7 @@ class PreEmbedded(Embedder):
             self.seconds.append(time.perf_counter() - t0)
 
     def encode(self, texts, *, progress: bool = False) -> np.ndarray:
-        if all(text in self.known for text in texts):
+        if self.cached and all(text in self.known for text in texts):
             return np.stack([self.known[text] for text in texts])
         return super().encode(texts, progress=progress)
 
@@ -144,6 +145,12 @@ def serve(home: str, profile: bool = False) -> dict:
             filtered.append((time.perf_counter() - t0) * 1000)
             if profiler:
                 profiler.disable()
+    embedder.cached = False  # one more pass as a user meets it: the model embeds each question
+    whole = []
+    for query in questions:
+        t0 = time.perf_counter()
+        kb.search(query, k=5)
+        whole.append((time.perf_counter() - t0) * 1000)
     kb.close()
     if profiler:
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
@@ -153,6 +160,8 @@ def serve(home: str, profile: bool = False) -> dict:
             "filtered_p50_ms": round(percentile(filtered, 0.5), 1),
             "filtered_p95_ms": round(percentile(filtered, 0.95), 1),
             "embed_p50_ms": round(percentile(embedding, 0.5), 1), "embed_p95_ms": round(percentile(embedding, 0.95), 1),
+            "with_embedding_p50_ms": round(percentile(whole, 0.5), 1),
+            "with_embedding_p95_ms": round(percentile(whole, 0.95), 1),
             "serve_peak_rss_mb": round(peak_rss_mb())}
 
 
