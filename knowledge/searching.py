@@ -74,8 +74,8 @@ def search_chunks(engine: sqlalchemy.Engine, index: ChunkIndex | None, query: st
 def best_rows(scores: np.ndarray, n: int, mask: np.ndarray | None = None) -> np.ndarray:
     """The ``n`` rows with the highest positive scores (within ``mask``), best first, ties in row order.
 
-    Only the rows at or above the n-th best score are sorted: a common word can give half a million rows a
-    score, and sorting them all cost more than the rest of a search at 1M chunks."""
+    Only the rows at or above the n-th best score are sorted: a common word can give hundreds of thousands of
+    rows a score at 1M chunks, and a stable sort of 400k scores takes ~170 ms where partitioning takes ~3."""
     matching = scores > 0
     if mask is not None:
         matching &= mask
