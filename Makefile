@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test venv clean eval bench
+.PHONY: demo test venv clean eval bench bench-million
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ eval: venv
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py
+
+# Adds the 1M-chunk search benchmark (15-30 minutes; several GB of temporary files under $TMPDIR).
+bench-million: venv
+	$(BIN)/python benchmarks/run_all.py --million
 
 clean:
 	rm -rf $(VENV) .lorebot-demo

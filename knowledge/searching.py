@@ -35,12 +35,8 @@ def search_chunks(engine: sqlalchemy.Engine, index: ChunkIndex | None, query: st
         ids, scores = index.dense.search(vector, wanted, index.ids[mask] if mask is not None else None)
         candidates.update(zip(map(int, ids), map(float, scores)))
     keyword_scores = index.keyword.scores(query)
-    if mask is not None:
-        keyword_scores = np.where(mask, keyword_scores, 0)
     if mode != "dense":
-        positive = np.flatnonzero(keyword_scores > 0)
-        top = positive[np.argsort(-keyword_scores[positive], kind="stable")[:wanted]]
-        for row in top:
+        for row in best_rows(keyword_scores, wanted, mask):
             chunk_id = int(index.ids[row])
             if chunk_id not in candidates:
                 candidates[chunk_id] = (float(index.dense.vector(chunk_id) @ vector)
@@ -75,6 +71,22 @@ def search_chunks(engine: sqlalchemy.Engine, index: ChunkIndex | None, query: st
                         confidence=passage_confidence(cosine, margin, coverage),
                         collection=chunk.collection, document=document))
     return hits
+
+
+def best_rows(scores: np.ndarray, n: int, mask: np.ndarray | None = None) -> np.ndarray:
+    """The ``n`` rows with the highest positive scores (within ``mask``), best first, ties in row order.
+
+    Only the rows at or above the n-th best score are sorted: a common word can give hundreds of thousands of
+    rows a score at 1M chunks, and a stable sort of 400k scores takes ~170 ms where partitioning takes ~3."""
+    matching = scores > 0
+    if mask is not None:
+        matching &= mask
+    rows = np.flatnonzero(matching)
+    if len(rows) > n > 0:
+        values = scores[rows]
+        nth_best = np.partition(values, len(values) - n)[len(values) - n]
+        rows = rows[values >= nth_best]
+    return rows[np.argsort(-scores[rows], kind="stable")[:n]]
 
 
 def idf_for(index: ChunkIndex) -> Idf:
