@@ -10,7 +10,7 @@ import sqlalchemy
 
 from sqlmodel import Session
 
-from knowledge import KnowledgeBase, store
+from knowledge import KnowledgeBase, dense, store
 from knowledge.index_delta import CHANGES_AT_LEAST
 from knowledge.keyword import KeywordIndex, tokenize
 from knowledge.keyword_layers import KeywordLayers
@@ -73,6 +73,23 @@ def test_ingests_are_applied_as_changes_and_rank_as_a_rebuild_would(kb, tmp_path
     layered = {query: _top(kb, query) for query in QUERIES}
     kb.rebuild_index()
     assert kb._live.counts["built"] == built + 1
+    assert {query: _top(kb, query) for query in QUERIES} == layered
+
+
+def test_changes_apply_over_an_approximate_base_as_over_an_exact_one(kb, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(dense, "APPROXIMATE_ABOVE", 0)  # a corpus this small is exact otherwise
+    folder = write_handbook(tmp_path / "handbook")
+    kb.ingest([folder])
+    kb.rebuild_index()
+    assert kb._live.chunks.dense.kind == "ivf"
+    (folder / "leave.md").write_text(HANDBOOK["leave.md"].replace("25 days", "27 days"), encoding="utf-8")
+    (folder / "security.md").unlink()
+    kb.ingest([folder])
+    texts = " ".join(text for _, text in _top(kb, "how many days of annual leave"))
+    assert "27 days" in texts and "25 days" not in texts
+    assert "Security › Lost devices" not in [source for source, _ in _top(kb, "lost laptop")]
+    layered = {query: _top(kb, query) for query in QUERIES}
+    kb.rebuild_index()
     assert {query: _top(kb, query) for query in QUERIES} == layered
 
 
