@@ -30,15 +30,18 @@ def main() -> None:
     dense = _json_lines(str(HERE / "bench_dense.py"), "10000", "100000", "300000")
     cold = _json_lines(str(HERE / "bench_cold_start.py"))[0]
     delta = _json_lines(str(HERE / "bench_delta.py"), "10000", "100000")
+    load = [_json_lines(str(HERE / "bench_load.py"), "--questions", "200", "--rate", "20", "--platform", platform,
+                        "--store", store)[0]
+            for platform in ("slack", "teams") for store in ("sqlite", "postgresql")]
     if "--million" in sys.argv:
         million = {**_json_lines(str(HERE / "bench_million.py"))[0], "machine": describe_machine(), "date": today()}
         MILLION.write_text(json.dumps(million, indent=1) + "\n", encoding="utf-8")
     million = json.loads(MILLION.read_text(encoding="utf-8")) if MILLION.exists() else None
-    (ROOT / "BENCHMARKS.md").write_text(render(ingest, search, dense, cold, delta, million), encoding="utf-8")
+    (ROOT / "BENCHMARKS.md").write_text(render(ingest, search, dense, cold, delta, load, million), encoding="utf-8")
     print((ROOT / "BENCHMARKS.md").read_text(encoding="utf-8"))
 
 
-def render(ingest: dict, search: list[dict], dense: list[dict], cold: dict, delta: list[dict],
+def render(ingest: dict, search: list[dict], dense: list[dict], cold: dict, delta: list[dict], load: list[dict],
            million: dict | None = None) -> str:
     lines = [
         "# Benchmarks",
@@ -99,8 +102,30 @@ def render(ingest: dict, search: list[dict], dense: list[dict], cold: dict, delt
         "|---|---|---|---|",
         f"| ONNX Runtime (torch and transformers never imported) | **{cold['cold_start_median_s']}** | {cold['cold_start_max_s']} | {cold['cold_start_cpu_median_s']} |",
         "",
-    ] + render_delta(delta)
+    ] + render_delta(delta) + render_load(load)
     return "\n".join(lines)
+
+
+def render_load(load: list[dict]) -> list[str]:
+    """``lorebot serve`` under load (``benchmarks/bench_load.py``): what askers wait and what the platforms see."""
+    lines = [
+        "## Serving under load",
+        "",
+        "`lorebot serve` in its own process, questions at a steady rate, each delivered four times (Slack: as",
+        "`app_mention`, as `message` and two retries; Teams: the same activity four times), against loopback",
+        "stand-ins for the Slack Web API and the Bot Connector (`benchmarks/bench_load.py`). Answer: from the first",
+        "delivery to the reply reaching the platform. Ack: each delivery's HTTP response.",
+        "",
+        "| platform | store | questions | per s | answer p50 ms | answer p95 ms | ack p99 ms | replies per question | CPU ms per question |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in load:
+        replies = (str(row["replies_min"]) if row["replies_min"] == row["replies_max"]
+                   else f"{row['replies_min']}-{row['replies_max']}")
+        lines.append(f"| {row['platform']} | {row['store']} | {row['questions']} | {row['rate_per_s']:g} | "
+                     f"{row['answer_p50_ms']} | {row['answer_p95_ms']} | {row['ack_p99_ms']} | {replies} | "
+                     f"{row['cpu_ms_per_question']} |")
+    return lines + ["", "Targets: at 20 questions/s, answer p95 <= 250 ms, ack p99 <= 100 ms, exactly one reply.", ""]
 
 
 def render_delta(delta: list[dict]) -> list[str]:
