@@ -97,6 +97,14 @@ class KbState(SQLModel, table=True):
 KB_TABLES = [KbDocument.__table__, KbChunk.__table__, KbEntry.__table__, KbAlias.__table__, KbState.__table__]
 
 
+# Connections one process keeps open, and how many more it may open in a burst. A served process runs Slack's
+# and Teams' worker pools (8 threads each), the question-embedding worker and the scheduler, and a handler may
+# hold its session while a helper opens its own; SQLAlchemy's default of 5 (+10) left workers queueing for a
+# connection under load.
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
+
+
 def make_engine(database_url: str | None, home: Path) -> sqlalchemy.Engine:
     url = database_url or f"sqlite:///{(home / 'lorebot.db').resolve()}"
     try:
@@ -104,7 +112,8 @@ def make_engine(database_url: str | None, home: Path) -> sqlalchemy.Engine:
             engine = sqlalchemy.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
             sqlalchemy.event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = sqlalchemy.create_engine(url, pool_pre_ping=True)
+            engine = sqlalchemy.create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE,
+                                              max_overflow=POOL_OVERFLOW)
         with engine.connect() as connection:
             connection.execute(sqlalchemy.text("select 1"))
     except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as exc:

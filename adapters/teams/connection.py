@@ -14,6 +14,7 @@ from botbuilder.integration.aiohttp import (
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from adapters.teams import messages
+from adapters.teams.msrest_speedup import speed_up_retry_policy
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def connect_teams(*, app_id: str | None, app_password: str | None, tenant_id: st
                   app_type: str = "MultiTenant", allow_anonymous: bool = False) -> TeamsConnection:
     """The CloudAdapter for these credentials; raises ConfigError when they are missing, unless
     ``allow_anonymous`` (the command line's ``--insecure-no-auth``) asks for an unauthenticated endpoint."""
+    speed_up_retry_policy()
     app_id, app_password = (app_id or "").strip(), (app_password or "").strip()
     kind = APP_TYPES.get((app_type or "MultiTenant").strip().lower())
     if kind is None:

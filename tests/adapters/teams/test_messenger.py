@@ -222,3 +222,15 @@ def test_messenger_works_without_a_server_on_its_own_loop(servers, teams, engine
         jobs_only.close()
         first.close()
     assert [c.body["text"] for c in servers.connector.delivered()] == ["From the scheduler"]
+
+
+def test_the_connector_clients_retry_policy_is_the_same_after_the_speed_up():
+    from msrest.universal_http.requests import ClientRetryPolicy
+
+    from adapters.teams.msrest_speedup import speed_up_retry_policy
+
+    speed_up_retry_policy()
+    retried = ClientRetryPolicy().policy.status_forcelist
+    assert 408 in retried and 500 in retried and 502 in retried and 599 in retried
+    assert 200 not in retried and 404 not in retried and 501 not in retried and 505 not in retried
+    assert len(retried) == 999 - (499 + 2)
