@@ -18,7 +18,6 @@ from bot.addresses import Address, MessageRef, Person
 from bot.asking import claim, handle_ask, reroute
 from bot.config import LorebotConfig
 from bot.context import LorebotContext
-from bot.database import create_tables
 from bot.dedup import ProcessedEvent
 from bot.events import Action, Ask, Event, Reaction, ThreadReply
 from bot.extensions import Extension
@@ -46,6 +45,9 @@ class QuestionSummary:
 
 
 class Lorebot:
+    """The core over one store. Its tables must exist: the composition root creates the schema once
+    (``adapters.wiring.create_schema``) rather than every constructor as a side effect."""
+
     def __init__(self, *, config: LorebotConfig, knowledge: Knowledge, messenger: Messenger,
                  clock: Clock = system_clock, extensions: Sequence[Extension] = ()) -> None:
         self.config = config
@@ -54,7 +56,6 @@ class Lorebot:
         self.extensions = tuple(extensions)
         self.context = LorebotContext(config=config, knowledge=knowledge, messenger=messenger, clock=clock,
                                       engine=knowledge.engine)
-        create_tables(knowledge.engine)
         self.topics = TopicPicker(config, _embed_function(knowledge))
 
     # -- events -------------------------------------------------------------------------------------------

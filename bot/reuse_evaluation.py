@@ -19,7 +19,6 @@ from bot.asking import decide
 from bot.config import LorebotConfig
 from bot.context import LorebotContext
 from bot.curation import VerifiedAnswer
-from bot.database import create_tables
 from bot.ports import Clock, Knowledge, Messenger
 from bot.questions import ChampionAnswer, Question, text_key
 
@@ -38,9 +37,10 @@ class Pair:
 
 def reuse_rate(knowledge: Knowledge, config: LorebotConfig, messenger: Messenger, clock: Clock,
                pairs: list[Pair]) -> float:
-    """Share of pairs whose second question is answered, as verified, from the first question's entry."""
+    """Share of pairs whose second question is answered, as verified, from the first question's entry.
+
+    The bot's tables must exist (the composition root creates them, ``adapters.wiring.create_schema``)."""
     ctx = LorebotContext(config=config, knowledge=knowledge, messenger=messenger, clock=clock, engine=knowledge.engine)
-    create_tables(knowledge.engine)
     reused = 0
     run = uuid.uuid4().hex[:8]  # several runs may share one knowledge base
     for number, pair in enumerate(pairs):

@@ -22,7 +22,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
-from bot import database as bot_database
 from bot.config import LorebotConfig
 from bot.context import LorebotContext
 from bot.errors import LorebotError
@@ -34,7 +33,7 @@ from jobs import digest, lessons, messages, nudges, reverify
 from jobs.locks import SchedulerLock
 from jobs.outbox import Delivery, SendReport, release_stale_claims, send_pending, to_row
 from jobs.periods import latest_due, manual_period_key, next_fire, period_key, trigger_for
-from jobs.tables import PENDING, SENDING, JobRun, OutboxMessage, create_tables
+from jobs.tables import PENDING, SENDING, JobRun, OutboxMessage
 
 log = logging.getLogger("lorebot.jobs")
 
@@ -108,7 +107,8 @@ class JobRunner:
 
     Build it from the core (``JobRunner(core)``) or from parts (``JobRunner(config=..., engine=...,
     messengers=..., knowledge=..., clock=...)``); ``messengers`` may be one messenger, several, or a
-    platform -> messenger mapping. ``clock`` overrides the core's clock.
+    platform -> messenger mapping. ``clock`` overrides the core's clock. The tables must exist (the composition
+    root creates them once, ``adapters.wiring.create_schema``).
     """
 
     def __init__(self, core: Lorebot | None = None, *, config: LorebotConfig | None = None,
@@ -130,8 +130,6 @@ class JobRunner:
                                   clock=clock or system_clock)
         self.grace = timedelta(hours=config.jobs.misfire_grace_hours)
         self.triggers = {name: trigger_for(self.schedule(name), config.tz, job=name) for name in JOBS}
-        bot_database.create_tables(engine)
-        create_tables(engine)
 
     # -- what is configured --------------------------------------------------------------------------------
     def schedule(self, name: str) -> str:
