@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import ModuleType
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -26,7 +26,6 @@ from bot.config import LorebotConfig
 from bot.context import LorebotContext
 from bot.errors import LorebotError
 from bot.markdown import plain
-from bot.core import Lorebot
 from bot.messengers import one_messenger
 from bot.ports import Clock, Knowledge, Messenger, system_clock
 from jobs import digest, lessons, messages, nudges, reverify
@@ -34,6 +33,9 @@ from jobs.locks import SchedulerLock
 from jobs.outbox import Delivery, SendReport, release_stale_claims, send_pending, to_row
 from jobs.periods import latest_due, manual_period_key, next_fire, period_key, trigger_for
 from jobs.tables import PENDING, SENDING, JobRun, OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.core import Lorebot
 
 log = logging.getLogger("lorebot.jobs")
 
