@@ -108,6 +108,7 @@ def _reuse_rates(kb, config, pairs: dict) -> dict:
     from bot.ports import system_clock
     from bot.reuse_evaluation import reuse_rate
 
+    wiring.create_schema(kb.engine)
     messenger = ConsoleMessenger(io.StringIO())
     return {name: reuse_rate(kb, config, messenger, system_clock, rows) for name, rows in pairs.items()}
 
@@ -116,10 +117,9 @@ def _aliases(args: argparse.Namespace, settings: Settings) -> int:
     kb = wiring.open_knowledge(settings)
     try:
         if args.remove is not None:
-            from bot.database import create_tables
             from bot.phrasings import forget
 
-            create_tables(kb.engine)
+            wiring.create_schema(kb.engine)
             if not forget(kb, kb.engine, args.remove, actor="admin:command-line"):
                 raise LorebotError(f"no learned wording with id {args.remove}: run lorebot aliases to list them")
             print(f"Removed learned wording {args.remove}.")
@@ -152,6 +152,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     config = wiring.load_config(settings)
     kb = wiring.open_knowledge(settings, embeds=True)
     try:
+        wiring.create_schema(kb.engine)
         messenger = ConsoleMessenger(sys.stdout)
         core = wiring.build_core(settings, config, kb, messenger)
         run_console(core, sys.stdin, sys.stdout, user=args.user)

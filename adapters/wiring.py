@@ -1,4 +1,4 @@
-"""Builds the running pieces from Settings: knowledge base, core, messengers, adapters and scheduler.
+"""Builds the running pieces from Settings: knowledge base, schema, core, messengers, adapters and scheduler.
 
 Shared by the sub-commands so that `chat`, `serve` and `jobs` assemble Lorebot the same way.
 """
@@ -14,6 +14,8 @@ from bot.errors import LorebotError
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from bot.core import Lorebot
     from bot.ports import Messenger
     from knowledge import Embedder, IngestReport, KnowledgeBase
@@ -40,6 +42,21 @@ def open_knowledge(settings: Settings, *, embeds: bool = False) -> "KnowledgeBas
     if embeds:
         embedder.load_in_background()
     return KnowledgeBase.open(settings.home, database_url=settings.database_url, embedder=embedder)
+
+
+def create_schema(engine: "Engine") -> None:
+    """Create every table Lorebot uses beside the knowledge base's own: the core's and its extensions' (lessons,
+    re-verification), the platforms' contacts and the jobs' claims and outbox. Missing tables only; rows stay.
+
+    Called once by each command before it builds the core, the messengers or the job runner, because those
+    constructors no longer create tables: one explicit step instead of four side effects. The knowledge base's
+    tables are created by ``KnowledgeBase.open``, the knowledge library's own entry point."""
+    from bot import contacts, database, lessons, reverification  # noqa: F401 - lessons, reverification: their tables
+    from jobs.tables import create_tables as create_job_tables
+
+    database.create_tables(engine)
+    contacts.create_tables(engine)
+    create_job_tables(engine)
 
 
 def describe_ingest(report: "IngestReport") -> str:
@@ -118,6 +135,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     kb = open_knowledge(settings, embeds=True)
     scheduler = None
     try:
+        create_schema(kb.engine)
         messengers = messengers_from_settings(settings, kb)
         if args.teams:
             messengers["teams"] = _teams_messenger(settings, kb, allow_anonymous=args.insecure_no_auth)
@@ -195,6 +213,7 @@ def jobs_command(args: argparse.Namespace, settings: Settings) -> int:
     config = load_config(settings)
     kb = open_knowledge(settings)
     try:
+        create_schema(kb.engine)
         runner = JobRunner(config=config, engine=kb.engine, knowledge=kb,
                            messengers=messengers_from_settings(settings, kb))
         if args.jobs_command == "list":

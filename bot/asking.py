@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from bot import ask_claims, messages, routing
 from bot.answering import Answer, answer_from_hits
 from bot.addresses import Address
-from bot.context import CoreContext
+from bot.context import LorebotContext
 from bot.curation import Rejection
 from bot.dedup import ProcessedEvent
 from bot.events import Ask
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 SEARCH_K = 10
 
 
-def handle_ask(ctx: CoreContext, topics: TopicPicker, event: Ask) -> None:
+def handle_ask(ctx: LorebotContext, topics: TopicPicker, event: Ask) -> None:
     platform = event.person.platform
     text = event.text.strip()
     with ctx.session() as session:
@@ -104,7 +104,7 @@ def _record(session: Session, lease: ask_claims.Lease, processed: ProcessedEvent
     return True
 
 
-def reroute(ctx: CoreContext, session: Session, question: Question, where: Address) -> None:
+def reroute(ctx: LorebotContext, session: Session, question: Question, where: Address) -> None:
     """Route a question the bot had answered ("Not helpful", "Ask a champion"); only the first click routes,
     decided by a conditional update so two replicas cannot both route it."""
     now = ctx.now()
@@ -143,7 +143,7 @@ def record_shown(session: Session, question: Question, answer: Answer, message_i
     return shown
 
 
-def decide(ctx: CoreContext, session: Session, platform: str, channel: str, text: str,
+def decide(ctx: LorebotContext, session: Session, platform: str, channel: str, text: str,
            vector: Sequence[float] | None = None) -> Answer:
     """The bot's answer decision for a question asked in this channel: search its collections, leave out what
     champions rejected for this wording, then answer, suggest or admit being unsure. ``vector`` is the

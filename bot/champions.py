@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot import curating, messages
 from bot.addresses import Address, MessageRef, Person
-from bot.context import CoreContext
+from bot.context import LorebotContext
 from bot.events import Action, Reaction, ThreadReply
 from bot.feedback import Feedback
 from bot.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
@@ -22,7 +22,7 @@ REJECT_EMOJI = "x"
 PIN_EMOJI = "pushpin"
 
 
-def handle_thread_reply(ctx: CoreContext, event: ThreadReply) -> bool:
+def handle_thread_reply(ctx: LorebotContext, event: ThreadReply) -> bool:
     """A champion's reply in a routed thread answers the question; False when the thread is not a routed one
     or the person is not a champion (then extensions may claim it)."""
     with ctx.session() as session:
@@ -67,7 +67,7 @@ def handle_thread_reply(ctx: CoreContext, event: ThreadReply) -> bool:
         return True
 
 
-def handle_reaction(ctx: CoreContext, event: Reaction) -> bool:
+def handle_reaction(ctx: LorebotContext, event: Reaction) -> bool:
     with ctx.session() as session:
         question = _question_for_message(session, event.message)
         if question is None:
@@ -82,7 +82,7 @@ def handle_reaction(ctx: CoreContext, event: Reaction) -> bool:
         return True
 
 
-def handle_action(ctx: CoreContext, event: Action) -> bool:
+def handle_action(ctx: LorebotContext, event: Action) -> bool:
     """Verify / Reject buttons; False for actions that are not the champions' (the core handles the rest)."""
     model = {"verify": ChampionAnswer, "reject": AnswerShown}.get(event.name)
     if model is None:
@@ -104,7 +104,7 @@ def handle_action(ctx: CoreContext, event: Action) -> bool:
         return True
 
 
-def _curate(ctx: CoreContext, session: Session, event: Reaction, question: Question,
+def _curate(ctx: LorebotContext, session: Session, event: Reaction, question: Question,
             target: curating.Target, where: Address) -> bool:
     """Apply (or undo) a champion's curating reaction; False when the emoji does not fit the message."""
     person = event.person
@@ -131,7 +131,7 @@ def _curate(ctx: CoreContext, session: Session, event: Reaction, question: Quest
     return True
 
 
-def _feedback(ctx: CoreContext, session: Session, person: Person, question: Question, kind: str,
+def _feedback(ctx: LorebotContext, session: Session, person: Person, question: Question, kind: str,
               message_id: str | None, added: bool) -> None:
     if added:
         session.add(Feedback(question_id=question.id, person_id=person.key, kind=kind, message_id=message_id,

@@ -151,6 +151,18 @@ class LorebotConfig(_Strict):
                 return handle
         return None
 
+    def user_id_for(self, handle: str, platform: str) -> str | None:
+        """The platform user id of a configured person, the inverse of ``handle_for``.
+
+        The one place that knows the console identifies people by their handle, so routing to champions and
+        the jobs' direct messages agree on who is reachable where."""
+        person = self.people.get(handle)
+        if person is None:
+            return None
+        if platform in person.ids:
+            return person.ids[platform]
+        return handle if platform == "console" else None
+
 
 def load_config(path: Path | None) -> LorebotConfig:
     """Read and validate lorebot.toml; no file means an empty configuration (no topics, no champions)."""

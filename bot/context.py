@@ -1,26 +1,33 @@
-"""What the core's handlers and its extensions share: configuration, knowledge base, messenger, clock, a
-database session factory and the champion rules. One object, passed in, so nothing reaches for globals."""
+"""What the core's handlers, its extensions and the jobs share: configuration, the database, knowledge base,
+messenger, clock and the people rules. One object, passed in, so nothing reaches for globals and a test builds
+exactly what it needs (a fake clock, a real store)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterable
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.addresses import Person
 from bot.config import LorebotConfig
+from bot.messengers import MessengerRouter, platforms_of
 from bot.people import display_name
-from bot.ports import Clock, Messenger
+from bot.ports import Clock, Knowledge, Messenger, system_clock
 
 
 @dataclass
-class CoreContext:
+class LorebotContext:
+    """``messenger`` is the one Messenger everything speaks through: a ``MessengerRouter`` when the process serves
+    several platforms; ``platforms`` are the ones it serves. ``knowledge`` is None only where nothing searches
+    or curates (some job tests)."""
+
     config: LorebotConfig
-    knowledge: object  # knowledge.KnowledgeBase (embed_question, search, similar_entries, add_entry, ..., engine)
-    messenger: Messenger
-    clock: Clock
     engine: Engine
+    messenger: Messenger = field(default_factory=lambda: MessengerRouter({}))
+    knowledge: Knowledge | None = None
+    clock: Clock = system_clock
 
     def session(self) -> Session:
         """A new database session; use it in a ``with`` block and commit what you change."""
@@ -29,12 +36,37 @@ class CoreContext:
     def now(self) -> datetime:
         return self.clock()
 
+    # -- platforms -------------------------------------------------------------------------------------------
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return platforms_of(self.messenger)
+
+    def serves(self, platform: str) -> bool:
+        """Whether this process can send on ``platform`` (jobs leave other platforms' messages to others)."""
+        return platform in self.platforms
+
+    # -- people ----------------------------------------------------------------------------------------------
     def handle(self, person: Person) -> str | None:
         return self.config.handle_for(person.platform, person.id)
 
     def person_name(self, person: Person) -> str:
         return display_name(self.config, person)
 
+    def name_of(self, handle: str) -> str:
+        person = self.config.people.get(handle)
+        return person.name if person else handle
+
+    def reach(self, handle: str, prefer: Iterable[str] = ()) -> Person | None:
+        """Someone we can message: on a preferred platform if they are known there, else the first one we serve."""
+        for platform in [*prefer, *self.platforms]:
+            if not self.serves(platform):
+                continue
+            user_id = self.config.user_id_for(handle, platform)
+            if user_id:
+                return Person(platform=platform, id=user_id, name=self.name_of(handle))
+        return None
+
+    # -- champions -------------------------------------------------------------------------------------------
     def champion_topics(self, person: Person) -> list[str]:
         """Topics this person champions, as champion or backup, in config order."""
         handle = self.handle(person)
@@ -54,8 +86,7 @@ class CoreContext:
         """The topic's champions (not the backup) that can be reached on ``platform``."""
         people: list[Person] = []
         for handle in self.config.topics[topic].champions:
-            person = self.config.people[handle]
-            user_id = person.ids.get(platform) or (handle if platform == "console" else None)
+            user_id = self.config.user_id_for(handle, platform)
             if user_id:
-                people.append(Person(platform=platform, id=user_id, name=person.name))
+                people.append(Person(platform=platform, id=user_id, name=self.name_of(handle)))
         return people

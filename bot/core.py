@@ -17,14 +17,13 @@ from bot import champions, messages, phrasings
 from bot.addresses import Address, MessageRef, Person
 from bot.asking import claim, handle_ask, reroute
 from bot.config import LorebotConfig
-from bot.context import CoreContext
-from bot.database import create_tables
+from bot.context import LorebotContext
 from bot.dedup import ProcessedEvent
 from bot.events import Action, Ask, Event, Reaction, ThreadReply
 from bot.extensions import Extension
 from bot.feedback import Feedback
 from bot.people import remember
-from bot.ports import Clock, Messenger, system_clock
+from bot.ports import Clock, Knowledge, Messenger, system_clock
 from bot.questions import Question
 from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_NO, SUGGESTION_YES
 from bot.topics import TopicPicker
@@ -46,15 +45,17 @@ class QuestionSummary:
 
 
 class Lorebot:
-    def __init__(self, *, config: LorebotConfig, knowledge, messenger: Messenger, clock: Clock = system_clock,
-                 extensions: Sequence[Extension] = ()) -> None:
+    """The core over one store. Its tables must exist: the composition root creates the schema once
+    (``adapters.wiring.create_schema``) rather than every constructor as a side effect."""
+
+    def __init__(self, *, config: LorebotConfig, knowledge: Knowledge, messenger: Messenger,
+                 clock: Clock = system_clock, extensions: Sequence[Extension] = ()) -> None:
         self.config = config
         self.knowledge = knowledge
         self.messenger = messenger
         self.extensions = tuple(extensions)
-        self.context = CoreContext(config=config, knowledge=knowledge, messenger=messenger, clock=clock,
-                                   engine=knowledge.engine)
-        create_tables(knowledge.engine)
+        self.context = LorebotContext(config=config, knowledge=knowledge, messenger=messenger, clock=clock,
+                                      engine=knowledge.engine)
         self.topics = TopicPicker(config, _embed_function(knowledge))
 
     # -- events -------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from bot import messages
 from bot.addresses import Address, Person
-from bot.context import CoreContext
+from bot.context import LorebotContext
 from bot.curation import CurationAudit, Rejection, VerifiedAnswer
 from bot.questions import AnswerShown, ChampionAnswer, Question
 from knowledge import VERIFIED_COLLECTION
@@ -24,13 +24,13 @@ log = logging.getLogger(__name__)
 Target = ChampionAnswer | AnswerShown
 
 
-def audit(session: Session, ctx: CoreContext, actor: Person, action: str, question: Question | None,
+def audit(session: Session, ctx: LorebotContext, actor: Person, action: str, question: Question | None,
           verified: VerifiedAnswer | None = None, reason: str | None = None) -> None:
     session.add(CurationAudit(actor_id=actor.key, action=action, question_id=question.id if question else None,
                               verified_answer_id=verified.id if verified else None, reason=reason, at=ctx.now()))
 
 
-def verify(ctx: CoreContext, session: Session, champion: Person, question: Question, target: Target) -> bool:
+def verify(ctx: LorebotContext, session: Session, champion: Person, question: Question, target: Target) -> bool:
     """Turn the answer into verified knowledge and tell the asker. False when it was verified already."""
     if _active_for(session, target) is not None:
         return False
@@ -66,7 +66,7 @@ def verify(ctx: CoreContext, session: Session, champion: Person, question: Quest
     return True
 
 
-def unverify(ctx: CoreContext, session: Session, champion: Person, question: Question, target: Target) -> bool:
+def unverify(ctx: LorebotContext, session: Session, champion: Person, question: Question, target: Target) -> bool:
     """Undo this champion's own verification of the answer."""
     verified = _active_for(session, target)
     if verified is None or verified.champion_id != champion.key:
@@ -84,7 +84,7 @@ def unverify(ctx: CoreContext, session: Session, champion: Person, question: Que
     return True
 
 
-def reject(ctx: CoreContext, session: Session, champion: Person, question: Question, shown: AnswerShown,
+def reject(ctx: LorebotContext, session: Session, champion: Person, question: Question, shown: AnswerShown,
            where: Address) -> bool:
     """Stop offering the answer's top source for this question."""
     key = _top_key(shown)
@@ -102,7 +102,7 @@ def reject(ctx: CoreContext, session: Session, champion: Person, question: Quest
     return True
 
 
-def unreject(ctx: CoreContext, session: Session, champion: Person, question: Question, shown: AnswerShown) -> bool:
+def unreject(ctx: LorebotContext, session: Session, champion: Person, question: Question, shown: AnswerShown) -> bool:
     key = _top_key(shown)
     if key is None:
         return False
@@ -118,7 +118,7 @@ def unreject(ctx: CoreContext, session: Session, champion: Person, question: Que
     return True
 
 
-def pin(ctx: CoreContext, session: Session, champion: Person, question: Question, target: Target,
+def pin(ctx: LorebotContext, session: Session, champion: Person, question: Question, target: Target,
         where: Address) -> bool:
     """Make the verified answer the canonical one for its topic (any other pin of the topic is lifted)."""
     verified = _active_for(session, target)
@@ -141,7 +141,7 @@ def pin(ctx: CoreContext, session: Session, champion: Person, question: Question
     return True
 
 
-def unpin(ctx: CoreContext, session: Session, champion: Person, question: Question, target: Target) -> bool:
+def unpin(ctx: LorebotContext, session: Session, champion: Person, question: Question, target: Target) -> bool:
     verified = _active_for(session, target)
     if verified is None or not verified.pinned:
         return False

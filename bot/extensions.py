@@ -1,7 +1,7 @@
 """Extensions add conversations to the core without changing it (lessons-learned threads, "still right?"
 answers). The core offers each event it did not claim to every extension in order until one returns True.
 
-An extension receives a ``CoreContext`` (config, knowledge, messenger, clock, ``session()``,
+An extension receives a ``LorebotContext`` (config, knowledge, messenger, clock, ``session()``,
 ``is_champion(person, topic=None)``, ``person_name(person)``) and the event; events reach extensions only after
 the core has recorded their delivery id, so a retried delivery never reaches them twice.
 """
@@ -9,20 +9,20 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from bot.context import CoreContext
+from bot.context import LorebotContext
 from bot.events import Action, Reaction, ThreadReply
 
-__all__ = ["CoreContext", "Extension"]
+__all__ = ["LorebotContext", "Extension"]
 
 
 @runtime_checkable
 class Extension(Protocol):
-    def handle_thread_reply(self, ctx: CoreContext, event: ThreadReply) -> bool:
+    def handle_thread_reply(self, ctx: LorebotContext, event: ThreadReply) -> bool:
         """True when the reply was this extension's to handle."""
         ...
 
-    def handle_reaction(self, ctx: CoreContext, event: Reaction) -> bool:
+    def handle_reaction(self, ctx: LorebotContext, event: Reaction) -> bool:
         ...
 
-    def handle_action(self, ctx: CoreContext, event: Action) -> bool:
+    def handle_action(self, ctx: LorebotContext, event: Action) -> bool:
         ...

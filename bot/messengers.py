@@ -2,7 +2,7 @@
 core and the jobs can serve Slack, Teams and the console from one process."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from bot.addresses import Address, MessageRef, Person
 from bot.errors import LorebotError
@@ -14,6 +14,7 @@ class MessengerRouter:
     def __init__(self, messengers: Mapping[str, Messenger]) -> None:
         self._messengers = dict(messengers)
         self.platform = "+".join(sorted(self._messengers))
+        self.platforms: tuple[str, ...] = tuple(self._messengers)
 
     def for_platform(self, platform: str) -> Messenger:
         try:
@@ -32,3 +33,24 @@ class MessengerRouter:
 
     def link(self, message: MessageRef) -> str | None:
         return self.for_platform(message.address.platform).link(message)
+
+
+def platforms_of(messenger: Messenger) -> tuple[str, ...]:
+    """The platforms a messenger serves: a router's, in the order it was given them, or the messenger's own."""
+    if isinstance(messenger, MessengerRouter):
+        return messenger.platforms
+    return tuple(platform for platform in messenger.platform.split("+") if platform)
+
+
+def one_messenger(messengers: Messenger | Iterable[Messenger] | Mapping[str, Messenger] | None) -> Messenger:
+    """Accept one messenger, several, a platform -> messenger mapping or none, and give one Messenger.
+
+    One messenger is used as it is (a router too); several become a MessengerRouter keyed by platform, so the
+    jobs and the core speak through the same shape."""
+    if messengers is None:
+        return MessengerRouter({})
+    if isinstance(messengers, Mapping):
+        return MessengerRouter(messengers)
+    if hasattr(messengers, "send") and hasattr(messengers, "platform"):
+        return messengers  # type: ignore[return-value]
+    return MessengerRouter({platform: m for m in messengers for platform in platforms_of(m)})

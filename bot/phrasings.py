@@ -18,7 +18,7 @@ from bot import messages
 from bot.addresses import Address, Person
 from bot.answering import ANSWERED, answer_from_hits
 from bot.asking import record_shown, reroute
-from bot.context import CoreContext
+from bot.context import LorebotContext
 from bot.curating import audit
 from bot.curation import CurationAudit
 from bot.events import Action
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 ENTRY_KEY = "entry:"
 
 
-def learn(ctx: CoreContext, session: Session, question: Question, entry_id: int, person: Person) -> int | None:
+def learn(ctx: LorebotContext, session: Session, question: Question, entry_id: int, person: Person) -> int | None:
     """Teach entry ``entry_id`` the question's wording (audited); None when it knew it already."""
     try:
         alias_id = ctx.knowledge.add_alias(entry_id, question.text, added_by=person.key)
@@ -65,7 +65,7 @@ def shown_entry(session: Session, question: Question, statuses: tuple[str, ...])
     return int(key[len(ENTRY_KEY):]) if key.startswith(ENTRY_KEY) and key[len(ENTRY_KEY):].isdigit() else None
 
 
-def on_helpful(ctx: CoreContext, session: Session, question: Question, person: Person) -> None:
+def on_helpful(ctx: LorebotContext, session: Session, question: Question, person: Person) -> None:
     """The asker found a verified answer helpful for their own wording: remember the wording."""
     if (person.platform, person.id) != (question.platform, question.asker_id):
         return
@@ -74,7 +74,7 @@ def on_helpful(ctx: CoreContext, session: Session, question: Question, person: P
         learn(ctx, session, question, entry_id, person)
 
 
-def on_suggestion(ctx: CoreContext, session: Session, question: Question, event: Action, accepted: bool) -> None:
+def on_suggestion(ctx: LorebotContext, session: Session, question: Question, event: Action, accepted: bool) -> None:
     """Yes: the suggestion answered it, so it counts as answered and the wording is learned. No: champions."""
     if (event.person.platform, event.person.id) != (question.platform, question.asker_id):
         ctx.messenger.send(event.where, messages.thanks_for_feedback())
@@ -94,7 +94,7 @@ def on_suggestion(ctx: CoreContext, session: Session, question: Question, event:
     ctx.messenger.send(event.where, messages.suggestion_accepted())
 
 
-def on_same_as(ctx: CoreContext, event: Action) -> None:
+def on_same_as(ctx: LorebotContext, event: Action) -> None:
     """A champion says a routed question is answered by an existing verified answer: the asker gets it at
     once, the entry learns the wording, and the champion is told. Only the first click on a waiting question
     counts, decided by a conditional update so two champions (or replicas) cannot both answer it."""

@@ -1,11 +1,19 @@
-"""Ports the core defines and others implement: how it speaks (Messenger) and what time it is (Clock)."""
+"""Ports the core defines and others implement: how it speaks (Messenger), what time it is (Clock) and what it
+asks of the knowledge base (Knowledge)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence, runtime_checkable
+
+from sqlalchemy.engine import Engine
 
 from bot.addresses import Address, MessageRef, Person
 from bot.replies import Reply
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from knowledge.types import Alias, Hit
 
 
 class Unreachable(Exception):
@@ -40,3 +48,41 @@ Clock = Callable[[], datetime]
 def system_clock() -> datetime:
     """The real time, always timezone-aware UTC; tests pass their own clock instead."""
     return datetime.now(timezone.utc)
+
+
+class Knowledge(Protocol):
+    """What the core, its extensions and the jobs call on the knowledge base (``knowledge.KnowledgeBase``).
+
+    Written down here so the context is typed and a test can pass a smaller stand-in; the knowledge package
+    itself stays free of ours (it is a library of its own and does not know this protocol).
+    """
+
+    @property
+    def engine(self) -> Engine:
+        """The database the knowledge base lives in; the bot's tables live beside its own."""
+        ...
+
+    def embed_question(self, question: str) -> "np.ndarray":
+        """The question's vector, so one ask embeds its question once for search, entries and topics."""
+        ...
+
+    def search(self, query: str, k: int = 5, *, collections: Sequence[str] | None = None,
+               mode: str = "hybrid", vector: "np.ndarray | None" = None) -> "list[Hit]": ...
+
+    def similar_entries(self, question: str, n: int = 3, *, collections: Sequence[str] | None = None,
+                        floor: float = ..., vector: "np.ndarray | None" = None) -> "list[Hit]": ...
+
+    def add_entry(self, question: str, answer: str, *, source: str, verified_by: str,
+                  collection: str = ...) -> int: ...
+
+    def update_entry(self, entry_id: int, *, answer: str | None = None, stale: bool | None = None) -> None: ...
+
+    def remove_entry(self, entry_id: int) -> None: ...
+
+    def entry(self, entry_id: int) -> "Hit | None": ...
+
+    def add_alias(self, entry_id: int, text: str, *, added_by: str) -> int | None: ...
+
+    def remove_alias(self, alias_id: int) -> bool: ...
+
+    def aliases(self, entry_id: int | None = None) -> "list[Alias]": ...

@@ -17,10 +17,9 @@ from bot import curating
 from bot.addresses import Person
 from bot.asking import decide
 from bot.config import LorebotConfig
-from bot.context import CoreContext
+from bot.context import LorebotContext
 from bot.curation import VerifiedAnswer
-from bot.database import create_tables
-from bot.ports import Clock, Messenger
+from bot.ports import Clock, Knowledge, Messenger
 from bot.questions import ChampionAnswer, Question, text_key
 
 NEUTRAL_ANSWER = "A champion answered this question."
@@ -36,10 +35,12 @@ class Pair:
     answer: str = NEUTRAL_ANSWER
 
 
-def reuse_rate(knowledge, config: LorebotConfig, messenger: Messenger, clock: Clock, pairs: list[Pair]) -> float:
-    """Share of pairs whose second question is answered, as verified, from the first question's entry."""
-    ctx = CoreContext(config=config, knowledge=knowledge, messenger=messenger, clock=clock, engine=knowledge.engine)
-    create_tables(knowledge.engine)
+def reuse_rate(knowledge: Knowledge, config: LorebotConfig, messenger: Messenger, clock: Clock,
+               pairs: list[Pair]) -> float:
+    """Share of pairs whose second question is answered, as verified, from the first question's entry.
+
+    The bot's tables must exist (the composition root creates them, ``adapters.wiring.create_schema``)."""
+    ctx = LorebotContext(config=config, knowledge=knowledge, messenger=messenger, clock=clock, engine=knowledge.engine)
     reused = 0
     run = uuid.uuid4().hex[:8]  # several runs may share one knowledge base
     for number, pair in enumerate(pairs):

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from bot import messages
 from bot.addresses import Address, MessageRef, Person
-from bot.context import CoreContext
+from bot.context import LorebotContext
 from bot.ports import Unreachable
 from bot.questions import Question, RoutedPost
 from bot.scope import collections_for
@@ -36,7 +36,7 @@ class RouteOutcome:
 SAME_AS_OFFERS = 3
 
 
-def route(ctx: CoreContext, session: Session, question: Question,
+def route(ctx: LorebotContext, session: Session, question: Question,
           vector: Sequence[float] | None = None) -> RouteOutcome:
     """Post the question where its champions will see it and record the posts (commits the session).
 
@@ -72,7 +72,7 @@ def route(ctx: CoreContext, session: Session, question: Question,
     return RouteOutcome(ROUTED if posted else UNREACHABLE, question.topic, names)
 
 
-def _similar(ctx: CoreContext, question: Question, vector: Sequence[float] | None) -> tuple[tuple[int, str], ...]:
+def _similar(ctx: LorebotContext, question: Question, vector: Sequence[float] | None) -> tuple[tuple[int, str], ...]:
     """Verified answers that may already answer it, offered to the champions as "Same as…" buttons."""
     if vector is None:  # a re-route ("Not helpful"): the ask that embedded it is long gone
         vector = ctx.knowledge.embed_question(question.text)
@@ -81,7 +81,7 @@ def _similar(ctx: CoreContext, question: Question, vector: Sequence[float] | Non
     return tuple((hit.entry_id, hit.title) for hit in hits if hit.entry_id is not None)
 
 
-def _targets(ctx: CoreContext, question: Question) -> tuple[list[tuple[Address | None, Person | None]], list[str]]:
+def _targets(ctx: LorebotContext, question: Question) -> tuple[list[tuple[Address | None, Person | None]], list[str]]:
     """Where to post, and the champions' names to tell the asker. ``None`` as address means "open a DM"."""
     platform = question.platform
     topic = ctx.config.topics.get(question.topic) if question.topic else None
@@ -95,7 +95,7 @@ def _targets(ctx: CoreContext, question: Question) -> tuple[list[tuple[Address |
     return [(None, person) for person in ctx.champions_of(question.topic, platform)], names
 
 
-def _link_to_asker(ctx: CoreContext, question: Question) -> str | None:
+def _link_to_asker(ctx: LorebotContext, question: Question) -> str | None:
     root = question.thread or question.message_id
     if not root:
         return None

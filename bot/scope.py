@@ -2,11 +2,11 @@
 answers, or everything when the channel is not tied. One rule for asking, routing and suggestions."""
 from __future__ import annotations
 
-from bot.context import CoreContext
+from bot.context import LorebotContext
 from knowledge import VERIFIED_COLLECTION
 
 
-def collections_for(ctx: CoreContext, platform: str, channel: str) -> list[str] | None:
+def collections_for(ctx: LorebotContext, platform: str, channel: str) -> list[str] | None:
     collections = ctx.config.channels.get(f"{platform}:{channel}")
     if collections is None:
         return None

@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from bot.context import LorebotContext
 from bot.curation import VerifiedAnswer
 from bot.lessons import PROMOTED, Lesson
 from bot.people import PersonRow
 from bot.questions import ChampionAnswer, Question
 from bot.replies import Reply
 from jobs import messages, themes
-from jobs.context import JobContext
 from jobs.outbox import Delivery
 from jobs.render import duration, said
 
@@ -61,7 +61,7 @@ class TeamWeek:
         return round(100 * part / self.asked) if self.asked else 0
 
 
-def team_members(ctx: JobContext, session: Session, team: str) -> tuple[set[str], set[tuple[str, str]]]:
+def team_members(ctx: LorebotContext, session: Session, team: str) -> tuple[set[str], set[tuple[str, str]]]:
     """The team's config handles and the (platform, user id) pairs the bot has seen for it."""
     handles = {handle for handle, person in ctx.config.people.items() if person.team == team}
     ids = {(platform, user_id) for handle in handles for platform, user_id in ctx.config.people[handle].ids.items()}
@@ -71,7 +71,7 @@ def team_members(ctx: JobContext, session: Session, team: str) -> tuple[set[str]
     return handles, ids
 
 
-def team_week(ctx: JobContext, session: Session, team: str, end: datetime) -> TeamWeek:
+def team_week(ctx: LorebotContext, session: Session, team: str, end: datetime) -> TeamWeek:
     start = end - WEEK
     week = TeamWeek(team=team, start=start, end=end)
     handles, ids = team_members(ctx, session, team)
@@ -147,7 +147,7 @@ def _champions(session: Session, question_ids: set[int], start: datetime, end: d
     return scores[:TOP_CHAMPIONS]
 
 
-def render(ctx: JobContext, weeks: list[TeamWeek]) -> Reply:
+def render(ctx: LorebotContext, weeks: list[TeamWeek]) -> Reply:
     """One message for a manager, one section per team they lead."""
     tz = ctx.config.tz
     sections = []
@@ -190,7 +190,7 @@ def render(ctx: JobContext, weeks: list[TeamWeek]) -> Reply:
     return Reply(title=title, text="\n\n".join(sections), context=messages.DIGEST_CONTEXT)
 
 
-def plan(ctx: JobContext, session: Session, at: datetime, *, dry_run: bool) -> list[Delivery]:
+def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) -> list[Delivery]:
     by_manager: dict[str, list[str]] = defaultdict(list)
     for team, settings in ctx.config.teams.items():
         by_manager[settings.manager].append(team)

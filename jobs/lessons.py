@@ -10,17 +10,17 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.addresses import MessageRef
+from bot.context import LorebotContext
 from bot.lessons import LessonPrompt
 from bot.replies import Reply
 from jobs import messages
-from jobs.context import JobContext
 from jobs.outbox import Delivery
 from jobs.tables import OutboxMessage
 
 NAME = "lessons"
 
 
-def channels(ctx: JobContext) -> list[tuple[str, str]]:
+def channels(ctx: LorebotContext) -> list[tuple[str, str]]:
     """(platform, channel) pairs from jobs.lessons.channels and every team's lessons_channel, without repeats."""
     refs = list(ctx.config.jobs.lessons.channels) + [team.lessons_channel for team in ctx.config.teams.values()]
     found: dict[tuple[str, str], None] = {}
@@ -30,13 +30,13 @@ def channels(ctx: JobContext) -> list[tuple[str, str]]:
     return list(found)
 
 
-def plan(ctx: JobContext, session: Session, at: datetime, *, dry_run: bool) -> list[Delivery]:
+def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) -> list[Delivery]:
     reply = Reply(text=messages.LESSONS_TEXT, title=messages.LESSONS_TITLE, context=messages.LESSONS_CONTEXT)
     return [
         Delivery(recipient=f"channel:{platform}:{channel}", platform=platform, kind="channel", target=channel,
                  reply=reply)
         for platform, channel in channels(ctx)
-        if platform in ctx.messengers
+        if ctx.serves(platform)
     ]
 
 

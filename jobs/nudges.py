@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from bot.addresses import Address, MessageRef, Person
+from bot.context import LorebotContext
 from bot.questions import Question, RoutedPost
 from bot.replies import Reply
 from jobs import messages
-from jobs.context import JobContext
 from jobs.outbox import Delivery
 from jobs.render import hours, said
 from jobs.workhours import working_hours_between
@@ -22,7 +22,7 @@ from jobs.workhours import working_hours_between
 NAME = "nudges"
 
 
-def plan(ctx: JobContext, session: Session, at: datetime, *, dry_run: bool) -> list[Delivery]:
+def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) -> list[Delivery]:
     settings = ctx.config.jobs.nudges
     tz = ctx.config.tz
     waiting = session.exec(
@@ -62,7 +62,7 @@ def plan(ctx: JobContext, session: Session, at: datetime, *, dry_run: bool) -> l
     return deliveries
 
 
-def _render(ctx: JobContext, session: Session, person: Person, items: list[tuple[Question, float, bool]]) -> Reply:
+def _render(ctx: LorebotContext, session: Session, person: Person, items: list[tuple[Question, float, bool]]) -> Reply:
     escalated_only = all(escalate for _, _, escalate in items)
     intro = messages.NUDGE_ESCALATED_INTRO if escalated_only else messages.NUDGE_INTRO
     lines = [intro.format(count=len(items))]
@@ -75,7 +75,7 @@ def _render(ctx: JobContext, session: Session, person: Person, items: list[tuple
     return Reply(text="\n".join(lines), title=messages.NUDGE_TITLE, context=messages.NUDGE_CONTEXT)
 
 
-def _link(ctx: JobContext, session: Session, person: Person, question: Question) -> str:
+def _link(ctx: LorebotContext, session: Session, person: Person, question: Question) -> str:
     """A link to where this champion can answer: their own routed DM, else the routed thread."""
     post = session.exec(select(RoutedPost).where(RoutedPost.question_id == question.id,
                                                  RoutedPost.recipient_id == person.key)).first()
@@ -86,6 +86,5 @@ def _link(ctx: JobContext, session: Session, person: Person, question: Question)
                          question.routed_thread)
     else:
         return ""
-    messenger = ctx.messengers.get(ref.address.platform)
-    url = messenger.link(ref) if messenger is not None else None
+    url = ctx.messenger.link(ref) if ctx.serves(ref.address.platform) else None
     return messages.NUDGE_OPEN_LINK.format(url=url) if url else ""

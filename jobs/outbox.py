@@ -17,9 +17,9 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.addresses import Address, MessageRef, Person
+from bot.context import LorebotContext
 from bot.ports import Unreachable
 from bot.replies import Reply, ReplyAction, SourceRef
-from jobs.context import JobContext
 from jobs.tables import FAILED, PENDING, SENDING, SENT, UNREACHABLE, OutboxMessage
 
 log = logging.getLogger("lorebot.jobs")
@@ -83,7 +83,7 @@ class SendReport:
     retrying: int = 0
 
 
-def release_stale_claims(ctx: JobContext) -> int:
+def release_stale_claims(ctx: LorebotContext) -> int:
     """Rows a crashed process left "sending" for longer than the lease go back to pending."""
     cutoff = ctx.now() - SENDING_LEASE
     with ctx.session() as session:
@@ -96,7 +96,7 @@ def release_stale_claims(ctx: JobContext) -> int:
         return result.rowcount or 0
 
 
-def pending_ids(ctx: JobContext, job: str | None = None, period: str | None = None) -> list[int]:
+def pending_ids(ctx: LorebotContext, job: str | None = None, period: str | None = None) -> list[int]:
     with ctx.session() as session:
         query = select(OutboxMessage.id).where(OutboxMessage.status == PENDING)
         if job is not None:
@@ -106,7 +106,7 @@ def pending_ids(ctx: JobContext, job: str | None = None, period: str | None = No
         return list(session.exec(query.order_by(OutboxMessage.id)).all())
 
 
-def send_pending(ctx: JobContext, after_sent: dict[str, AfterSent], job: str | None = None,
+def send_pending(ctx: LorebotContext, after_sent: dict[str, AfterSent], job: str | None = None,
                  period: str | None = None) -> SendReport:
     """Send every pending row (of one run, or all); one unreachable or failing recipient never stops the batch."""
     report = SendReport()
@@ -117,7 +117,7 @@ def send_pending(ctx: JobContext, after_sent: dict[str, AfterSent], job: str | N
     return report
 
 
-def _claim(ctx: JobContext, row_id: int) -> OutboxMessage | None:
+def _claim(ctx: LorebotContext, row_id: int) -> OutboxMessage | None:
     with ctx.session() as session:
         result = session.execute(
             update(OutboxMessage)
@@ -130,18 +130,18 @@ def _claim(ctx: JobContext, row_id: int) -> OutboxMessage | None:
         return session.get(OutboxMessage, row_id)
 
 
-def _send_one(ctx: JobContext, row_id: int, after_sent: dict[str, AfterSent]) -> str | None:
+def _send_one(ctx: LorebotContext, row_id: int, after_sent: dict[str, AfterSent]) -> str | None:
     messenger_ready = True
     with ctx.session() as session:
         row = session.get(OutboxMessage, row_id)
-        if row is None or row.platform not in ctx.messengers:
+        if row is None or not ctx.serves(row.platform):
             messenger_ready = False
     if not messenger_ready:
         return None  # left pending for a process that serves this platform
     row = _claim(ctx, row_id)
     if row is None:
         return None
-    messenger = ctx.messengers[row.platform]
+    messenger = ctx.messenger
     try:
         if row.kind == "dm":
             address = messenger.open_dm(Person(platform=row.platform, id=row.target))
@@ -174,7 +174,7 @@ def _send_one(ctx: JobContext, row_id: int, after_sent: dict[str, AfterSent]) ->
     return "sent"
 
 
-def _finish(ctx: JobContext, row_id: int, status: str) -> None:
+def _finish(ctx: LorebotContext, row_id: int, status: str) -> None:
     with ctx.session() as session:
         session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(status=status))
         session.commit()

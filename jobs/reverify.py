@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from bot.context import LorebotContext
 from bot.curation import VerifiedAnswer
 from bot.replies import OUTDATED, STILL_RIGHT, Reply, ReplyAction
 from bot.reverification import AGE, FLAGGED, REQUESTED, SOURCE_CHANGED, STALE, ReverificationRequest, open_request
 from jobs import messages
-from jobs.context import JobContext
 from jobs.outbox import Delivery
 from jobs.render import said
 
@@ -22,7 +22,7 @@ NAME = "reverify"
 log = logging.getLogger("lorebot.jobs")
 
 
-def plan(ctx: JobContext, session: Session, at: datetime, *, dry_run: bool) -> list[Delivery]:
+def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) -> list[Delivery]:
     settings = ctx.config.jobs.reverify
     _mark_overdue_stale(ctx, session, settings.grace_days, at, dry_run=dry_run)
     old = session.exec(select(VerifiedAnswer).where(
@@ -43,7 +43,7 @@ def plan(ctx: JobContext, session: Session, at: datetime, *, dry_run: bool) -> l
         if answer is None or answer.status != "active":
             continue
         platform, _, user_id = answer.champion_id.partition(":")
-        if platform not in ctx.messengers or not user_id:
+        if not ctx.serves(platform) or not user_id:
             continue
         deliveries.append(Delivery(
             recipient=f"dm:{answer.champion_id}#request:{request.id}",
@@ -59,7 +59,7 @@ def plan(ctx: JobContext, session: Session, at: datetime, *, dry_run: bool) -> l
     return deliveries
 
 
-def _mark_overdue_stale(ctx: JobContext, session: Session, grace_days: int, at: datetime, *, dry_run: bool) -> None:
+def _mark_overdue_stale(ctx: LorebotContext, session: Session, grace_days: int, at: datetime, *, dry_run: bool) -> None:
     """Requests asked ``grace_days`` or more local calendar days ago (so a daylight-saving change in between
     does not postpone a weekly run's decision by a week)."""
     tz = ctx.config.tz
@@ -82,7 +82,7 @@ def _mark_overdue_stale(ctx: JobContext, session: Session, grace_days: int, at: 
         log.info("re-verification: %s answer(s) marked stale", len(overdue))
 
 
-def _render(ctx: JobContext, request: ReverificationRequest, answer: VerifiedAnswer, at: datetime) -> Reply:
+def _render(ctx: LorebotContext, request: ReverificationRequest, answer: VerifiedAnswer, at: datetime) -> Reply:
     settings = ctx.config.jobs.reverify
     if request.reason == SOURCE_CHANGED:
         reason = messages.REVERIFY_REASON_SOURCE.format(documents=", ".join(request.document_list()))

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import ModuleType
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -22,17 +22,20 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
-from bot import database as bot_database
 from bot.config import LorebotConfig
+from bot.context import LorebotContext
 from bot.errors import LorebotError
 from bot.markdown import plain
-from bot.ports import Clock, Messenger, system_clock
+from bot.messengers import one_messenger
+from bot.ports import Clock, Knowledge, Messenger, system_clock
 from jobs import digest, lessons, messages, nudges, reverify
-from jobs.context import JobContext, messengers_by_platform
 from jobs.locks import SchedulerLock
 from jobs.outbox import Delivery, SendReport, release_stale_claims, send_pending, to_row
 from jobs.periods import latest_due, manual_period_key, next_fire, period_key, trigger_for
-from jobs.tables import PENDING, SENDING, JobRun, OutboxMessage, create_tables
+from jobs.tables import PENDING, SENDING, JobRun, OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.core import Lorebot
 
 log = logging.getLogger("lorebot.jobs")
 
@@ -106,27 +109,29 @@ class JobRunner:
 
     Build it from the core (``JobRunner(core)``) or from parts (``JobRunner(config=..., engine=...,
     messengers=..., knowledge=..., clock=...)``); ``messengers`` may be one messenger, several, or a
-    platform -> messenger mapping. ``clock`` overrides the core's clock.
+    platform -> messenger mapping. ``clock`` overrides the core's clock. The tables must exist (the composition
+    root creates them once, ``adapters.wiring.create_schema``).
     """
 
-    def __init__(self, core: Any = None, *, config: LorebotConfig | None = None, engine: Engine | None = None,
+    def __init__(self, core: Lorebot | None = None, *, config: LorebotConfig | None = None,
+                 engine: Engine | None = None,
                  messengers: Messenger | list[Messenger] | dict[str, Messenger] | None = None,
-                 knowledge: Any = None, clock: Clock | None = None) -> None:
+                 knowledge: Knowledge | None = None, clock: Clock | None = None) -> None:
         if core is not None:
-            core_ctx = getattr(core, "context", core)
-            config = config or core_ctx.config
-            engine = engine or core_ctx.engine
-            knowledge = knowledge if knowledge is not None else core_ctx.knowledge
-            messengers = messengers if messengers is not None else core_ctx.messenger
-            clock = clock or core_ctx.clock
+            ctx = core.context
+            config = config or ctx.config
+            engine = engine or ctx.engine
+            knowledge = knowledge if knowledge is not None else ctx.knowledge
+            messenger = one_messenger(messengers) if messengers is not None else ctx.messenger
+            clock = clock or ctx.clock
+        else:
+            messenger = one_messenger(messengers)
         if config is None or engine is None:
             raise LorebotError("the job runner needs a configuration and a database")
-        self.ctx = JobContext(config=config, engine=engine, messengers=messengers_by_platform(messengers),
-                              knowledge=knowledge, clock=clock or system_clock)
+        self.ctx = LorebotContext(config=config, engine=engine, messenger=messenger, knowledge=knowledge,
+                                  clock=clock or system_clock)
         self.grace = timedelta(hours=config.jobs.misfire_grace_hours)
         self.triggers = {name: trigger_for(self.schedule(name), config.tz, job=name) for name in JOBS}
-        bot_database.create_tables(engine)
-        create_tables(engine)
 
     # -- what is configured --------------------------------------------------------------------------------
     def schedule(self, name: str) -> str:

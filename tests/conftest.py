@@ -84,10 +84,13 @@ def handbook(tmp_path_factory):
 
 @pytest.fixture
 def kb(tmp_path, database_url, embedder, handbook):
-    """The real knowledge base with the tiny handbook ingested, on SQLite and on PostgreSQL."""
+    """The real knowledge base with the tiny handbook ingested, and every table of Lorebot beside it (as the
+    command line creates them), on SQLite and on PostgreSQL."""
+    from adapters.wiring import create_schema
     from knowledge import KnowledgeBase
 
     base = KnowledgeBase.open(tmp_path / "home", database_url=database_url, embedder=embedder)
+    create_schema(base.engine)
     base.ingest([handbook], collection="handbook", progress=False)
     yield base
     base.close()

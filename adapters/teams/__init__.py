@@ -4,6 +4,7 @@ Wiring, in the command line::
 
     connection = connect_teams(app_id=..., app_password=..., tenant_id=..., app_type=...,
                                allow_anonymous=args.insecure_no_auth)   # refuses to start without credentials
+    create_schema(kb.engine)                                             # adapters.wiring: every table, once
     messenger = TeamsMessenger(connection, kb.engine)
     core = Lorebot(config=config, knowledge=kb, messenger=messenger)     # or a MessengerRouter holding it
     app = new_application()                                              # adapters.web_server

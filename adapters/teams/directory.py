@@ -29,10 +29,11 @@ log = logging.getLogger(__name__)
 
 
 class TeamsDirectory:
+    """Reads and writes the contacts table, which ``adapters.wiring.create_schema`` creates before start-up."""
+
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
-        contacts.create_tables(engine)
 
     # -- meeting conversations and people ------------------------------------------------------------------
     def remember_activity(self, activity: Activity) -> None:

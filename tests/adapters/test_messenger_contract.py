@@ -17,6 +17,7 @@ from sqlalchemy import create_engine
 from adapters.console import ConsoleMessenger
 from adapters.slack import SlackMessenger, make_web_client
 from adapters.teams import TeamsMessenger, build_teams_app, connect_teams
+from adapters.wiring import create_schema
 from bot.addresses import Address, MessageRef, Person
 from bot.ports import Messenger, Unreachable
 from bot.replies import Reply
@@ -57,6 +58,7 @@ def teams_harness(stack: list, tmp_path) -> Harness:
     stack.append(servers.close)
     engine = create_engine(f"sqlite:///{tmp_path / 'teams.db'}")
     stack.append(engine.dispose)
+    create_schema(engine)
     connection = connect_teams(app_id=None, app_password=None, allow_anonymous=True)
     messenger = TeamsMessenger(connection, engine, clock=Clock(), sleep=RecordedSleep())
     stack.append(messenger.close)

@@ -7,6 +7,7 @@ import threading
 import pytest
 from sqlmodel import Session, select
 
+from adapters.wiring import create_schema
 from bot import ask_claims
 from bot.addresses import Address, Person
 from bot.ask_claims import AskClaim
@@ -28,6 +29,7 @@ def embedder_used(embedder) -> CountingEmbedder:
 @pytest.fixture
 def counted_kb(tmp_path, database_url, embedder_used, handbook) -> KnowledgeBase:
     base = KnowledgeBase.open(tmp_path / "home", database_url=database_url, embedder=embedder_used)
+    create_schema(base.engine)
     base.ingest([handbook], collection="handbook", progress=False)
     yield base
     base.close()
@@ -104,9 +106,6 @@ def test_a_finished_claim_is_never_redone(chat, counted_kb, clock, embedder_used
 
 
 def test_an_attempt_that_lost_its_lease_cannot_finish(counted_kb, clock) -> None:
-    from bot.database import create_tables
-
-    create_tables(counted_kb.engine)
     with Session(counted_kb.engine) as session:
         slow = ask_claims.claim(session, ask_event("EvMention"), clock())
         clock.advance(seconds=ask_claims.LEASE.total_seconds() + 1)
@@ -121,9 +120,6 @@ def test_an_attempt_that_lost_its_lease_cannot_finish(counted_kb, clock) -> None
 
 
 def test_racing_takeovers_of_an_expired_claim_have_one_winner(counted_kb, clock) -> None:
-    from bot.database import create_tables
-
-    create_tables(counted_kb.engine)
     with Session(counted_kb.engine) as session:
         ask_claims.claim(session, ask_event("EvMention"), clock())
     clock.advance(minutes=5)

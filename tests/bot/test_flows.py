@@ -9,6 +9,7 @@ import threading
 import pytest
 from sqlmodel import Session, select
 
+from adapters.wiring import create_schema
 from bot.addresses import Address, Person
 from bot.curation import CurationAudit, Rejection, VerifiedAnswer
 from bot.feedback import Feedback
@@ -280,6 +281,7 @@ def test_a_failure_is_told_kindly_and_never_raised(tmp_path, database_url, embed
     import sqlalchemy
 
     kb = KnowledgeBase.open(tmp_path / "home", database_url=database_url, embedder=embedder)
+    create_schema(kb.engine)
     chat = new_chat(make_config(**THRESHOLDS), kb)
     with kb.engine.begin() as connection:  # the store breaks under the running bot
         connection.execute(sqlalchemy.text("drop table questions cascade" if kb.engine.dialect.name == "postgresql"

@@ -80,21 +80,17 @@ def clock() -> FakeClock:
 @pytest.fixture
 def engine(database_url):
     """The store with every table the core and the jobs use."""
-    import bot.lessons  # noqa: F401 - registers the lesson tables
-    import bot.reverification  # noqa: F401 - registers the re-verification table
-    from bot.database import create_tables
-    from jobs.tables import create_tables as create_job_tables
+    from adapters.wiring import create_schema
 
     engine = create_engine(database_url)
-    create_tables(engine)
-    create_job_tables(engine)
+    create_schema(engine)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def make_engine(database_url):
-    """Another engine on the same store, as a second process would have."""
+def make_engine(database_url, engine):
+    """Another engine on the same store (its tables made by ``engine``), as a second process would have."""
     made = []
 
     def make():

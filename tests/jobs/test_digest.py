@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
+from bot.context import LorebotContext
 from bot.curation import VerifiedAnswer
 from bot.lessons import PROMOTED, Lesson, LessonPrompt
 from bot.questions import ChampionAnswer
 from jobs import JobRunner
-from jobs.context import JobContext
 from jobs.digest import team_week
 from tests.jobs.conftest import FakeClock, add_question, console, london
 
@@ -64,7 +64,7 @@ def seed(engine) -> None:
 
 def test_team_week_numbers(config, engine) -> None:
     seed(engine)
-    ctx = JobContext(config=config, engine=engine)
+    ctx = LorebotContext(config=config, engine=engine)
     with Session(engine) as session:
         week = team_week(ctx, session, "sales", MONDAY)
     assert week.asked == 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.addresses import Address, MessageRef, Person
-from bot.context import CoreContext
+from bot.context import LorebotContext
 from bot.events import Reaction, ThreadReply
 from bot.lessons import CANDIDATE, Lesson, LessonPrompt, LessonsExtension
 from jobs import JobRunner
@@ -40,7 +40,7 @@ def test_replies_in_the_prompt_thread_become_candidates(config, engine) -> None:
     clock = FakeClock(FRIDAY)
     post_prompts(config, engine, messenger, clock)
     prompt = next(m for m in messenger.messages.values() if m.address.channel == "general")
-    ctx = CoreContext(config=config, knowledge=None, messenger=messenger, clock=clock, engine=engine)
+    ctx = LorebotContext(config=config, knowledge=None, messenger=messenger, clock=clock, engine=engine)
     lessons = LessonsExtension()
     thread = Address("console", "general", prompt.id)
     reply = messenger.post_as(thread, "sam", "Expense claims need the receipt photo within 30 days.")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from bot.addresses import Address, Person
-from bot.context import CoreContext
+from bot.context import LorebotContext
 from bot.curation import VerifiedAnswer
 from bot.events import Action
 from bot.replies import OUTDATED, STILL_RIGHT
@@ -72,7 +72,7 @@ def test_still_right_confirms_and_silence_turns_stale(config, engine) -> None:
     request_ids = {answer: r.id for answer, r in requests(engine).items()}
 
     clock.advance(days=2)
-    ctx = CoreContext(config=config, knowledge=None, messenger=messenger, clock=clock, engine=engine)
+    ctx = LorebotContext(config=config, knowledge=None, messenger=messenger, clock=clock, engine=engine)
     extension = ReverifyExtension()
     dm = Address("console", "dm-carl")
     stranger = Action(event_id="e1", person=Person("console", "sam"), name=STILL_RIGHT,
@@ -103,7 +103,7 @@ def test_outdated_marks_the_answer_stale(config, engine) -> None:
     clock = FakeClock(TUESDAY)
     JobRunner(config=config, engine=engine, messengers=messenger, clock=clock).catch_up()
     request = requests(engine)[ids["old"]]
-    ctx = CoreContext(config=config, knowledge=None, messenger=messenger, clock=clock, engine=engine)
+    ctx = LorebotContext(config=config, knowledge=None, messenger=messenger, clock=clock, engine=engine)
     assert ReverifyExtension().handle_action(ctx, Action(event_id="e1", person=Person("console", "cara"),
                                                          name=OUTDATED, value=str(request.id),
                                                          where=Address("console", "dm-cara")))

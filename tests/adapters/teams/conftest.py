@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from adapters.teams import TeamsMessenger, connect_teams
+from adapters.wiring import create_schema
 from tests.adapters.teams.support import RecordedSleep, Servers, Teams
 from tests.bot.support import Clock
 
@@ -25,6 +26,7 @@ def teams(servers) -> Teams:
 @pytest.fixture
 def engine(database_url):
     engine = create_engine(database_url)
+    create_schema(engine)
     yield engine
     engine.dispose()
 

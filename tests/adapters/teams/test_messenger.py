@@ -10,9 +10,10 @@ from adapters.teams.cards import CARD_CONTENT_TYPE
 from bot import contacts
 from bot.addresses import Address, Person
 from bot.config import LorebotConfig
+from bot.context import LorebotContext
+from bot.messengers import MessengerRouter
 from bot.ports import Messenger, Unreachable
 from bot.replies import Reply, ReplyAction, SourceRef
-from jobs.context import JobContext
 from jobs.outbox import Delivery, send_pending, to_row
 from jobs.tables import create_tables as create_job_tables
 from tests.adapters.teams.support import CHAMPIONS, GENERAL, TENANT, RecordingCore, Teams
@@ -102,7 +103,8 @@ def test_403_marks_the_person_unreachable_and_the_batch_goes_on(servers, teams, 
     meet_personally(servers, teams, "alice", "carol", "erin")
     servers.connector.fail(403, conversation=teams.personal_conversation("carol"))
     create_job_tables(engine)
-    ctx = JobContext(config=LorebotConfig(), engine=engine, messengers={"teams": messenger}, clock=clock)
+    ctx = LorebotContext(config=LorebotConfig(), engine=engine, messenger=MessengerRouter({"teams": messenger}),
+                         clock=clock)
     with ctx.session() as session:
         for handle in ("alice", "carol", "erin"):
             session.add(to_row("digest", "2026-W10", Delivery(recipient=handle, platform="teams", kind="dm",
