@@ -20,6 +20,7 @@ from knowledge.loaders import UnreadableFile, is_supported, load
 from knowledge.store import KbChunk, KbDocument
 from knowledge.types import IngestReport, SkippedFile
 
+MAX_FILE_BYTES = 50 * 1024 * 1024  # larger files are skipped before they are read
 CHUNKER_VERSION = "1"  # part of every content hash: a new chunker re-chunks everything once
 EMBED_BATCH = 512  # chunks embedded and inserted together
 
@@ -128,6 +129,11 @@ class Ingester:
 def _prepare_file(file: Path, root: str, collection: str, known: dict[str, KbDocument],
                   report: IngestReport) -> _Prepared | None:
     try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            report.skipped.append(SkippedFile(str(file), f"too large ({size / 2**20:,.0f} MB; at most "
+                                                         f"{MAX_FILE_BYTES // 2**20} MB)"))
+            return None
         data = file.read_bytes()
     except OSError as exc:
         report.skipped.append(SkippedFile(str(file), f"cannot read the file ({exc.strerror or exc})"))
@@ -138,7 +144,7 @@ def _prepare_file(file: Path, root: str, collection: str, known: dict[str, KbDoc
         report.documents_unchanged += 1
         return None
     try:
-        document = load(file)
+        document = load(file, data)
     except UnreadableFile as exc:
         report.skipped.append(SkippedFile(str(file), str(exc)))
         return None
@@ -196,6 +202,10 @@ def _files_under(root: Path, report: IngestReport) -> list[Path]:
     files = []
     for path in sorted(root.rglob("*")):
         if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        if not path.resolve().is_relative_to(root):
+            # A link out of the folder would publish whatever it points at to everyone who may search here.
+            report.skipped.append(SkippedFile(str(path), "links outside the ingested folder"))
             continue
         if is_supported(path):
             files.append(path)

@@ -1,10 +1,14 @@
 """One loader per file format. Each turns a file into Markdown-like text (``#`` headings, blank-line paragraphs)
 so a single heading-aware chunker serves every format.
 
-A loader raises ``UnreadableFile`` with a short reason; ingest skips that file and goes on.
+A loader raises ``UnreadableFile`` with a short reason; ingest skips that file and goes on. Loaders parse the
+bytes they are given (the very bytes ingest hashed, so the stored text always matches its hash), and refuse
+what would expand past ``MAX_TEXT_CHARACTERS`` or, for Word documents, ``MAX_UNPACKED_BYTES``: a 0.35 MB
+document can unpack to gigabytes.
 """
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +21,8 @@ PDF = {".pdf"}
 DOCX = {".docx"}
 SUPPORTED = MARKDOWN | TEXT | HTML | PDF | DOCX
 TEXT_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+MAX_TEXT_CHARACTERS = 5_000_000  # about 2,500 pages; a longer "document" is a dump, not a policy
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a Word document's parts once unzipped
 
 
 class UnreadableFile(Exception):
@@ -33,11 +39,19 @@ def is_supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED
 
 
-def load(path: Path) -> LoadedDocument:
+def load(path: Path, data: bytes | None = None) -> LoadedDocument:
+    """The document in ``data`` (the file's bytes, read here when not given), named after ``path``."""
     loader = _LOADERS.get(path.suffix.lower())
     if loader is None:
         raise UnreadableFile(f"unsupported file type {path.suffix or '(none)'}")
-    text = loader(path)
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UnreadableFile(f"cannot read the file ({exc.strerror or exc})") from None
+    text = loader(data)
+    if len(text) > MAX_TEXT_CHARACTERS:
+        raise UnreadableFile(f"too much text ({len(text):,} characters; at most {MAX_TEXT_CHARACTERS:,})")
     if not text.strip():
         raise UnreadableFile("no text found")
     return LoadedDocument(title=title_of(text, path), text=text)
@@ -61,17 +75,16 @@ def decode_text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")  # pragma: no cover - latin-1 decodes any byte
 
 
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+def _read_text(data: bytes) -> str:
     if b"\x00" in data[:4096]:
         raise UnreadableFile("looks like a binary file, not text")
     return decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _load_html(path: Path) -> str:
+def _load_html(data: bytes) -> str:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_read_text(path), "html.parser")
+    soup = BeautifulSoup(_read_text(data), "html.parser")
     for tag in soup(["script", "style", "nav", "header", "footer", "noscript"]):
         tag.decompose()
     blocks: list[str] = []
@@ -95,12 +108,12 @@ def _load_html(path: Path) -> str:
     return "\n\n".join(blocks)
 
 
-def _load_pdf(path: Path) -> str:
+def _load_pdf(data: bytes) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(str(path))
+        reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise UnreadableFile("the PDF is password-protected")
         pages = [page.extract_text() or "" for page in reader.pages]
@@ -120,13 +133,20 @@ def _load_pdf(path: Path) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _load_docx(path: Path) -> str:
+def _load_docx(data: bytes) -> str:
     import zipfile
 
     from docx import Document
 
     try:
-        document = Document(str(path))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UnreadableFile(f"not a readable Word document ({exc.__class__.__name__})") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise UnreadableFile(f"unpacks to {unpacked / 2**20:,.0f} MB (at most {MAX_UNPACKED_BYTES // 2**20} MB)")
+    try:
+        document = Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise UnreadableFile(f"not a readable Word document ({exc.__class__.__name__})") from None
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds on damaged files
@@ -154,7 +174,7 @@ def _heading_level(style: str) -> int:
     return min(int(match.group(1)), 6) if match else 0
 
 
-_LOADERS: dict[str, Callable[[Path], str]] = {
+_LOADERS: dict[str, Callable[[bytes], str]] = {
     **{suffix: _read_text for suffix in MARKDOWN | TEXT},
     **{suffix: _load_html for suffix in HTML},
     **{suffix: _load_pdf for suffix in PDF},

@@ -77,3 +77,42 @@ def test_single_file_ingest_and_missing_path(kb: KnowledgeBase, tmp_path: Path) 
     assert report.documents_added == 1
     assert [s.reason for s in report.skipped] == ["no such file or folder"]
     assert kb.collections() == ["policies"]
+
+
+def _reasons(report) -> dict[str, str]:
+    return {Path(s.path).name: s.reason for s in report.skipped}
+
+
+def test_links_out_of_the_ingested_folder_are_skipped(kb: KnowledgeBase, tmp_path: Path) -> None:
+    folder = write_handbook(tmp_path / "handbook")
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "salaries.md").write_text("# Salaries\n\nThe salary band for engineers is 90k to 120k.\n")
+    (folder / "salaries.md").symlink_to(private / "salaries.md")
+    (folder / "more").symlink_to(private, target_is_directory=True)
+    (folder / "leave-copy.md").symlink_to(folder / "leave.md")  # a link that stays inside is fine
+    report = kb.ingest([folder])
+    reasons = _reasons(report)
+    assert reasons["salaries.md"] == "links outside the ingested folder"
+    assert report.documents_added == 4
+    assert all("salary band" not in hit.text for hit in kb.search("salary band for engineers", k=10))
+
+
+def test_oversized_and_expanding_files_are_skipped_with_the_reason(kb: KnowledgeBase, tmp_path: Path) -> None:
+    import os
+    import zipfile
+
+    from knowledge import ingesting, loaders
+
+    folder = write_handbook(tmp_path / "handbook")
+    with open(folder / "huge.md", "wb") as handle:  # sparse: nothing is written, the size is what counts
+        os.truncate(handle.fileno(), ingesting.MAX_FILE_BYTES + 1)
+    with zipfile.ZipFile(folder / "bomb.docx", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"<w:t>" + b"a" * (loaders.MAX_UNPACKED_BYTES + 1) + b"</w:t>")
+    (folder / "dump.txt").write_text("word " * (loaders.MAX_TEXT_CHARACTERS // 5 + 1))
+    report = kb.ingest([folder])
+    reasons = _reasons(report)
+    assert reasons["huge.md"].startswith("too large (50 MB")
+    assert reasons["bomb.docx"].startswith("unpacks to 100 MB")
+    assert reasons["dump.txt"].startswith("too much text")
+    assert report.documents_added == 3  # the rest of the folder still goes in
