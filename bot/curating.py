@@ -57,6 +57,11 @@ def verify(ctx: LorebotContext, session: Session, champion: Person, question: Qu
         session.add(question)
         audit(session, ctx, champion, "verify", question, verified)
         session.commit()
+    except IntegrityError:  # verified at the same moment by another hand (a ✅ and a Verify click)
+        session.rollback()
+        ctx.knowledge.remove_entry(entry_id)
+        log.info("question %s was verified concurrently; this verification withdrawn", question.id)
+        return False
     except Exception:
         session.rollback()
         ctx.knowledge.remove_entry(entry_id)

@@ -8,14 +8,25 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.columns import UTCDateTime
 
 
+_ACTIVE = text("status = 'active'")
+
+
 class VerifiedAnswer(SQLModel, table=True):
     __tablename__ = "verified_answers"
+    # One active verification per answer: a ✅ and a Verify click at the same moment must not both turn one
+    # answer into knowledge (the second insert fails on these and is told "already verified").
+    __table_args__ = (
+        Index("uq_verified_answers_active_reply", "champion_answer_id", unique=True, sqlite_where=_ACTIVE,
+              postgresql_where=_ACTIVE),
+        Index("uq_verified_answers_active_shown", "answer_shown_id", unique=True, sqlite_where=_ACTIVE,
+              postgresql_where=_ACTIVE),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     question_id: int | None = Field(default=None, foreign_key="questions.id", index=True)

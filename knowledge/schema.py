@@ -8,11 +8,14 @@ on PostgreSQL. The second process then finds every table there and creates nothi
 """
 from __future__ import annotations
 
+import logging
 from typing import Iterable
 
 import sqlalchemy
 from sqlalchemy import Table
 from sqlmodel import SQLModel
+
+log = logging.getLogger(__name__)
 
 SCHEMA_LOCK = 0x4C6F7265  # "Lore": the advisory lock key every Lorebot process takes to create tables
 
@@ -22,15 +25,38 @@ def create_tables(engine: sqlalchemy.Engine, tables: Iterable[Table]) -> None:
     processes doing the same."""
     tables = list(tables)
     with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.begin()
-            if connection.dialect.name == "postgresql":
-                connection.execute(sqlalchemy.text("select pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        _lock(connection)
         try:
             SQLModel.metadata.create_all(connection, tables=tables)
         except BaseException:
             connection.rollback()
             raise
         connection.commit()
+    _add_missing_indexes(engine, tables)
+
+
+def _lock(connection: sqlalchemy.Connection) -> None:
+    """Begin a transaction holding the database's schema lock (see above)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.begin()
+        if connection.dialect.name == "postgresql":
+            connection.execute(sqlalchemy.text("select pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+
+
+def _add_missing_indexes(engine: sqlalchemy.Engine, tables: list[Table]) -> None:
+    """Indexes declared after their table was first created: ``create_all`` skips an existing table whole, so
+    a database made by an earlier version would never get them. Each is added in its own transaction; one that
+    cannot be (existing rows break a new unique rule) is logged, and the process still starts."""
+    for table in tables:
+        for index in table.indexes:
+            with engine.connect() as connection:
+                _lock(connection)
+                try:
+                    index.create(connection, checkfirst=True)
+                    connection.commit()
+                except sqlalchemy.exc.SQLAlchemyError as exc:
+                    connection.rollback()
+                    log.warning("could not add index %s to %s (%s)", index.name, table.name,
+                                exc.__class__.__name__)

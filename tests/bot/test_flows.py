@@ -7,13 +7,15 @@ import logging
 import threading
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from adapters.wiring import create_schema
 from bot.addresses import Address, Person
+from bot import curating
 from bot.curation import CurationAudit, Rejection, VerifiedAnswer
 from bot.feedback import Feedback
-from bot.questions import AnswerShown, Question, RoutedPost
+from bot.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
 from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, VERIFY
 from tests.bot.support import (
     CHAMPION_ANSWER,
@@ -158,6 +160,42 @@ def test_verify_button_on_the_thank_you_verifies_too(chat, kb) -> None:
     assert [a.name for a in thanks.reply.actions] == [VERIFY]
     chat.click("alice", thanks, VERIFY)
     assert len(rows(kb, VerifiedAnswer)) == 1
+
+
+def test_one_answer_has_one_active_verification_at_most(chat, kb) -> None:
+    champion_answers(chat)
+    reply = rows(kb, ChampionAnswer)[0]
+    question = rows(kb, Question)[0]
+    with Session(kb.engine) as session:
+        for _ in range(2):
+            session.add(VerifiedAnswer(question_id=question.id, question_text=question.text, answer_text=reply.text,
+                                       champion_id="console:alice", champion_answer_id=reply.id,
+                                       verified_at=question.asked_at, last_verified_at=question.asked_at))
+        with pytest.raises(IntegrityError):
+            session.commit()
+
+
+def test_verifying_one_answer_at_the_same_moment_twice_verifies_it_once(chat, kb) -> None:
+    champion_answers(chat)
+    ctx, champion = chat.core.context, Person("console", "alice", "Alice")
+    start = threading.Barrier(4)
+    outcomes: list[bool] = []
+
+    def verify() -> None:
+        with ctx.session() as session:
+            question = session.exec(select(Question)).one()
+            reply = session.exec(select(ChampionAnswer)).one()
+            start.wait()
+            outcomes.append(curating.verify(ctx, session, champion, question, reply))
+
+    threads = [threading.Thread(target=verify) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [False, False, False, True]
+    assert len(rows(kb, VerifiedAnswer, VerifiedAnswer.status == "active")) == 1
+    assert kb.stats()["entries"] == 1
 
 
 def test_a_non_champion_check_mark_is_only_feedback(chat, kb) -> None:
