@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 from slack_sdk.signature import SignatureVerifier
 
 MAX_CLOCK_SKEW = 300  # seconds; Slack's own recommendation for replay protection
+MAX_TIMESTAMP_DIGITS = 12  # seconds since 1970: 10 digits until the year 2286
 
 
 class RejectedRequest(Exception):
@@ -27,7 +28,9 @@ def check_request(headers: dict[str, str], raw: bytes, signing_secret: str, now:
     signature = headers.get("x-slack-signature", "")
     if not timestamp or not signature:
         raise RejectedRequest(HTTPStatus.UNAUTHORIZED, "unsigned request")
-    if not timestamp.isdigit():
+    # ASCII digits of a plausible length: str.isdigit also accepts "²", which int() refuses, and int() refuses
+    # more than 4,300 digits.
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
         raise RejectedRequest(HTTPStatus.UNAUTHORIZED, "non-numeric timestamp")
     if abs((now or time.time()) - int(timestamp)) > MAX_CLOCK_SKEW:
         raise RejectedRequest(HTTPStatus.UNAUTHORIZED, "stale timestamp")

@@ -22,8 +22,9 @@ def _stored(rig) -> int:
                    for table in ("questions", "processed_events", "feedback"))
 
 
-@pytest.mark.parametrize("case", ["unsigned", "forged", "stale", "non_numeric_timestamp", "bad_json", "bad_form",
-                                  "bad_payload", "wrong_content_type", "not_utf8"])
+@pytest.mark.parametrize("case", ["unsigned", "forged", "stale", "non_numeric_timestamp", "superscript_timestamp",
+                                  "huge_timestamp", "bad_json", "bad_form", "bad_payload", "wrong_content_type",
+                                  "not_utf8"])
 def test_bad_requests_get_4xx_and_store_nothing(rig, case: str) -> None:
     body, content_type, headers = EVENT, "application/json", sign(EVENT)
     if case == "unsigned":
@@ -34,6 +35,10 @@ def test_bad_requests_get_4xx_and_store_nothing(rig, case: str) -> None:
         headers = sign(EVENT, timestamp=str(int(time.time()) - 3600))
     elif case == "non_numeric_timestamp":
         headers = {**sign(EVENT), "X-Slack-Request-Timestamp": "soon"}
+    elif case == "superscript_timestamp":  # a digit to str.isdigit, not to int()
+        headers = {**sign(EVENT), "X-Slack-Request-Timestamp": "\u00b2"}
+    elif case == "huge_timestamp":  # more digits than int() converts
+        headers = {**sign(EVENT), "X-Slack-Request-Timestamp": "9" * 5000}
     elif case == "bad_json":
         body = '{"type": "event_callback", '
         headers = sign(body)
