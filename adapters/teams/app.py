@@ -98,7 +98,7 @@ async def _messages(request: web.Request) -> web.Response:
         body = json.loads(await read_body(request))
     except web.HTTPException:  # too large (413) or too slow (408)
         raise
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deeper than Python parses
         return _error(400, messages.BAD_JSON)
     activity = _activity(body)
     if activity is None:

@@ -80,6 +80,8 @@ def test_missing_or_bad_tokens_get_401_and_store_nothing(servers, teams, engine,
     (b'{"type": 7}', "application/json", 400),
     (b'{"type": "message", "text": "hi"}', "application/json", 400),  # no conversation, sender or serviceUrl
     (b'{"type": "message", "text": "' + b"x" * 2_000_000 + b'"}', "application/json", 413),  # over the limit
+    (b"[" * 200_000 + b"]" * 200_000, "application/json", 400),  # nested deeper than any parser recurses
+    (b'{"type": "message", "value": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_001, "application/json", 400),
 ])
 def test_malformed_bodies_get_4xx(servers, engine, open_endpoint, body, content_type, status):
     response = servers.post(data=body, content_type=content_type)
