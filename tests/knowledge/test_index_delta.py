@@ -150,3 +150,32 @@ def test_a_delta_grown_too_large_becomes_a_new_base_that_other_processes_load(kb
         assert [hit.title for hit in other.search("warehouse pallets", k=2)] == ["Bulk", "Bulk"]
     finally:
         other.close()
+
+
+def test_rebuilds_at_the_same_moment_leave_one_whole_index(kb, tmp_path: Path, database_url: str) -> None:
+    import threading
+
+    kb.ingest([write_handbook(tmp_path / "handbook")])
+    before = {query: _top(kb, query) for query in QUERIES}
+    others = [KnowledgeBase.open(kb.home, database_url=database_url, embedder=kb.embedder) for _ in range(3)]
+    start = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def rebuild(knowledge: KnowledgeBase) -> None:
+        start.wait()
+        try:
+            for _ in range(3):
+                knowledge.rebuild_index()
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=rebuild, args=(each,)) for each in [kb, *others]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    fresh = KnowledgeBase.open(kb.home, database_url=database_url, embedder=kb.embedder)
+    assert {query: _top(fresh, query) for query in QUERIES} == before
+    for each in [*others, fresh]:
+        each.close()
