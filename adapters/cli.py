@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--teams", action="store_true", help="serve Microsoft Teams at /api/messages")
     serve.add_argument("--jobs-only", action="store_true", help="run only the scheduler")
     serve.add_argument("--no-jobs", action="store_true", help="do not run the scheduler beside the adapters")
-    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0: every interface)")
+    serve.add_argument("--host", default=None,
+                       help="address to listen on (default 0.0.0.0, every interface; 127.0.0.1 with --insecure-no-auth)")
     serve.add_argument("--port", type=int, help="the one HTTP port for Slack (/slack/events), Teams (/api/messages) "
                        "and /healthz (default 3000)")
     serve.add_argument("--teams-port", type=int, metavar="PORT", help="old name of --port, from when Teams had a "

@@ -156,13 +156,21 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             scheduler = _start_jobs(core)
             finish_on_shutdown(web_app, scheduler.shutdown)
         listens = any(path is not None for path in served.values())
-        run_until_signalled(web_app, host=args.host, port=port if listens else None,
+        run_until_signalled(web_app, host=serve_host(args), port=port if listens else None,
                             ready=lambda url: print(_ready_line(url, served, scheduler is not None), flush=True))
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)  # already stopped after a clean shutdown; this covers a failed start
         kb.close()
     return 0
+
+
+def serve_host(args: argparse.Namespace) -> str:
+    """``--host``; without it every interface, except that an endpoint without authentication only listens on
+    this machine (anyone who can reach it could speak as anyone)."""
+    if args.host:
+        return args.host
+    return "127.0.0.1" if getattr(args, "insecure_no_auth", False) else "0.0.0.0"
 
 
 def serve_port(args: argparse.Namespace) -> int:

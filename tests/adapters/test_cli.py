@@ -187,3 +187,16 @@ def test_serve_has_one_port_for_every_platform(tmp_path, capsys) -> None:
     assert port("--port", "3978", "--teams-port", "3978") == 3978
     assert main(["--home", str(tmp_path), "serve", "--slack", "--teams", "--port", "3000", "--teams-port", "3978"]) == 2
     assert "share one port" in capsys.readouterr().err
+
+
+def test_an_endpoint_without_authentication_listens_on_this_machine_only() -> None:
+    from adapters.cli import build_parser
+    from adapters.wiring import serve_host
+
+    def host(*flags: str) -> str:
+        return serve_host(build_parser().parse_args(["serve", "--teams", *flags]))
+
+    assert host() == "0.0.0.0"
+    assert host("--insecure-no-auth") == "127.0.0.1"
+    assert host("--insecure-no-auth", "--host", "10.0.0.5") == "10.0.0.5"  # said out loud, so allowed
+    assert host("--host", "127.0.0.1") == "127.0.0.1"
