@@ -148,7 +148,7 @@ def test_sigterm_finishes_the_request_and_question_in_flight_then_exits_0(tmp_pa
     slack_api.delays.update({"auth.test": 2.0, "chat.postMessage": 1.0})
     with ThreadPoolExecutor(max_workers=1) as sender:
         status = sender.submit(served.slack_event, "EvServe2", QUESTION)
-        wait_for(lambda: slack_api.named("auth.test"))
+        wait_for(lambda: len(slack_api.named("auth.test")) == 2)  # the first was the token check at start
         served.terminate()
         wait_for(lambda: not _accepts(served.port))  # it stopped listening: shutdown has begun
         assert slack_api.named("chat.postMessage") == []
@@ -165,6 +165,16 @@ def test_a_platform_that_cannot_start_stops_the_whole_process(tmp_path, slack_ap
         served = Served(tmp_path, slack_api, "--no-jobs", port=taken.getsockname()[1], wait=False)
         assert served.process.wait(120) == 2
     assert served.stderr.read_text().strip().splitlines()[-1].startswith("lorebot: cannot listen on 127.0.0.1:")
+    served.stop()
+
+
+def test_a_token_slack_refuses_stops_the_start(tmp_path, slack_api) -> None:
+    slack_api.token_valid = False
+    served = Served(tmp_path, slack_api, "--no-jobs", wait=False)
+    assert served.process.wait(120) == 2
+    assert served.stderr.read_text().strip().splitlines()[-1] == (
+        "lorebot: Slack refused SLACK_BOT_TOKEN (invalid_auth); check the bot token")
+    assert [method for method, _ in slack_api.calls] == ["auth.test"]
     served.stop()
 
 

@@ -21,6 +21,7 @@ class FakeSlackApi:
         self.rate_limit_once: set[str] = set()
         self.texts: dict[tuple[str, str], str] = {}  # (channel, ts) -> the message's text, after any update
         self.undeliverable_users: set[str] = set()  # conversations.open answers user_not_found for these
+        self.token_valid = True  # auth.test answers invalid_auth when False
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         fake = self
@@ -71,6 +72,8 @@ class FakeSlackApi:
         if self.delays.get(method):
             time.sleep(self.delays[method])
         if method == "auth.test":
+            if not self.token_valid:
+                return 200, {"ok": False, "error": "invalid_auth"}, {}
             return 200, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "lorebot"}, {}
         if method == "chat.postMessage":
             ts = self.next_ts()
