@@ -196,31 +196,17 @@ def _start_jobs(core: "Lorebot"):
     return start_scheduler(JobRunner(core))
 
 
-def _check_slack_token(client) -> None:
-    """Ask Slack whose token this is before serving: a revoked or mistyped token would otherwise start a bot
-    that acknowledges every question and can answer none."""
-    from slack_sdk.errors import SlackApiError
-
-    try:
-        client.auth_test()
-    except SlackApiError as exc:
-        reason = exc.response.get("error", "refused") if exc.response is not None else "refused"
-        raise LorebotError(f"Slack refused SLACK_BOT_TOKEN ({reason}); check the bot token") from None
-    except OSError as exc:
-        raise LorebotError(f"cannot reach Slack to check SLACK_BOT_TOKEN ({exc.__class__.__name__})") from None
-
-
 def _add_slack(web_app, settings: Settings, core: "Lorebot", messenger) -> str | None:
     """Slack on ``web_app``: HTTP mode (returns its path on the shared port) or Socket Mode (returns None)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from adapters.slack import add_slack_routes, add_socket_mode, build_app
+    from adapters.slack import add_slack_routes, add_socket_mode, build_app, check_token
     from adapters.slack.http import PATH
 
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     if not settings.slack_app_token and not signing_secret:
         raise LorebotError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP) to serve Slack")
-    _check_slack_token(messenger.client)
+    check_token(messenger.client)
     work = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lorebot-slack")
     app = build_app(core=core, client=messenger.client, signing_secret=signing_secret, executor=work)
     if settings.slack_app_token:
