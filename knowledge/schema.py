@@ -49,8 +49,12 @@ def _add_missing_indexes(engine: sqlalchemy.Engine, tables: list[Table]) -> None
     """Indexes declared after their table was first created: ``create_all`` skips an existing table whole, so
     a database made by an earlier version would never get them. Each is added in its own transaction; one that
     cannot be (existing rows break a new unique rule) is logged, and the process still starts."""
+    inspector = sqlalchemy.inspect(engine)
     for table in tables:
+        present = {index["name"] for index in inspector.get_indexes(table.name)}
         for index in table.indexes:
+            if index.name in present:
+                continue  # the usual case: no lock taken, nothing written at start
             with engine.connect() as connection:
                 _lock(connection)
                 try:
