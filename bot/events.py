@@ -15,7 +15,8 @@ class Ask:
     """A question: a DM, a mention (mention text already stripped) or a slash command.
 
     ``where`` is the conversation and thread to answer in; ``message_id`` the question's own message id
-    (None for a slash command). ``attachments`` are names of files the bot could not read.
+    (None for a slash command). ``attachments`` are names of files the bot could not read. ``private`` is True
+    in a direct message: the asker alone reads the reply, so it may show what that person may read.
     """
 
     event_id: str
@@ -24,6 +25,7 @@ class Ask:
     where: Address
     message_id: str | None = None
     attachments: tuple[str, ...] = field(default_factory=tuple)
+    private: bool = False
 
 
 @dataclass(frozen=True)

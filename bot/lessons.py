@@ -16,7 +16,8 @@ from bot.columns import UTCDateTime
 from bot.curation import CurationAudit
 from bot.events import Action, Reaction, ThreadReply
 from bot.people import display_name
-from knowledge import VERIFIED_COLLECTION
+from bot.audiences import Reader, place_audience, verified_collection
+from bot.config import LorebotConfig
 
 log = logging.getLogger("lorebot.lessons")
 
@@ -123,7 +124,7 @@ class LessonsExtension:
             try:
                 entry_id = ctx.knowledge.add_entry(
                     lesson.text[:QUESTION_CHARS], lesson.text, source=LESSON_SOURCE, verified_by=name,
-                    collection=VERIFIED_COLLECTION,
+                    collection=lesson_collection(ctx.config, lesson),
                 )
             except Exception:
                 session.execute(update(Lesson).where(Lesson.id == lesson.id).values(status=CANDIDATE))
@@ -162,3 +163,8 @@ class LessonsExtension:
 
     def handle_action(self, ctx, event: Action) -> bool:
         return False
+
+
+def lesson_collection(config: LorebotConfig, lesson: Lesson) -> str:
+    """A lesson shared in a restricted channel stays readable only by that channel's audience."""
+    return verified_collection(place_audience(config, Reader.in_channel(lesson.platform, lesson.channel)))

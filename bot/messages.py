@@ -176,6 +176,10 @@ def empty_question() -> Reply:
     return Reply(text="Ask me a question in a message, for example: _How many days of leave do I get?_")
 
 
+def same_as_restricted() -> Reply:
+    return Reply(text="That answer is restricted and the asker may not read it. Please reply in the thread instead.")
+
+
 def action_expired() -> Reply:
     return Reply(text="That button no longer works. Ask your question again and I'll take a fresh look.")
 

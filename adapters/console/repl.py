@@ -80,7 +80,7 @@ class Console:
         conversation = Address(PLATFORM, f"dm-{self.person.id}")
         message = self.messenger.post_as(conversation, self.person.id, text)
         self.core.handle(Ask(event_id=_event_id(), person=self.person, text=text,
-                             where=conversation.in_thread(message.id)))
+                             where=conversation.in_thread(message.id), private=True))
 
     def switch(self, name: str) -> None:
         if not name or " " in name:

@@ -34,11 +34,16 @@ def _files(event: dict) -> tuple[str, ...]:
     return tuple(str(f.get("name") or f.get("title") or "file") for f in event.get("files") or [])
 
 
+def is_direct(channel: str) -> bool:
+    """Slack's direct-message conversation ids start with D (group DMs, G or C, have several readers)."""
+    return channel.startswith("D")
+
+
 def from_mention(event: dict, event_id: str) -> Ask:
     return Ask(event_id=event_id, person=Person("slack", event["user"]),
                text=as_typed(strip_mentions(event.get("text", ""))),
                where=Address("slack", event["channel"], event.get("thread_ts") or event["ts"]),
-               message_id=event["ts"], attachments=_files(event))
+               message_id=event["ts"], attachments=_files(event), private=is_direct(event["channel"]))
 
 
 def from_message(event: dict, event_id: str, bot_user_id: str | None) -> Ask | ThreadReply | None:
@@ -60,7 +65,7 @@ def from_message(event: dict, event_id: str, bot_user_id: str | None) -> Ask | T
     if event.get("channel_type") == "im":
         return Ask(event_id=event_id, person=person, text=as_typed(strip_mentions(text)),
                    where=Address("slack", event["channel"], event["ts"]), message_id=event["ts"],
-                   attachments=_files(event))
+                   attachments=_files(event), private=True)
     return None
 
 
@@ -75,7 +80,8 @@ def from_reaction(event: dict, event_id: str, added: bool, thread: str | None) -
 def from_command(command: dict) -> Ask:
     return Ask(event_id=f"command:{command['trigger_id']}", person=Person("slack", command["user_id"],
                                                                          command.get("user_name")),
-               text=as_typed(command.get("text", "").strip()), where=Address("slack", command["channel_id"]))
+               text=as_typed(command.get("text", "").strip()), where=Address("slack", command["channel_id"]),
+               private=is_direct(command["channel_id"]))
 
 
 def from_action(body: dict, action: dict) -> Action | None:

@@ -119,7 +119,7 @@ def message_event(activity: Activity, places: Places) -> Ask | ThreadReply | Act
         return ThreadReply(event_id(activity), person, text, where.in_thread(quoted), activity.id)
     if kind != PERSONAL and not mentions_bot(activity):
         return None  # group chats: only when asked
-    return Ask(event_id(activity), person, text, where, activity.id, _attachments(activity))
+    return Ask(event_id(activity), person, text, where, activity.id, _attachments(activity), private=kind == PERSONAL)
 
 
 def quoted_message(activity: Activity) -> str | None:

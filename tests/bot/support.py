@@ -119,7 +119,7 @@ class Chat:
         message_id = message_id or self.next_id("u")
         event = Ask(event_id=event_id or self.next_id("ev"), person=self.person(who), text=text,
                     where=Address("console", channel or f"dm-{who}", thread=message_id), message_id=message_id,
-                    attachments=attachments)
+                    attachments=attachments, private=channel is None)
         self.core.handle(event)
         return event
 

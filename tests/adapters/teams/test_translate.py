@@ -39,6 +39,7 @@ def test_personal_message_is_a_question_from_the_entra_user():
     assert (event.person.platform, event.person.id, event.person.name) == ("teams", "aad-alice", "Alice")
     assert event.where == Address("teams", "a:1alice-personal") and event.message_id == data["id"]
     assert event.text == "How many days of leave?"
+    assert event.private  # one reader: restricted collections follow the person (bot.audiences)
 
 
 def test_channel_mention_is_stripped_and_answered_in_its_thread():
@@ -47,6 +48,7 @@ def test_channel_mention_is_stripped_and_answered_in_its_thread():
     assert isinstance(event, Ask)
     assert event.text == "What about Carol's leave?"
     assert event.where == Address("teams", GENERAL, data["id"])
+    assert not event.private
 
 
 def test_reply_in_a_thread_the_bot_started_is_a_thread_reply_even_with_a_mention():
