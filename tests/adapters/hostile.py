@@ -422,6 +422,11 @@ class SlowConnections:
                     connection.close()
                     self.closed_by_server += 1
 
+    @property
+    def open(self) -> list[socket.socket]:
+        """The connections the server has not closed, as far as the trickle has found out."""
+        return list(self._sockets)
+
     def close(self) -> None:
         self._stop.set()
         self._trickler.join(timeout=5)
