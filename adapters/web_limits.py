@@ -65,9 +65,9 @@ class _Connection(RequestHandler):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        open_now = self.server.connections
+        open_now = [each for each in self.server.connections if each.transport is not None]  # closing ones linger
         if len(open_now) > self.cap:
-            others = [each for each in open_now if each is not self and each.transport is not None]
+            others = [each for each in open_now if each is not self]
             if others:
                 min(others, key=_least_needed).force_close()
         asyncio.get_running_loop().call_later(self.headers_timeout, self._close_if_no_request)

@@ -52,6 +52,19 @@ def test_a_body_sent_too_slowly_gets_408(loop) -> None:
         loop.run(listening.stop())
 
 
+def test_a_connection_that_never_finishes_its_headers_is_closed(loop) -> None:
+    listening = _serve(loop, web_server.new_application(web_server.Timeouts(headers=1.0)))
+    where = urlsplit(listening.url)
+    try:
+        with socket.create_connection((where.hostname, where.port), timeout=10) as connection:
+            connection.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            assert connection.recv(1024) == b""  # closed, long before the 75 s keep-alive timeout
+            assert time.monotonic() - started < 5
+    finally:
+        loop.run(listening.stop())
+
+
 def test_a_body_that_does_not_decode_as_its_content_encoding_says_gets_400(loop) -> None:
     listening = _serve(loop, web_server.new_application())
     try:
