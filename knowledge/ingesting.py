@@ -102,16 +102,17 @@ class Ingester:
         its own (with its generation bump), so the write lock is held for milliseconds at a time and a bot
         writing to the same SQLite file never waits for the embedding. A crash leaves every document whole, as
         it was or as it is now; the next ingest skips those already stored, by their content hash, and does the
-        rest. New and changed documents go in before removed ones leave, so a renamed file is never missing."""
-        if not prepared and not removed:
-            return False
-        with _progress_bar(progress, prepared) as bar:
-            for batch in _batches(prepared, EMBED_BATCH):
-                self._write(batch, self._embed(batch, bar), report)
-        paths = sorted(removed)
-        for start in range(0, len(paths), REMOVE_BATCH):
-            self._remove(paths[start:start + REMOVE_BATCH], report)
-        return True
+        rest. New and changed documents go in before removed ones leave, so a renamed file is never missing.
+        ``report.changed`` is read back from the database at the end, with what an interrupted ingest changed."""
+        if prepared or removed:
+            with _progress_bar(progress, prepared) as bar:
+                for batch in _batches(prepared, EMBED_BATCH):
+                    self._write(batch, self._embed(batch, bar), report)
+            paths = sorted(removed)
+            for start in range(0, len(paths), REMOVE_BATCH):
+                self._remove(paths[start:start + REMOVE_BATCH], report)
+        report.changed = store.take_changed(self._engine)
+        return bool(prepared or removed)
 
     def _embed(self, batch: list[_Prepared], bar) -> np.ndarray:
         """The batch's vectors, embedded ``EMBED_BATCH`` chunks at a time so the bar moves even through one
@@ -154,8 +155,8 @@ class Ingester:
                     continue  # another ingest removed it meanwhile
                 report.chunks_removed += _delete_chunks(session, document.id)
                 session.delete(document)
+                store.note_changed(session, path)
                 report.documents_removed += 1
-                report.changed.append(path)
             if report.documents_removed == before:
                 return
             store.bump_generation(session)
@@ -202,8 +203,8 @@ def _upsert_document(session: Session, item: _Prepared, report: IngestReport) ->
         report.chunks_removed += _delete_chunks(session, document.id)
         document.title, document.collection, document.root = item.title, item.collection, item.root
         document.content_hash = item.content_hash
+        store.note_changed(session, item.path)
         report.documents_changed += 1
-        report.changed.append(item.path)
     else:
         document = KbDocument(path=item.path, root=item.root, collection=item.collection, title=item.title,
                               content_hash=item.content_hash)

@@ -98,20 +98,31 @@ def _chunks_per_document(engine: sqlalchemy.Engine) -> dict[str, int]:
 
 def test_an_ingest_killed_midway_leaves_whole_documents_and_the_next_one_finishes(
         processes, tmp_path: Path, database_url: str, counting_embedder) -> None:
+    """One copy of the sample handbook is stored; then its first file changes and four more copies arrive. The
+    ingest of that is killed as soon as its first batch is in: the changed file went in with it."""
     home = tmp_path / "home"
-    folder = write_sample_copies(tmp_path / "docs", copies=5)
+    folder = write_sample_copies(tmp_path / "docs", copies=1)
+    kb = KnowledgeBase.open(home, database_url=database_url, embedder=counting_embedder)
+    kb.ingest([folder], collection="handbook")
+    kb.close()
+    write_sample_copies(folder, copies=5)  # copy 0 as it was, and four more
+    first = sorted(folder.glob("*.md"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n\nA new paragraph: lunch is on us on Fridays.\n",
+                     encoding="utf-8")
     expected = {str(file.resolve()): len(chunk_document(load(file).text, load(file).title))
                 for file in sorted(folder.glob("*.md"))}
+
     ingester, = _start(processes, 1, home, database_url)
     engine = store.make_engine(database_url, home)
     try:
+        generation = store.versions(engine)[0]
         ingester.send("ingest", str(folder))
         deadline = time.monotonic() + 120
-        while not (stored := _chunks_per_document(engine)) and time.monotonic() < deadline:
+        while store.versions(engine)[0] == generation and time.monotonic() < deadline:
             time.sleep(0.02)
-        ingester.kill()  # as soon as the first documents are in: the rest is still being embedded
+        ingester.kill()  # as soon as the first batch is in: the rest is still being embedded
         stored = _chunks_per_document(engine)
-        assert 0 < len(stored) < len(expected), "what was stored before the kill stays; the rest is not there yet"
+        assert 10 < len(stored) < len(expected), "what was stored before the kill stays; the rest is not there yet"
         assert stored == {path: expected[path] for path in stored}, "every stored document has all its chunks"
     finally:
         engine.dispose()
@@ -124,6 +135,7 @@ def test_an_ingest_killed_midway_leaves_whole_documents_and_the_next_one_finishe
         assert (report.documents_unchanged, report.documents_added) == (len(stored), len(expected) - len(stored))
         assert counting_embedder.texts_embedded - embedded == sum(expected.values()) - sum(stored.values()), \
             "only the documents the killed ingest had not stored are embedded"
+        assert report.changed == [str(first.resolve())], "the killed ingest's change is still reported"
         assert _chunks_per_document(kb.engine) == expected
         assert list(kb._live.chunks.ids) == list(chunk_rows.chunk_ids(kb.engine))
         assert kb.search("I lost my laptop", k=1)[0].source.endswith("Lost or stolen devices")
