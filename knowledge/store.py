@@ -116,7 +116,6 @@ KB_TABLES = [KbDocument.__table__, KbChunk.__table__, KbEntry.__table__, KbAlias
 # connection under load.
 POOL_SIZE = 20
 POOL_OVERFLOW = 20
-TAKE_BATCH = 5000  # ids per IN list
 
 
 def make_engine(database_url: str | None, home: Path) -> sqlalchemy.Engine:
@@ -194,6 +193,9 @@ def bump_entries_version(session: Session) -> None:
     state = session.get(KbState, 1, with_for_update=True)
     state.entries_version += 1
     session.add(state)
+
+
+TAKE_BATCH = 5000  # unreported changes deleted per IN list
 
 
 def note_changed(session: Session, path: str) -> None:
