@@ -1,10 +1,16 @@
 """Ingest and re-ingest on SQLite and PostgreSQL: summaries, skipped files, and incremental work."""
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
-from knowledge import KnowledgeBase
-from tests.knowledge.conftest import HANDBOOK, write_handbook
+import sqlalchemy
+
+from knowledge import KnowledgeBase, store
+from tests.knowledge.conftest import HANDBOOK, write_handbook, write_sample_copies
+
+LONGEST_WAIT = 1.0  # seconds a bot's write may wait for an ingest's
 
 
 def test_ingest_counts_documents_and_chunks_and_skips_bad_files(kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -116,3 +122,36 @@ def test_oversized_and_expanding_files_are_skipped_with_the_reason(kb: Knowledge
     assert reasons["bomb.docx"].startswith("unpacks to 100 MB")
     assert reasons["dump.txt"].startswith("too much text")
     assert report.documents_added == 3  # the rest of the folder still goes in
+
+
+def test_a_bot_writing_while_an_ingest_embeds_never_waits_a_second(kb: KnowledgeBase, tmp_path: Path,
+                                                                    database_url: str) -> None:
+    """The bot writes through its own engine (its own connections) to the same database while a re-ingest
+    removes one document and embeds about 560 new chunks with the real model: seconds of work."""
+    folder = write_handbook(tmp_path / "docs")
+    kb.ingest([folder])
+    (folder / "security.md").unlink()
+    write_sample_copies(folder, copies=5)
+    bot = store.make_engine(database_url, tmp_path)
+    probe = sqlalchemy.Table("bot_writes", sqlalchemy.MetaData(),
+                             sqlalchemy.Column("id", sqlalchemy.Integer, primary_key=True),
+                             sqlalchemy.Column("at", sqlalchemy.Float, nullable=False))
+    probe.metadata.create_all(bot)
+    reports = []
+    ingest = threading.Thread(target=lambda: reports.append(kb.ingest([folder])))
+    waits: list[float] = []
+    try:
+        ingest.start()
+        while ingest.is_alive():
+            started = time.perf_counter()
+            with bot.begin() as connection:
+                connection.execute(probe.insert().values(at=time.time()))
+            waits.append(time.perf_counter() - started)
+            time.sleep(0.05)
+        ingest.join()
+    finally:
+        bot.dispose()
+    report, = reports
+    assert (report.documents_added, report.documents_removed) == (50, 1)
+    assert max(waits) < LONGEST_WAIT, f"a bot write waited {max(waits):.1f} s for the ingest"
+    assert len(waits) >= 10, "the ingest should take seconds, with the bot writing all along"
