@@ -13,7 +13,7 @@ from typing import Sequence
 
 from sqlmodel import select
 
-from bot import champions, messages, phrasings
+from bot import access, champions, messages, phrasings
 from bot.addresses import Address, MessageRef, Person
 from bot.asking import claim, handle_ask, reroute
 from bot.config import LorebotConfig
@@ -101,8 +101,12 @@ class Lorebot:
         ctx = self.context
         with ctx.session() as session:
             question = session.get(Question, int(event.value)) if event.value.isdigit() else None
-            if question is None:
+            if question is None or not access.in_askers_thread(question, event.where):
                 ctx.messenger.send(event.where, messages.action_expired())
+                return True
+            if not access.may_give_feedback(ctx, question, event.person):
+                log.info("%s on question %s by someone else refused", event.name, question.id)
+                ctx.messenger.send(event.where, messages.only_the_asker())
                 return True
             if event.name in (HELPFUL, NOT_HELPFUL, SUGGESTION_YES, SUGGESTION_NO):
                 session.add(Feedback(question_id=question.id, person_id=event.person.key, kind=event.name,

@@ -158,6 +158,10 @@ def only_champions_verify(topic: str | None) -> Reply:
     return Reply(text=f"Only {_topic(topic)} can verify answers. I've noted your feedback, thanks!")
 
 
+def only_the_asker() -> Reply:
+    return Reply(text="Only the person who asked can use these buttons. Ask me yourself and you'll get your own.")
+
+
 def thanks_for_feedback() -> Reply:
     return Reply(text="Thanks for letting me know!")
 

@@ -101,7 +101,7 @@ def message_event(activity: Activity, places: Places) -> Ask | ThreadReply | Act
     value = activity.value if isinstance(activity.value, dict) else None
     if value and ACTION_KEY in value:
         if kind != CHANNEL and activity.reply_to_id:
-            where = where.in_thread(places.thread_of(where.channel, activity.reply_to_id))
+            where = where.in_thread(_chat_thread(places, where.channel, activity.reply_to_id))
         return _action(activity, person, value, where)
     text = clean_text(activity)
     if kind == CHANNEL:
@@ -120,6 +120,12 @@ def message_event(activity: Activity, places: Places) -> Ask | ThreadReply | Act
     if kind != PERSONAL and not mentions_bot(activity):
         return None  # group chats: only when asked
     return Ask(event_id(activity), person, text, where, activity.id, _attachments(activity))
+
+
+def _chat_thread(places: Places, conversation: str, card_id: str) -> str | None:
+    """The Lorebot thread of a card in a chat: the one it was sent into, or the one it starts (a routed post)."""
+    return places.thread_of(conversation, card_id) or (
+        card_id if places.started_thread(conversation, card_id) else None)
 
 
 def quoted_message(activity: Activity) -> str | None:

@@ -140,6 +140,11 @@ class Chat:
         self.core.handle(Action(event_id=self.next_id("ev"), person=self.person(who), name=name,
                                 value=action.value, where=message.address.in_thread(message.thread_root)))
 
+    def press(self, who: str, name: str, value: str, where: Address) -> None:
+        """A button press with any value from any place: what a crafted payload can send."""
+        self.core.handle(Action(event_id=self.next_id("ev"), person=self.person(who), name=name, value=value,
+                                where=where))
+
     # -- what the bot said -------------------------------------------------------------------------------
     def bot_messages(self, channel: str | None = None, thread: str | None = None) -> list[ConsoleMessage]:
         return [m for m in self.messenger.messages.values() if m.reply is not None

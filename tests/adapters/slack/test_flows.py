@@ -156,3 +156,23 @@ def test_app_home_shows_a_champion_what_waits(rig) -> None:
     views = rig.api.named("views.publish")
     assert len(views) == 1 and views[0]["user_id"] == "UALICE"
     assert "dog" in json.dumps(views[0]["view"]).lower()
+
+
+def test_a_signed_click_by_someone_else_on_a_private_question_routes_nothing(rig) -> None:
+    """Bob's genuine, signed click carries the id of Erin's DM question: her question is not posted to the
+    champions, nothing is recorded, and Bob hears only that the button no longer works."""
+    rig.dm("UERIN", LEAVE_QUESTION, "700.1")
+    rig.settle()
+    answer = rig.api.posts_to("DUERIN", thread="700.1")[0]
+    button = next(e for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if e["action_id"].startswith("lorebot:not_helpful"))
+
+    assert rig.click("UBOB", button["action_id"], button["value"], "DUBOB", "800.2") == 200
+    rig.settle()
+
+    assert not rig.api.named("conversations.open") and not rig.api.posts_to("DUCAROL")
+    assert LEAVE_QUESTION not in _texts(rig.api.named("chat.postMessage")[1:])
+    assert "no longer works" in _texts(rig.api.posts_to("DUBOB"))
+    with rig.kb.engine.connect() as connection:
+        assert connection.execute(sqlalchemy.text("select count(*) from feedback")).scalar() == 0
+        assert connection.execute(sqlalchemy.text("select status from questions")).scalars().all() == ["answered"]

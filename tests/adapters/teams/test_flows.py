@@ -252,3 +252,21 @@ def test_askers_reaction_on_an_answer_in_a_personal_chat_is_feedback(servers, te
     post(servers, teams.reaction("alice", answer.id, "laugh"))
     assert [(f.kind, f.person_id) for f in rows(kb, Feedback)] == [("laughing", "teams:aad-alice")]
     assert rows(kb, VerifiedAnswer) == []
+
+
+def test_card_data_forged_by_someone_else_routes_nothing(servers, teams, bot, kb):
+    """Erin's client sends Alice's "Not helpful" card data from Erin's own chat: Alice's private question is not
+    posted to the champions and nothing is recorded; Erin hears only that the button no longer works."""
+    install(servers, teams)
+    post(servers, teams.personal_message("alice", LEAVE_QUESTION))
+    [answer] = servers.connector.delivered()
+    post(servers, teams.personal_message("erin", LEAVE_QUESTION))
+    erins = servers.connector.delivered("a:1erin-personal")[-1]
+
+    post(servers, teams.card_action("erin", answer.action("not_helpful"), card_id=erins.id))
+
+    assert not [call for call in servers.connector.calls if call.kind == "create"]
+    assert not servers.connector.delivered("a:dm-29:1carol")
+    assert "no longer works" in servers.connector.delivered("a:1erin-personal")[-1].text
+    assert rows(kb, Feedback) == [] and rows(kb, RoutedPost) == []
+    assert [q.status for q in rows(kb, Question)] == ["answered", "answered"]

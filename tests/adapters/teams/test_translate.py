@@ -73,6 +73,18 @@ def test_card_submit_is_an_action_and_unknown_actions_are_ignored():
     assert message_event(activity(forged), never) is None
 
 
+def test_a_card_in_a_chat_acts_in_the_thread_it_belongs_to_or_starts():
+    """A card sent into a Lorebot thread (an answer) acts there; a card that starts one (a question routed to a
+    champion's chat) acts in its own thread, so the core can tell where the click came from."""
+    data = {"lorebot_action": "same_as", "value": "3:4"}
+    chat = "a:1carol-personal"
+    places = Places(roots={(chat, "1700000000060")}, threads={(chat, "1700000000061"): "1700000000059"})
+    routed = message_event(activity(TEAMS.card_action("carol", data, card_id="1700000000060")), places)
+    answer = message_event(activity(TEAMS.card_action("carol", data, card_id="1700000000061")), places)
+    other = message_event(activity(TEAMS.card_action("carol", data, card_id="1700000000062")), places)
+    assert [event.where.thread for event in (routed, answer, other)] == ["1700000000060", "1700000000059", None]
+
+
 def test_reactions_map_through_the_configuration():
     reactions = TeamsReactionsConfig()
     assert [emoji_for(kind, reactions) for kind in ("like", "heart", "angry", "sad", "laugh", "surprised")] == [
