@@ -1,5 +1,5 @@
-"""Lessons learned: replies in the weekly prompt's thread are kept as candidates, and a champion's ✅ on one
-adds it to the knowledge base as verified knowledge.
+"""Lessons learned: replies in the weekly prompt's thread are kept as candidates, and a ✅ on one by a champion
+of that channel's team or topic (see ``may_promote``) adds it to the knowledge base as verified knowledge.
 
 An extension of the core: it is asked only about thread replies and reactions the core did not claim.
 """
@@ -71,6 +71,21 @@ def _name(ctx, person) -> str:
     return display_name(ctx.config, person)
 
 
+def may_promote(ctx, person, platform: str, channel: str) -> bool:
+    """Whether this person's ✅ promotes lessons shared in this channel: a team's lessons channel belongs to the
+    champions of that team (people of the team who champion a topic), a topic's channel to that topic's
+    champions. A channel that is neither (``jobs.lessons.channels``, company-wide) is any champion's."""
+    teams = [name for name, team in ctx.config.teams.items() if team.lessons_channel.get(platform) == channel]
+    topics = [name for name, topic in ctx.config.topics.items() if topic.channel.get(platform) == channel]
+    if not ctx.is_champion(person):
+        return False
+    if not teams and not topics:
+        return True
+    handle = ctx.config.handle_for(person.platform, person.id)
+    team = ctx.config.people[handle].team if handle else None
+    return team in teams or any(ctx.is_champion(person, topic) for topic in topics)
+
+
 class LessonsExtension:
     """Captures lessons in prompt threads and promotes them on a champion's ✅."""
 
@@ -110,7 +125,7 @@ class LessonsExtension:
             )).first()
             if lesson is None:
                 return False
-            if not ctx.is_champion(event.person):
+            if not may_promote(ctx, event.person, lesson.platform, lesson.channel):
                 return False  # not curation; the core may keep it as feedback
             # Take the lesson with one conditional update so two deliveries or replicas promote it once.
             taken = session.execute(

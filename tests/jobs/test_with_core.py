@@ -129,3 +129,28 @@ def test_changed_document_sends_its_verified_answer_back_and_outdated_ranks_lowe
         assert session.get(VerifiedAnswer, verified.id).stale
     entries = [hit for hit in kb.search(question, k=10) if hit.kind == "entry"]
     assert entries and all(hit.stale for hit in entries)
+
+
+def test_a_teams_lessons_are_promoted_only_by_that_teams_champions(kb) -> None:
+    """Cara champions HR but is not in sales: her ✅ in the sales lessons thread is no promotion. Sue, in
+    sales and a champion, promotes. A company-wide prompt (jobs.lessons.channels) stays any champion's."""
+    raw = {**CONFIG, "topics": {**CONFIG["topics"], "crm": {"description": "The CRM and sales tools",
+                                                            "champions": ["sue"]}}}
+    config = parse_config(raw)
+    clock = FakeClock(london(2026, 3, 20, 15, 2))
+    messenger = console()
+    core = make_core(config, kb, messenger, clock)
+    JobRunner(core).catch_up()
+    prompt = next(m for m in messenger.messages.values() if m.address.channel == "sales-lessons")
+    thread = Address("console", "sales-lessons", prompt.id)
+    posted = messenger.post_as(thread, "sam", LESSON)
+    core.handle(ThreadReply(event_id="r1", person=Person("console", "sam"), text=LESSON, where=thread,
+                            message_id=posted.id))
+    ref = MessageRef(thread, posted.id)
+
+    core.handle(Reaction(event_id="x1", person=Person("console", "cara"), emoji="white_check_mark", added=True,
+                         message=ref))
+    assert lesson_status(kb) == CANDIDATE
+    core.handle(Reaction(event_id="x2", person=Person("console", "sue"), emoji="white_check_mark", added=True,
+                         message=ref))
+    assert lesson_status(kb) == PROMOTED
