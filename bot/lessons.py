@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel, select
 
 from bot.columns import UTCDateTime
 from bot.curation import CurationAudit
-from bot.events import Action, Reaction, ThreadReply
+from bot.events import Action, Edit, Reaction, ThreadReply
 from bot.people import display_name
 from knowledge import VERIFIED_COLLECTION
 
@@ -86,6 +86,11 @@ def may_promote(ctx, person, platform: str, channel: str) -> bool:
     return team in teams or any(ctx.is_champion(person, topic) for topic in topics)
 
 
+def _lesson_at(session, platform: str, channel: str, message_id: str) -> Lesson | None:
+    return session.exec(select(Lesson).where(Lesson.platform == platform, Lesson.channel == channel,
+                                             Lesson.message_id == message_id)).first()
+
+
 class LessonsExtension:
     """Captures lessons in prompt threads and promotes them on a champion's ✅."""
 
@@ -119,10 +124,7 @@ class LessonsExtension:
             return self._withdraw(ctx, event)
         ref = event.message
         with ctx.session() as session:
-            lesson = session.exec(select(Lesson).where(
-                Lesson.platform == ref.address.platform, Lesson.channel == ref.address.channel,
-                Lesson.message_id == ref.message_id,
-            )).first()
+            lesson = _lesson_at(session, ref.address.platform, ref.address.channel, ref.message_id)
             if lesson is None:
                 return False
             if not may_promote(ctx, event.person, lesson.platform, lesson.channel):
@@ -173,6 +175,24 @@ class LessonsExtension:
                                       reason=f"lesson {lesson.id}", at=ctx.clock()))
             session.commit()
             log.info("lesson %s withdrawn", lesson.id)
+        return True
+
+    def handle_edit(self, ctx, event: Edit) -> bool:
+        """The author reworded their lesson: a later ✅ promotes the new words. A promoted lesson's entry keeps
+        the words that were promoted (taking the ✅ off and putting it back promotes the new ones); anyone
+        else's edit changes nothing."""
+        with ctx.session() as session:
+            lesson = _lesson_at(session, event.where.platform, event.where.channel, event.message_id)
+            if lesson is None:
+                return False
+            text = event.text.strip()
+            if lesson.author_id != event.person.key or not text:
+                log.info("edit of lesson %s ignored", lesson.id)
+                return True
+            lesson.text = text
+            session.add(lesson)
+            session.commit()
+            log.info("lesson %s edited (%s)", lesson.id, lesson.status)
         return True
 
     def handle_action(self, ctx, event: Action) -> bool:

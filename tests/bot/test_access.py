@@ -3,14 +3,13 @@ in the place where the bot showed it. Through the core as every adapter drives i
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session, select
 
 from bot.addresses import Address
 from bot.curation import VerifiedAnswer
 from bot.feedback import Feedback
 from bot.questions import ChampionAnswer, Question, RoutedPost
 from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_NO, VERIFY
-from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, UNKNOWN_QUESTION, Chat, make_config, new_chat
+from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, UNKNOWN_QUESTION, Chat, make_config, new_chat, rows
 
 LOOSE = "are pets ok at work on fridays?"
 
@@ -18,11 +17,6 @@ LOOSE = "are pets ok at work on fridays?"
 @pytest.fixture
 def chat(kb) -> Chat:
     return new_chat(make_config(answer_threshold=0.5, verified_threshold=0.6), kb)
-
-
-def rows(kb, model, *where):
-    with Session(kb.engine) as session:
-        return session.exec(select(model).where(*where)).all()
 
 
 def nothing_routed(chat: Chat, kb) -> None:

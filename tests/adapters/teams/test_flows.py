@@ -270,3 +270,19 @@ def test_card_data_forged_by_someone_else_routes_nothing(servers, teams, bot, kb
     assert "no longer works" in servers.connector.delivered("a:1erin-personal")[-1].text
     assert rows(kb, Feedback) == [] and rows(kb, RoutedPost) == []
     assert [q.status for q in rows(kb, Question)] == ["answered", "answered"]
+
+
+def test_an_answer_edited_after_it_was_relayed_is_verified_in_its_new_words(servers, teams, bot, kb):
+    corrected = "Dogs are welcome on Fridays, on the first floor only, on a lead."
+    routed = route_dog_question(servers, teams)
+    reply_id, ack = dave_answers(servers, teams, routed)
+
+    post(servers, teams.edit("erin", reply_id, "Dogs are never allowed.", channel=CHAMPIONS, root=routed.id))
+    post(servers, teams.edit("dave", reply_id, corrected, channel=CHAMPIONS, root=routed.id))
+    post(servers, teams.edit("dave", reply_id, corrected, channel=CHAMPIONS, root=routed.id))  # a new edit, same words
+
+    [update] = [call for call in servers.connector.calls if call.kind == "update"]
+    assert update.conversation == ALICE_CHAT and "first floor only" in update.text
+    assert rows(kb, ChampionAnswer)[0].text == corrected
+    post(servers, teams.card_action("dave", ack.action("verify"), card_id=ack.id, channel=CHAMPIONS, root=routed.id))
+    assert [v.answer_text for v in rows(kb, VerifiedAnswer)] == [corrected]
