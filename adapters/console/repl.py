@@ -12,7 +12,7 @@ from adapters.console import messages
 from adapters.console.messenger import PLATFORM, ConsoleMessage, ConsoleMessenger
 from bot.addresses import Address, MessageRef, Person
 from bot.core import Lorebot
-from bot.events import Action, Ask, Reaction, ThreadReply
+from bot.events import Action, Ask, Edit, Reaction, ThreadReply
 from bot.messengers import MessengerRouter
 
 EMOJI = {"✅": "white_check_mark", "❌": "x", "📌": "pushpin", "👍": "+1", "👎": "-1", "✔": "white_check_mark"}
@@ -71,6 +71,8 @@ class Console:
             self.react(command, rest, added=command == "/react")
         elif command == "/click":
             self.click(rest)
+        elif command == "/edit":
+            self.edit(rest)
         else:
             self._say(messages.usage(command))
         return True
@@ -101,6 +103,20 @@ class Console:
         posted = self.messenger.post_as(where, self.person.id, text.strip())
         self.core.handle(ThreadReply(event_id=_event_id(), person=self.person, text=text.strip(), where=where,
                                      message_id=posted.id))
+
+    def edit(self, rest: str) -> None:
+        """Rewrite a message; as on a chat platform, only its author's words change."""
+        message_id, _, text = rest.strip().partition(" ")
+        if not message_id or not text.strip():
+            self._say(messages.usage("/edit"))
+            return
+        target = self._message(message_id)
+        if target is None:
+            return
+        if target.author == self.person.id and target.reply is None:
+            target.text = text.strip()
+        self.core.handle(Edit(event_id=_event_id(), person=self.person, text=text.strip(), where=target.address,
+                              message_id=target.id))
 
     def react(self, command: str, rest: str, *, added: bool) -> None:
         parts = rest.split()
