@@ -92,30 +92,22 @@ class Console:
         self._say(messages.now_as(self.core.context.person_name(self.person), self.core.champion_topics(self.person)))
 
     def reply(self, rest: str) -> None:
-        message_id, _, text = rest.strip().partition(" ")
-        if not message_id or not text.strip():
-            self._say(messages.usage("/reply"))
-            return
-        target = self._message(message_id)
+        target, text = self._message_and_text("/reply", rest)
         if target is None:
             return
         where = target.address.in_thread(target.thread_root)
-        posted = self.messenger.post_as(where, self.person.id, text.strip())
-        self.core.handle(ThreadReply(event_id=_event_id(), person=self.person, text=text.strip(), where=where,
+        posted = self.messenger.post_as(where, self.person.id, text)
+        self.core.handle(ThreadReply(event_id=_event_id(), person=self.person, text=text, where=where,
                                      message_id=posted.id))
 
     def edit(self, rest: str) -> None:
         """Rewrite a message; as on a chat platform, only its author's words change."""
-        message_id, _, text = rest.strip().partition(" ")
-        if not message_id or not text.strip():
-            self._say(messages.usage("/edit"))
-            return
-        target = self._message(message_id)
+        target, text = self._message_and_text("/edit", rest)
         if target is None:
             return
         if target.author == self.person.id and target.reply is None:
-            target.text = text.strip()
-        self.core.handle(Edit(event_id=_event_id(), person=self.person, text=text.strip(), where=target.address,
+            target.text = text
+        self.core.handle(Edit(event_id=_event_id(), person=self.person, text=text, where=target.address,
                               message_id=target.id))
 
     def react(self, command: str, rest: str, *, added: bool) -> None:
@@ -149,6 +141,14 @@ class Console:
                                 where=target.address.in_thread(target.thread_root)))
 
     # -- helpers -----------------------------------------------------------------------------------------
+    def _message_and_text(self, command: str, rest: str) -> tuple[ConsoleMessage | None, str]:
+        """``<message-id> <text>``: the message (None after saying what went wrong) and the text."""
+        message_id, _, text = rest.strip().partition(" ")
+        if not message_id or not text.strip():
+            self._say(messages.usage(command))
+            return None, ""
+        return self._message(message_id), text.strip()
+
     def _message(self, message_id: str) -> ConsoleMessage | None:
         message = self.messenger.messages.get(message_id)
         if message is None:
