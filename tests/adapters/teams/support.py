@@ -151,11 +151,11 @@ class Teams:
         return activity
 
     def card_action(self, handle: str, data: dict, *, card_id: str, channel: str | None = None,
-                    root: str | None = None) -> dict:
+                    root: str | None = None, conversation: str | None = None) -> dict:
         if channel:
             conversation, channel_data = self._channel(channel, root)
         else:
-            conversation, channel_data = self._personal(handle)
+            conversation, channel_data = self._personal(handle, conversation)
         channel_data = {**channel_data, "source": {"name": "message"}, "legacy": {"replyToId": card_id}}
         return self._base("message", self.user(handle), conversation, channel_data, replyToId=card_id,
                           value=data)
