@@ -62,4 +62,18 @@ class Action:
     where: Address
 
 
-Event = Ask | ThreadReply | Reaction | Action
+@dataclass(frozen=True)
+class Edit:
+    """Someone changed the text of a message posted earlier (Slack ``message_changed``, Teams ``messageUpdate``).
+
+    ``message_id`` is the edited message, ``where`` its conversation (and thread, when the platform says),
+    ``text`` the new text and ``person`` who edited it: only the message's author's edits count."""
+
+    event_id: str
+    person: Person
+    text: str
+    where: Address
+    message_id: str
+
+
+Event = Ask | ThreadReply | Reaction | Action | Edit

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from bot.addresses import Address, MessageRef, Person
-from bot.events import Action, Ask, Reaction, ThreadReply
+from bot.events import Action, Ask, Edit, Reaction, ThreadReply
 
 from adapters.slack.blocks import ACTION_PREFIX
 
@@ -46,9 +46,11 @@ def from_mention(event: dict, event_id: str) -> Ask:
                message_id=event["ts"], attachments=_files(event), private=is_direct(event["channel"]))
 
 
-def from_message(event: dict, event_id: str, bot_user_id: str | None) -> Ask | ThreadReply | None:
-    """A direct message is a question; a human reply in a channel thread may answer a routed question.
-    Mentions are left to ``app_mention`` (Slack sends both for one message)."""
+def from_message(event: dict, event_id: str, bot_user_id: str | None) -> Ask | ThreadReply | Edit | None:
+    """A direct message is a question; a human reply in a channel thread may answer a routed question; a
+    person's edit of a message is an ``Edit``. Mentions are left to ``app_mention`` (Slack sends both)."""
+    if event.get("subtype") == "message_changed":
+        return from_edit(event, event_id)
     if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES or "user" not in event:
         return None
     if event.get("subtype") not in (None, "file_share"):
@@ -67,6 +69,18 @@ def from_message(event: dict, event_id: str, bot_user_id: str | None) -> Ask | T
                    where=Address("slack", event["channel"], event["ts"]), message_id=event["ts"],
                    attachments=_files(event), private=True)
     return None
+
+
+def from_edit(event: dict, event_id: str) -> Edit | None:
+    """A ``message_changed`` that a person made (``edited`` says who). Slack sends the same subtype when a
+    thread gains replies or a bot updates its message; those are not edits."""
+    message = event.get("message") or {}
+    edited = message.get("edited") or {}
+    if message.get("bot_id") or not edited.get("user") or not message.get("ts") or not event.get("channel"):
+        return None
+    return Edit(event_id=event_id, person=Person("slack", edited["user"]),
+                text=as_typed((message.get("text") or "").strip()),
+                where=Address("slack", event["channel"], message.get("thread_ts")), message_id=message["ts"])
 
 
 def from_reaction(event: dict, event_id: str, added: bool, thread: str | None) -> Reaction | None:

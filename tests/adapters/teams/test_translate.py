@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from botbuilder.schema import Activity
 
-from adapters.teams.translate import emoji_for, message_event, reaction_events
+from adapters.teams.translate import edit_event, emoji_for, message_event, reaction_events
 from bot.addresses import Address, MessageRef
 from bot.config import TeamsReactionsConfig, parse_config
 from bot.events import Action, Ask, Reaction, ThreadReply
@@ -75,6 +75,18 @@ def test_card_submit_is_an_action_and_unknown_actions_are_ignored():
     assert message_event(activity(forged), never) is None
 
 
+def test_a_card_in_a_chat_acts_in_the_thread_it_belongs_to_or_starts():
+    """A card sent into a Lorebot thread (an answer) acts there; a card that starts one (a question routed to a
+    champion's chat) acts in its own thread, so the core can tell where the click came from."""
+    data = {"lorebot_action": "same_as", "value": "3:4"}
+    chat = "a:1carol-personal"
+    places = Places(roots={(chat, "1700000000060")}, threads={(chat, "1700000000061"): "1700000000059"})
+    routed = message_event(activity(TEAMS.card_action("carol", data, card_id="1700000000060")), places)
+    answer = message_event(activity(TEAMS.card_action("carol", data, card_id="1700000000061")), places)
+    other = message_event(activity(TEAMS.card_action("carol", data, card_id="1700000000062")), places)
+    assert [event.where.thread for event in (routed, answer, other)] == ["1700000000060", "1700000000059", None]
+
+
 def test_reactions_map_through_the_configuration():
     reactions = TeamsReactionsConfig()
     assert [emoji_for(kind, reactions) for kind in ("like", "heart", "angry", "sad", "laugh", "surprised")] == [
@@ -121,3 +133,16 @@ def test_reaction_in_a_chat_lands_in_the_thread_the_message_belongs_to():
     places = Places(threads={("a:1alice-personal", "1700000000050"): "1700000000049"})
     [event] = reaction_events(activity(data), TeamsReactionsConfig(), places)
     assert event.message == MessageRef(Address("teams", "a:1alice-personal", "1700000000049"), "1700000000050")
+
+
+def test_an_edited_message_is_an_edit_and_each_edit_is_its_own_event():
+    data = TEAMS.edit("dave", "1700000000070", "<at>Lorebot</at> Fridays only.", channel=CHAMPIONS,
+                      root="1700000000069")
+    data["entities"] = [{"type": "mention", "text": "<at>Lorebot</at>", "mentioned": data["recipient"]}]
+    event = edit_event(activity(data))
+    assert (event.message_id, event.text, event.where) == (
+        "1700000000070", "Fridays only.", Address("teams", CHAMPIONS, "1700000000069"))
+    again = edit_event(activity({**data, "text": "Fridays and Mondays."}))
+    assert again.event_id != event.event_id and edit_event(activity(data)).event_id == event.event_id
+    undelete = {**data, "channelData": {**data["channelData"], "eventType": "undeleteMessage"}}
+    assert edit_event(activity(undelete)) is None
