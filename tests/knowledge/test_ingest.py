@@ -116,3 +116,20 @@ def test_oversized_and_expanding_files_are_skipped_with_the_reason(kb: Knowledge
     assert reasons["bomb.docx"].startswith("unpacks to 100 MB")
     assert reasons["dump.txt"].startswith("too much text")
     assert report.documents_added == 3  # the rest of the folder still goes in
+
+
+def test_a_file_that_takes_too_long_to_parse_is_skipped_and_the_rest_goes_in(kb: KnowledgeBase,
+                                                                            tmp_path: Path) -> None:
+    import multiprocessing
+
+    from knowledge.ingesting import Ingester
+    from tests.knowledge.pdfs import pdf_with_text, slow_pdf
+
+    folder = write_handbook(tmp_path / "handbook")
+    (folder / "a-crafted.pdf").write_bytes(slow_pdf())
+    (folder / "benefits.pdf").write_bytes(pdf_with_text(["Pension matching is 5 percent."]))
+    (folder / "it.html").write_text("<h1>IT guide</h1><p>Use WireGuard on every network.</p>", encoding="utf-8")
+    report, changed = Ingester(kb.engine, kb.embedder, parse_timeout=1).ingest([folder])
+    assert _reasons(report) == {"a-crafted.pdf": "took longer than 1 s to read"}
+    assert report.documents_added == 5 and changed
+    assert not [child for child in multiprocessing.active_children() if child.name == "lorebot-parser"]
