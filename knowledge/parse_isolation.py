@@ -3,16 +3,18 @@ million drawing operators, a deeply nested document), and one such file must not
 
 Those formats are parsed in a worker process that is killed when one file takes longer than the limit; the file
 is skipped with the reason, a fresh worker takes over for the next file, and plain text and Markdown (whose
-reading cannot blow up) stay in this process. The worker is started with ``spawn``: forking a process that
-already runs ONNX Runtime's threads is unsafe. It starts on the first file that needs it, serves every file of
-the ingest, and is gone when the ``with`` block ends, however it ends.
+reading cannot blow up) stay in this process. The worker is a new interpreter, not a fork: forking a process
+that already runs ONNX Runtime's threads is unsafe, and unlike ``multiprocessing``'s spawn it does not re-run
+the caller's main script, so a script using the knowledge base needs no ``__main__`` guard. It starts on the
+first file that needs it, serves every further file, and is gone when the ``with`` block ends, however it ends.
 """
 from __future__ import annotations
 
-import multiprocessing
+import os
 import signal
+import subprocess
+import sys
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import TracebackType
 
@@ -24,6 +26,7 @@ PARSE_TIMEOUT_SECONDS = 60.0  # per file; a real document of any size parses in 
 START_TIMEOUT_SECONDS = 120.0  # a worker imports the parsers before it reads anything; a slow disk is not a bad file
 ISOLATED = loaders.PDF | loaders.DOCX | loaders.HTML  # the formats whose parsers a crafted file can keep busy
 _READY = "ready"
+_WORKER = "import sys; from knowledge.parse_isolation import serve; serve(int(sys.argv[1]), int(sys.argv[2]))"
 
 
 class ParserUnavailable(KnowledgeError):
@@ -35,9 +38,9 @@ class IsolatedLoader:
 
     def __init__(self, timeout: float = PARSE_TIMEOUT_SECONDS) -> None:
         self.timeout = timeout
-        self._context = multiprocessing.get_context("spawn")
-        self._process: BaseProcess | None = None
-        self._connection: Connection | None = None
+        self._process: subprocess.Popen | None = None
+        self._requests: Connection | None = None
+        self._replies: Connection | None = None
 
     def __enter__(self) -> "IsolatedLoader":
         return self
@@ -51,13 +54,13 @@ class IsolatedLoader:
         when it cannot be read, takes too long, or its parser dies."""
         if path.suffix.lower() not in ISOLATED:
             return loaders.load(path, data)
-        connection = self._worker()
+        requests, replies = self._worker()
         try:
-            connection.send((path, data))
-            if not connection.poll(self.timeout):
+            requests.send((path, data))
+            if not replies.poll(self.timeout):
                 self.close()
                 raise UnreadableFile(f"took longer than {self.timeout:g} s to read")
-            outcome, value = connection.recv()
+            outcome, value = replies.recv()
         except (EOFError, OSError):
             exit_code = self._stop()
             raise UnreadableFile(f"the reader stopped unexpectedly (exit code {exit_code})") from None
@@ -69,47 +72,56 @@ class IsolatedLoader:
         """Stop the worker, if one runs; a later ``load`` starts a new one."""
         self._stop()
 
-    def _worker(self) -> Connection:
-        if self._process is not None and self._process.is_alive() and self._connection is not None:
-            return self._connection
+    def _worker(self) -> tuple[Connection, Connection]:
+        if self._process is not None and self._process.poll() is None and self._requests and self._replies:
+            return self._requests, self._replies
         self._stop()
-        ours, theirs = self._context.Pipe()
-        process = self._context.Process(target=_serve, args=(theirs,), name="lorebot-parser", daemon=True)
-        process.start()
-        theirs.close()  # only the worker holds its end, so its death reads as end-of-file here
-        self._process, self._connection = process, ours
+        request_read, request_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        self._requests = Connection(request_write, readable=False)
+        self._replies = Connection(reply_read, writable=False)
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(entry for entry in sys.path if entry)}
         try:
-            ready = ours.poll(START_TIMEOUT_SECONDS) and ours.recv() == _READY
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", _WORKER, str(request_read), str(reply_write)],
+                pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL, env=environment)
+        except OSError as exc:
+            self._stop()
+            raise ParserUnavailable(f"The document reader process cannot start ({exc.strerror or exc}).") from None
+        finally:
+            os.close(request_read)  # only the worker holds these ends, so its death reads as end-of-file here
+            os.close(reply_write)
+        try:
+            ready = self._replies.poll(START_TIMEOUT_SECONDS) and self._replies.recv() == _READY
         except (EOFError, OSError):
             ready = False
         if not ready:
             exit_code = self._stop()
             raise ParserUnavailable(f"The document reader process did not start (exit code {exit_code}).")
-        return ours
+        return self._requests, self._replies
 
     def _stop(self) -> int | None:
         """Kill the worker (it may be mid-parse: there is nothing of it to save) and return its exit code."""
-        process, connection = self._process, self._connection
-        self._process = self._connection = None
-        if connection is not None:
-            connection.close()
+        process, requests, replies = self._process, self._requests, self._replies
+        self._process = self._requests = self._replies = None
+        for connection in (requests, replies):
+            if connection is not None:
+                connection.close()
         if process is None:
             return None
         process.kill()
-        process.join()
-        exit_code = process.exitcode
-        process.close()
-        return exit_code
+        return process.wait()
 
 
-def _serve(connection: Connection) -> None:
+def serve(requests_fd: int, replies_fd: int) -> None:
     """The worker: parse each file it is sent until the other end goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the ingest's to handle; it stops this worker
+    requests, replies = Connection(requests_fd, writable=False), Connection(replies_fd, readable=False)
     _import_parsers()
-    connection.send(_READY)
+    replies.send(_READY)
     while True:
         try:
-            path, data = connection.recv()
+            path, data = requests.recv()
         except (EOFError, OSError):
             return
         try:
@@ -118,7 +130,7 @@ def _serve(connection: Connection) -> None:
             reply = ("unreadable", str(exc))
         except Exception as exc:  # noqa: BLE001 - a parser failing in a new way still only costs this file
             reply = ("unreadable", f"could not be read ({exc.__class__.__name__})")
-        connection.send(reply)
+        replies.send(reply)
 
 
 def _import_parsers() -> None:

@@ -120,10 +120,9 @@ def test_oversized_and_expanding_files_are_skipped_with_the_reason(kb: Knowledge
 
 def test_a_file_that_takes_too_long_to_parse_is_skipped_and_the_rest_goes_in(kb: KnowledgeBase,
                                                                             tmp_path: Path) -> None:
-    import multiprocessing
-
     from knowledge.ingesting import Ingester
     from tests.knowledge.pdfs import pdf_with_text, slow_pdf
+    from tests.knowledge.workers import parsers
 
     folder = write_handbook(tmp_path / "handbook")
     (folder / "a-crafted.pdf").write_bytes(slow_pdf())
@@ -132,4 +131,4 @@ def test_a_file_that_takes_too_long_to_parse_is_skipped_and_the_rest_goes_in(kb:
     report, changed = Ingester(kb.engine, kb.embedder, parse_timeout=1).ingest([folder])
     assert _reasons(report) == {"a-crafted.pdf": "took longer than 1 s to read"}
     assert report.documents_added == 5 and changed
-    assert not [child for child in multiprocessing.active_children() if child.name == "lorebot-parser"]
+    assert not parsers()  # the worker that read the PDFs and the HTML is gone with the ingest
