@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import sqlalchemy
@@ -17,7 +17,8 @@ from sqlmodel import Session, delete, select
 from knowledge import store
 from knowledge.chunking import Chunk, chunk_document
 from knowledge.embed import Embedder
-from knowledge.loaders import UnreadableFile, is_supported, load
+from knowledge.loaders import LoadedDocument, UnreadableFile, is_supported
+from knowledge.parse_isolation import PARSE_TIMEOUT_SECONDS, IsolatedLoader
 from knowledge.store import KbChunk, KbDocument
 from knowledge.types import IngestReport, SkippedFile
 
@@ -50,9 +51,11 @@ class _Prepared:
 class Ingester:
     """Writes documents and their embedded chunks; returns whether anything changed so the caller re-indexes."""
 
-    def __init__(self, engine: sqlalchemy.Engine, embedder: Embedder) -> None:
+    def __init__(self, engine: sqlalchemy.Engine, embedder: Embedder, *,
+                 parse_timeout: float = PARSE_TIMEOUT_SECONDS) -> None:
         self._engine = engine
         self.embedder = embedder
+        self._parse_timeout = parse_timeout
 
     def ingest(self, paths: Sequence[Path | str], *, collection: str | None = None,
                progress: bool = False) -> tuple[IngestReport, bool]:
@@ -70,11 +73,12 @@ class Ingester:
             root_collection = collection or (root.name if root.is_dir() else root.parent.name) or "default"
             files = _files_under(root, report)
             seen = set()
-            for file in files:
-                seen.add(str(file))
-                item = _prepare_file(file, str(root), root_collection, known, report)
-                if item is not None:
-                    prepared.append(item)
+            with IsolatedLoader(self._parse_timeout) as loader:
+                for file in files:
+                    seen.add(str(file))
+                    item = _prepare_file(file, str(root), root_collection, known, report, loader.load)
+                    if item is not None:
+                        prepared.append(item)
             if root.is_dir():
                 removed.update(path for path, doc in known.items() if doc.root == str(root) and path not in seen)
         return report, self._apply(prepared, removed, report, progress)
@@ -163,8 +167,8 @@ class Ingester:
             session.commit()
 
 
-def _prepare_file(file: Path, root: str, collection: str, known: dict[str, KbDocument],
-                  report: IngestReport) -> _Prepared | None:
+def _prepare_file(file: Path, root: str, collection: str, known: dict[str, KbDocument], report: IngestReport,
+                  load: Callable[[Path, bytes], LoadedDocument]) -> _Prepared | None:
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:

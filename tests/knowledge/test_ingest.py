@@ -155,3 +155,19 @@ def test_a_bot_writing_while_an_ingest_embeds_never_waits_a_second(kb: Knowledge
     assert (report.documents_added, report.documents_removed) == (50, 1)
     assert max(waits) < LONGEST_WAIT, f"a bot write waited {max(waits):.1f} s for the ingest"
     assert len(waits) >= 10, "the ingest should take seconds, with the bot writing all along"
+
+
+def test_a_file_that_takes_too_long_to_parse_is_skipped_and_the_rest_goes_in(kb: KnowledgeBase,
+                                                                            tmp_path: Path) -> None:
+    from knowledge.ingesting import Ingester
+    from tests.knowledge.pdfs import pdf_with_text, slow_pdf
+    from tests.knowledge.workers import parsers
+
+    folder = write_handbook(tmp_path / "handbook")
+    (folder / "a-crafted.pdf").write_bytes(slow_pdf())
+    (folder / "benefits.pdf").write_bytes(pdf_with_text(["Pension matching is 5 percent."]))
+    (folder / "it.html").write_text("<h1>IT guide</h1><p>Use WireGuard on every network.</p>", encoding="utf-8")
+    report, changed = Ingester(kb.engine, kb.embedder, parse_timeout=1).ingest([folder])
+    assert _reasons(report) == {"a-crafted.pdf": "took longer than 1 s to read"}
+    assert report.documents_added == 5 and changed
+    assert not parsers()  # the worker that read the PDFs and the HTML is gone with the ingest
