@@ -150,7 +150,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             from adapters.teams import add_teams_routes
             from adapters.teams.app import MESSAGES_PATH
 
-            add_teams_routes(web_app, core=core, messenger=messengers["teams"])
+            add_teams_routes(web_app, core=core, messenger=messengers["teams"], tenants=config.msteams.tenants)
             served["Teams"] = MESSAGES_PATH
         if args.jobs_only or not args.no_jobs:
             scheduler = _start_jobs(core)
