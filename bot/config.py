@@ -134,7 +134,7 @@ class MsTeamsConfig(_Strict):
     @classmethod
     def _tenant_ids(cls, tenants: list[str]) -> list[str]:
         for tenant in tenants:
-            if not _TENANT_ID.fullmatch(tenant):
+            if not is_tenant_id(tenant):
                 raise ValueError(f"{tenant!r} is not a Microsoft Entra tenant id (a GUID such as "
                                  "6babcaad-604b-40ac-a9d7-9fd97c0b779f)")
         return [tenant.lower() for tenant in tenants]
@@ -198,6 +198,11 @@ class LorebotConfig(_Strict):
         if platform in person.ids:
             return person.ids[platform]
         return handle if platform == "console" else None
+
+
+def is_tenant_id(value: str) -> bool:
+    """Whether ``value`` is a Microsoft Entra tenant id, the GUID Teams puts in every activity (not a domain)."""
+    return bool(_TENANT_ID.fullmatch(value))
 
 
 def load_config(path: Path | None) -> LorebotConfig:

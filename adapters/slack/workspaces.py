@@ -17,14 +17,18 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import messages
+from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 
 def allowed_workspaces(configured: Iterable[str], own: Iterable[str]) -> frozenset[str]:
     """lorebot.toml's ``[slack] workspaces`` when given (they replace the default), else the bot token's own
-    workspace and organisation (``check_token``)."""
-    return frozenset(configured) or frozenset(own)
+    workspace and organisation (``check_token``); raises ConfigError when that leaves none."""
+    served = frozenset(configured) or frozenset(own)
+    if not served:
+        raise ConfigError(messages.NO_WORKSPACE)
+    return served
 
 
 def workspaces_named(body: dict) -> frozenset[str]:

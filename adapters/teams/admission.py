@@ -16,6 +16,7 @@ from botbuilder.schema import Activity
 
 from adapters.teams import messages
 from adapters.teams.references import tenants_named
+from bot.config import is_tenant_id
 from bot.errors import ConfigError
 
 TEAMS_CHANNEL = "msteams"
@@ -46,8 +47,11 @@ def admission_for(tenants: Iterable[str], app_tenant: str | None, *, authenticat
     organisation that installs the app. Without authentication the request body can claim any tenant anyway,
     so an unknown tenant list takes every tenant, and the Emulator's channel is taken too."""
     allowed = frozenset(tenant.strip().lower() for tenant in tenants if tenant.strip())
-    if not allowed and (app_tenant or "").strip():
-        allowed = frozenset({app_tenant.strip().lower()})
+    app_tenant = (app_tenant or "").strip()
+    if not allowed and app_tenant:
+        if not is_tenant_id(app_tenant):  # a domain name would match no activity: every one would get 403
+            raise ConfigError(messages.APP_TENANT_NOT_AN_ID)
+        allowed = frozenset({app_tenant.lower()})
     if authenticated and not allowed:
         raise ConfigError(messages.TENANTS_MISSING)
     channels = {TEAMS_CHANNEL} if authenticated else {TEAMS_CHANNEL, EMULATOR_CHANNEL}

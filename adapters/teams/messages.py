@@ -13,6 +13,10 @@ TENANTS_MISSING = (
     "Microsoft Teams needs to know which tenants it serves: set MicrosoftAppTenantId (your organisation's "
     "tenant id) or list them in lorebot.toml under [msteams] tenants"
 )
+APP_TENANT_NOT_AN_ID = (
+    "MicrosoftAppTenantId must be the tenant id (a GUID, Entra admin center > Overview > Tenant ID), not a "
+    "domain name; or list the tenants in lorebot.toml under [msteams] tenants"
+)
 APP_TYPES_HELP = "MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI"
 
 SOURCES_HEADING = "Sources"

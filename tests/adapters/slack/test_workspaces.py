@@ -7,6 +7,7 @@ import pytest
 from adapters.slack import check_token, make_web_client
 from adapters.slack.messages import WORKSPACE_NOT_SERVED
 from adapters.slack.workspaces import allowed_workspaces
+from bot.errors import ConfigError
 from tests.adapters.slack.conftest import CONFIG, WORKSPACE, serve_rig
 from tests.adapters.slack.fake_slack import FakeSlackApi
 from tests.adapters.slack.test_requests import _stored as stored
@@ -108,3 +109,5 @@ def test_the_token_workspace_is_served_by_default() -> None:
     assert own == {WORKSPACE}
     assert allowed_workspaces([], own) == {WORKSPACE}
     assert allowed_workspaces(["T2", "E1GRID"], own) == {"T2", "E1GRID"}
+    with pytest.raises(ConfigError, match=r"\[slack\] workspaces"):
+        allowed_workspaces([], frozenset())

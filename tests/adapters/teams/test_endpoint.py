@@ -291,11 +291,13 @@ def test_tenants_in_the_config_replace_the_app_tenant(teams, engine):
         messenger.close()
 
 
-def test_serving_with_authentication_needs_to_know_the_tenants(engine):
-    connection = connect_teams(app_id=APP_ID, app_password="not-a-real-secret", app_type="MultiTenant")
+@pytest.mark.parametrize(("app_tenant", "says"), [(None, "which tenants it serves"),
+                                                 ("contoso.onmicrosoft.com", "not a domain name")])
+def test_serving_with_authentication_needs_the_tenant_ids(engine, app_tenant, says):
+    connection = connect_teams(app_id=APP_ID, app_password="not-a-real-secret", tenant_id=app_tenant)
     messenger = TeamsMessenger(connection, engine)
     try:
-        with pytest.raises(ConfigError, match=r"MicrosoftAppTenantId .*\[msteams\] tenants"):
+        with pytest.raises(ConfigError, match=rf"{says}.*\[msteams\] tenants"):
             build_teams_app(core=RecordingCore(), messenger=messenger)
     finally:
         messenger.close()
