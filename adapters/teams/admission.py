@@ -25,7 +25,7 @@ EMULATOR_CHANNEL = "emulator"  # the Bot Framework Emulator, only ever without a
 
 @dataclass(frozen=True)
 class Admission:
-    tenants: frozenset[str]  # lower case; empty only without authentication, where any tenant is taken
+    tenants: frozenset[str]  # lower case; empty (any tenant) only without authentication
     channels: frozenset[str]
 
     def refusal(self, activity: Activity) -> str | None:
@@ -45,14 +45,15 @@ def admission_for(tenants: Iterable[str], app_tenant: str | None, *, authenticat
 
     With authentication on, knowing neither is refused (ConfigError): the endpoint would otherwise answer any
     organisation that installs the app. Without authentication the request body can claim any tenant anyway,
-    so an unknown tenant list takes every tenant, and the Emulator's channel is taken too."""
+    so tenants are not checked (the Emulator names none), and the Emulator's channel is taken too."""
+    if not authenticated:
+        return Admission(tenants=frozenset(), channels=frozenset({TEAMS_CHANNEL, EMULATOR_CHANNEL}))
     allowed = frozenset(tenant.strip().lower() for tenant in tenants if tenant.strip())
     app_tenant = (app_tenant or "").strip()
     if not allowed and app_tenant:
         if not is_tenant_id(app_tenant):  # a domain name would match no activity: every one would get 403
             raise ConfigError(messages.APP_TENANT_NOT_AN_ID)
         allowed = frozenset({app_tenant.lower()})
-    if authenticated and not allowed:
+    if not allowed:
         raise ConfigError(messages.TENANTS_MISSING)
-    channels = {TEAMS_CHANNEL} if authenticated else {TEAMS_CHANNEL, EMULATOR_CHANNEL}
-    return Admission(tenants=allowed, channels=frozenset(channels))
+    return Admission(tenants=allowed, channels=frozenset({TEAMS_CHANNEL}))

@@ -309,3 +309,10 @@ def test_without_authentication_the_emulator_is_served_too(servers, teams, open_
     activity["channelId"] = channel
     del activity["conversation"]["tenantId"], activity["channelData"]["tenant"]  # the Emulator names none
     assert servers.post(activity).status_code == status
+
+
+def test_without_authentication_tenants_are_not_checked_even_when_known(teams):
+    from adapters.teams.admission import admission_for
+
+    admission = admission_for([OTHER_TENANT], TENANT, authenticated=False)
+    assert admission.refusal(Activity().deserialize(teams.personal_message("carol", "hello"))) is None
