@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--insecure-no-auth",
         action="store_true",
-        help="local development only: accept unauthenticated Teams requests",
+        help="local development only: accept unauthenticated Teams requests (what they say about where to "
+             "reach people is kept in memory only)",
     )
 
     jobs = commands.add_parser("jobs", help="list or run the scheduled jobs")

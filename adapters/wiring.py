@@ -160,12 +160,12 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         web_app = new_application()
         served: dict[str, str | None] = {}  # platform -> path on the shared port (None: no port needed)
         if args.slack and not args.jobs_only:
-            served["Slack"] = _add_slack(web_app, settings, core, messengers["slack"])
+            served["Slack"] = _add_slack(web_app, settings, config, core, messengers["slack"])
         if args.teams and not args.jobs_only:
             from adapters.teams import add_teams_routes
             from adapters.teams.app import MESSAGES_PATH
 
-            add_teams_routes(web_app, core=core, messenger=messengers["teams"])
+            add_teams_routes(web_app, core=core, messenger=messengers["teams"], tenants=config.msteams.tenants)
             served["Teams"] = MESSAGES_PATH
         if args.jobs_only or not args.no_jobs:
             scheduler = _start_jobs(core)
@@ -211,19 +211,21 @@ def _start_jobs(core: "Lorebot"):
     return start_scheduler(JobRunner(core))
 
 
-def _add_slack(web_app, settings: Settings, core: "Lorebot", messenger) -> str | None:
+def _add_slack(web_app, settings: Settings, config: LorebotConfig, core: "Lorebot", messenger) -> str | None:
     """Slack on ``web_app``: HTTP mode (returns its path on the shared port) or Socket Mode (returns None)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from adapters.slack import add_slack_routes, add_socket_mode, build_app, check_token
     from adapters.slack.http import PATH
+    from adapters.slack.workspaces import allowed_workspaces
 
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     if not settings.slack_app_token and not signing_secret:
         raise LorebotError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP) to serve Slack")
-    check_token(messenger.client)
+    workspaces = allowed_workspaces(config.slack.workspaces, check_token(messenger.client))
     work = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lorebot-slack")
-    app = build_app(core=core, client=messenger.client, signing_secret=signing_secret, executor=work)
+    app = build_app(core=core, client=messenger.client, signing_secret=signing_secret, executor=work,
+                    workspaces=workspaces)
     if settings.slack_app_token:
         add_socket_mode(web_app, app, settings.slack_app_token.get_secret_value(), work=work)
         return None

@@ -5,6 +5,7 @@ Validation happens once at start-up and names the bad key in one line.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.errors import ConfigError
 
 PLATFORMS = ("slack", "teams", "console")
+
+_TENANT_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # A chat channel on one or more platforms, e.g. { slack = "C0123", teams = "19:abc@thread.tacv2" }.
 ChannelRef = dict[str, str]
@@ -129,6 +132,37 @@ class TeamsReactionsConfig(_Strict):
     reject: list[str] = Field(default_factory=lambda: ["angry", "sad"])
 
 
+class SlackConfig(_Strict):
+    """Who may use the Slack app: the workspaces (``T…``, or a Grid organisation ``E…``) it serves. Empty means
+    the bot token's own workspace, asked from Slack at start-up."""
+
+    workspaces: list[str] = Field(default_factory=list)
+
+    @field_validator("workspaces")
+    @classmethod
+    def _workspace_ids(cls, workspaces: list[str]) -> list[str]:
+        for workspace in workspaces:
+            if not re.fullmatch(r"[TE][A-Z0-9]{2,}", workspace):
+                raise ValueError(f"{workspace!r} is not a Slack workspace id (T… or E…, as in the workspace URL)")
+        return workspaces
+
+
+class MsTeamsConfig(_Strict):
+    """Who may use the Microsoft Teams app: the Microsoft Entra tenants it serves. Empty means the app's own
+    tenant (MicrosoftAppTenantId). Named ``msteams`` because ``[teams]`` holds teams of people."""
+
+    tenants: list[str] = Field(default_factory=list)
+
+    @field_validator("tenants")
+    @classmethod
+    def _tenant_ids(cls, tenants: list[str]) -> list[str]:
+        for tenant in tenants:
+            if not is_tenant_id(tenant):
+                raise ValueError(f"{tenant!r} is not a Microsoft Entra tenant id (a GUID such as "
+                                 "6babcaad-604b-40ac-a9d7-9fd97c0b779f)")
+        return [tenant.lower() for tenant in tenants]
+
+
 class LorebotConfig(_Strict):
     timezone: str = "UTC"
     answers: AnswersConfig = AnswersConfig()
@@ -140,6 +174,8 @@ class LorebotConfig(_Strict):
     collections: dict[str, CollectionConfig] = Field(default_factory=dict)  # who may read each collection
     jobs: JobsConfig = JobsConfig()
     teams_reactions: TeamsReactionsConfig = TeamsReactionsConfig()
+    slack: SlackConfig = SlackConfig()
+    msteams: MsTeamsConfig = MsTeamsConfig()
 
     @field_validator("timezone")
     @classmethod
@@ -192,6 +228,11 @@ class LorebotConfig(_Strict):
         if platform in person.ids:
             return person.ids[platform]
         return handle if platform == "console" else None
+
+
+def is_tenant_id(value: str) -> bool:
+    """Whether ``value`` is a Microsoft Entra tenant id, the GUID Teams puts in every activity (not a domain)."""
+    return bool(_TENANT_ID.fullmatch(value))
 
 
 def load_config(path: Path | None) -> LorebotConfig:

@@ -7,6 +7,7 @@ the platform introduces them again.
 """
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 from sqlalchemy import Column, Text, UniqueConstraint, update
@@ -46,8 +47,7 @@ def remember_contact(target: Session | Engine, platform: str, key: str, kind: st
     updates the row it lost to. Every activity from Teams names its conversation and sender, so most calls find
     the row as it is: those write nothing (a commit per delivery was a third of the endpoint's work under load).
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown contact kind {kind!r} (use one of {', '.join(KINDS)})")
+    _check_kind(kind)
     with _session(target) as session:
         row = _get(session, platform, key)
         if row is not None and (row.kind, row.payload, row.unreachable) == (kind, payload, False):
@@ -87,6 +87,58 @@ def is_unreachable(target: Session | Engine, platform: str, key: str) -> bool:
     """True only for a contact known to refuse delivery (an unknown contact is not known to refuse)."""
     contact = find_contact(target, platform, key)
     return bool(contact and contact.unreachable)
+
+
+class StoredContacts:
+    """The contacts table as an adapter's address book: what it learns survives restarts and is shared by
+    every replica on the same database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def remember(self, platform: str, key: str, kind: str, payload: str, now: datetime) -> None:
+        remember_contact(self._engine, platform, key, kind, payload, now)
+
+    def find(self, platform: str, key: str) -> Contact | None:
+        return find_contact(self._engine, platform, key)
+
+    def mark_unreachable(self, platform: str, key: str, now: datetime) -> bool:
+        return mark_unreachable(self._engine, platform, key, now)
+
+
+class ScratchContacts:
+    """An address book kept in memory, for this process only.
+
+    For an endpoint that cannot tell who is speaking (Teams started with ``--insecure-no-auth``): what it
+    learns comes from requests anyone could have forged, so it must not outlive the process. Stored, a forged
+    reference would keep sending a champion's questions to someone else's server after every restart."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str], Contact] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, platform: str, key: str, kind: str, payload: str, now: datetime) -> None:
+        _check_kind(kind)
+        with self._lock:
+            self._rows[(platform, key)] = Contact(platform=platform, key=key, kind=kind, payload=payload,
+                                                  unreachable=False, updated_at=now)
+
+    def find(self, platform: str, key: str) -> Contact | None:
+        with self._lock:
+            return self._rows.get((platform, key))
+
+    def mark_unreachable(self, platform: str, key: str, now: datetime) -> bool:
+        with self._lock:
+            row = self._rows.get((platform, key))
+            if row is None:
+                return False
+            row.unreachable, row.updated_at = True, now
+            return True
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown contact kind {kind!r} (use one of {', '.join(KINDS)})")
 
 
 class _session:

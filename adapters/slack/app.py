@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from concurrent.futures import Executor
+from typing import Iterable
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -17,15 +18,20 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack import messages, translate
 from adapters.slack.home import home_view
+from adapters.slack.workspaces import only_served_workspaces
 from bot.addresses import Person
 
 log = logging.getLogger(__name__)
 
 
-def build_app(*, core, client: WebClient, signing_secret: str | None, executor: Executor) -> App:
+def build_app(*, core, client: WebClient, signing_secret: str | None, executor: Executor,
+              workspaces: Iterable[str]) -> App:
+    """``workspaces``: the workspace (and Grid organisation) ids served, see workspaces.py; requests naming any
+    other reach no listener."""
     app = App(client=client, signing_secret=signing_secret or "", request_verification_enabled=bool(signing_secret),
               token_verification_enabled=False, process_before_response=True,
               ignoring_self_events_enabled=True)
+    app.use(only_served_workspaces(frozenset(workspaces), client, executor))
 
     def submit(event) -> None:
         if event is None:

@@ -23,13 +23,16 @@ def make_web_client(token: str, base_url: str = "https://slack.com/api/") -> Web
     )
 
 
-def check_token(client: WebClient) -> None:
+def check_token(client: WebClient) -> frozenset[str]:
     """Ask Slack whose token this is before serving: a revoked or mistyped token would otherwise start a bot
-    that acknowledges every question and can answer none."""
+    that acknowledges every question and can answer none. Returns the token's workspace id (and its Enterprise
+    Grid organisation's), the workspaces served unless lorebot.toml names others."""
     try:
-        client.auth_test()
+        identity = client.auth_test()
     except SlackApiError as exc:
         reason = exc.response.get("error", "refused") if exc.response is not None else "refused"
         raise LorebotError(f"Slack refused SLACK_BOT_TOKEN ({reason}); check the bot token") from None
     except OSError as exc:
         raise LorebotError(f"cannot reach Slack to check SLACK_BOT_TOKEN ({exc.__class__.__name__})") from None
+    return frozenset(value for value in (identity.get("team_id"), identity.get("enterprise_id"))
+                     if isinstance(value, str) and value)

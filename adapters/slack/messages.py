@@ -3,6 +3,11 @@ from __future__ import annotations
 
 ASK_USAGE = "Ask me something after the command, for example: `/ask How many days of leave do I get?`"
 ASK_RECEIVED = "Looking that up for you… the answer will appear in this channel."
+WORKSPACE_NOT_SERVED = (
+    "Sorry, I can only help people in the workspace that added me. "
+    "Please ask your contact there to look it up for you."
+)
+NO_WORKSPACE = "Slack did not say which workspace SLACK_BOT_TOKEN belongs to; list it under [slack] workspaces"
 HOME_TITLE = "Lorebot"
 HOME_INTRO = "Ask me anything about how we work: send me a direct message, mention @Lorebot, or use `/ask`."
 HOME_WAITING = "*Waiting for you* ({count}): questions routed to your topics"

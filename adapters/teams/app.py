@@ -3,6 +3,9 @@
 Requests are checked before botbuilder sees them, because its aiohttp integration answers 500 to malformed
 JSON and to a garbage bearer token: a body that is not JSON gets 415, malformed JSON or a non-activity 400, a
 missing or invalid token 401 (authentication happens here, and its result is handed to the CloudAdapter).
+An authenticated activity from another channel than Teams or from a tenant not served gets 403 (admission.py):
+authenticated but not allowed. Unlike a quiet 200, the refusal shows in the bot's channel errors in Azure, where
+an administrator notices a tenant missing from the list; the person sees no answer, as with any bot that fails.
 Nothing is stored for a request that fails these checks, and no exception reaches Teams as a 5xx.
 
 A message or reaction is acknowledged as soon as it is accepted, and its turn runs after the response: the
@@ -14,12 +17,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import Iterable
 
 from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.schema import Activity
 
 from adapters.teams import messages
+from adapters.teams.admission import Admission, admission_for
 from adapters.teams.deliveries import RecentDeliveries
 from adapters.teams.handler import DEFAULT_WORKERS, LorebotTeamsBot
 from adapters.teams.messenger import TeamsMessenger
@@ -32,23 +37,29 @@ BOT_KEY = web.AppKey("lorebot_teams_bot", LorebotTeamsBot)
 MESSENGER_KEY = web.AppKey("lorebot_teams_messenger", TeamsMessenger)
 DELIVERIES_KEY = web.AppKey("lorebot_teams_deliveries", RecentDeliveries)
 TURNS_KEY = web.AppKey("lorebot_teams_turns", set)
+ADMISSION_KEY = web.AppKey("lorebot_teams_admission", Admission)
 # Activities the bot acts on must say where they come from and who sent them.
 _NEEDS_ROUTING = {"message", "messageUpdate", "messageReaction", "conversationUpdate", "installationUpdate"}
 
 
-def build_teams_app(*, core, messenger: TeamsMessenger, workers: int = DEFAULT_WORKERS) -> web.Application:
+def build_teams_app(*, core, messenger: TeamsMessenger, tenants: Iterable[str] = (),
+                    workers: int = DEFAULT_WORKERS) -> web.Application:
     """An application serving Teams alone (``add_teams_routes`` on a new shared application)."""
     app = new_application()
-    add_teams_routes(app, core=core, messenger=messenger, workers=workers)
+    add_teams_routes(app, core=core, messenger=messenger, tenants=tenants, workers=workers)
     return app
 
 
-def add_teams_routes(app: web.Application, *, core, messenger: TeamsMessenger,
+def add_teams_routes(app: web.Application, *, core, messenger: TeamsMessenger, tenants: Iterable[str] = (),
                      workers: int = DEFAULT_WORKERS) -> None:
     """Serve Teams at ``/api/messages`` on ``app`` (see adapters.web_server.new_application).
     ``messenger.connection`` decides whether authentication is on (see ``connect_teams``; without
-    credentials it was refused unless started with allow_anonymous). ``workers`` is how many events the core
+    credentials it was refused unless started with allow_anonymous). ``tenants`` are the Microsoft Entra
+    tenants served (lorebot.toml ``[msteams] tenants``; empty: the app's own, see admission.py, which raises
+    ConfigError when neither is known and authentication is on). ``workers`` is how many events the core
     handles at once. The messenger sends through this application's event loop while it runs."""
+    connection = messenger.connection
+    app[ADMISSION_KEY] = admission_for(tenants, connection.tenant_id, authenticated=connection.auth_enabled)
     bot = LorebotTeamsBot(core, messenger, workers=workers)
     app[BOT_KEY] = bot
     app[MESSENGER_KEY] = messenger
@@ -114,6 +125,10 @@ async def _messages(request: web.Request) -> web.Response:
     except Exception as exc:  # noqa: BLE001 - botbuilder signals a bad token with assorted exceptions
         log.info("teams request %s rejected: %s", activity.id, type(exc).__name__)
         return _error(401, messages.UNAUTHORIZED)
+    refused = request.app[ADMISSION_KEY].refusal(activity)
+    if refused is not None:
+        log.warning("teams activity %s refused: its %s is not served", activity.id, refused)
+        return _error(403, messages.NOT_SERVED)
     key = _delivery_key(activity)
     if key is not None and not request.app[DELIVERIES_KEY].first_time(key):
         log.info("teams activity %s delivered again; already taken in", activity.id)

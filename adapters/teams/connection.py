@@ -37,6 +37,7 @@ class TeamsConnection:
     adapter: CloudAdapter
     app_id: str
     auth_enabled: bool
+    tenant_id: str | None = None  # the app's own Microsoft Entra tenant (MicrosoftAppTenantId), when given
 
 
 def connect_teams(*, app_id: str | None, app_password: str | None, tenant_id: str | None = None,
@@ -44,6 +45,7 @@ def connect_teams(*, app_id: str | None, app_password: str | None, tenant_id: st
     """The CloudAdapter for these credentials; raises ConfigError when they are missing, unless
     ``allow_anonymous`` (the command line's ``--insecure-no-auth``) asks for an unauthenticated endpoint."""
     speed_up_retry_policy()
+    given_tenant = tenant_id
     app_id, app_password = (app_id or "").strip(), (app_password or "").strip()
     kind = APP_TYPES.get((app_type or "MultiTenant").strip().lower())
     if kind is None:
@@ -60,7 +62,8 @@ def connect_teams(*, app_id: str | None, app_password: str | None, tenant_id: st
                                        APP_TENANTID=(tenant_id or "").strip() or None)
     credentials = _ReusedCredentials(ConfigurationServiceClientCredentialFactory(configuration))
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration, credentials_factory=credentials))
-    return TeamsConnection(adapter=adapter, app_id=app_id, auth_enabled=not missing)
+    return TeamsConnection(adapter=adapter, app_id=app_id, auth_enabled=not missing,
+                           tenant_id=(given_tenant or "").strip() or None)
 
 
 class _ReusedCredentials(ServiceClientCredentialsFactory):

@@ -15,13 +15,12 @@ from datetime import datetime
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
-from sqlalchemy.engine import Engine
 
 from adapters.teams.references import (
     CHANNEL, PERSONAL, PLATFORM, StoredReference, copy_reference, person_id, split_conversation_id, tenant_of,
     thread_conversation_id,
 )
-from bot import contacts
+from bot.contacts import ScratchContacts, StoredContacts
 from bot.addresses import Address
 from bot.ports import Clock, Unreachable
 
@@ -29,10 +28,12 @@ log = logging.getLogger(__name__)
 
 
 class TeamsDirectory:
-    """Reads and writes the contacts table, which ``adapters.wiring.create_schema`` creates before start-up."""
+    """Reads and writes an address book: the contacts table (``bot.contacts.StoredContacts``, created by
+    ``adapters.wiring.create_schema`` before start-up), or, without authentication, memory that dies with the
+    process (``ScratchContacts``)."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
-        self._engine = engine
+    def __init__(self, book: StoredContacts | ScratchContacts, clock: Clock) -> None:
+        self._book = book
         self._clock = clock
 
     # -- meeting conversations and people ------------------------------------------------------------------
@@ -52,8 +53,8 @@ class TeamsDirectory:
         if _bot_removed(activity):
             self.refused(base, sender if personal else None)
             return
-        contacts.remember_contact(self._engine, PLATFORM, base, "channel",
-                                  StoredReference(reference, sender if personal else None, tenant).to_json(), now)
+        self._book.remember(PLATFORM, base, "channel",
+                            StoredReference(reference, sender if personal else None, tenant).to_json(), now)
         if sender:
             self._remember_person(sender, StoredReference(reference, sender, tenant), personal, now)
         if activity.type == ActivityTypes.conversation_update:
@@ -71,31 +72,31 @@ class TeamsDirectory:
                                                      tenant_id=via.tenant)
         payload = StoredReference(reference, person, via.tenant).to_json()
         now = self._clock()
-        contacts.remember_contact(self._engine, PLATFORM, conversation_id, "channel", payload, now)
-        contacts.remember_contact(self._engine, PLATFORM, person, "user", payload, now)
+        self._book.remember(PLATFORM, conversation_id, "channel", payload, now)
+        self._book.remember(PLATFORM, person, "user", payload, now)
 
     def _remember_person(self, key: str, stored: StoredReference, personal: bool, now: datetime) -> None:
-        existing = contacts.find_contact(self._engine, PLATFORM, key)
+        existing = self._book.find(PLATFORM, key)
         if not personal and existing is not None and \
                 StoredReference.from_json(existing.payload).conversation_type == PERSONAL:
             return  # a personal chat is the better way to reach them; keep it
-        contacts.remember_contact(self._engine, PLATFORM, key, "user", stored.to_json(), now)
+        self._book.remember(PLATFORM, key, "user", stored.to_json(), now)
 
     # -- looking them up -----------------------------------------------------------------------------------
     def conversation(self, conversation_id: str) -> StoredReference:
-        contact = contacts.find_contact(self._engine, PLATFORM, conversation_id)
+        contact = self._book.find(PLATFORM, conversation_id)
         if contact is None or contact.kind != "channel" or contact.unreachable:
             raise Unreachable(f"no way to post in {conversation_id} on Teams (not installed there, or removed)")
         return StoredReference.from_json(contact.payload)
 
     def person(self, key: str) -> StoredReference:
-        contact = contacts.find_contact(self._engine, PLATFORM, key)
+        contact = self._book.find(PLATFORM, key)
         if contact is None or contact.kind != "user" or contact.unreachable:
             raise Unreachable(f"no way to reach teams:{key} (never met, or the app was removed)")
         return StoredReference.from_json(contact.payload)
 
     def is_channel(self, conversation_id: str) -> bool:
-        contact = contacts.find_contact(self._engine, PLATFORM, conversation_id)
+        contact = self._book.find(PLATFORM, conversation_id)
         return contact is not None and StoredReference.from_json(contact.payload).conversation_type == CHANNEL
 
     # -- where the bot's messages sit ----------------------------------------------------------------------
@@ -103,20 +104,20 @@ class TeamsDirectory:
         """After a send: a post outside any thread starts one; a chat message sent "into" a Lorebot thread
         remembers that thread."""
         if not threaded and (channel or not address.thread):
-            contacts.remember_contact(self._engine, PLATFORM, thread_conversation_id(address.channel, message_id),
-                                      "thread", "{}", self._clock())
+            self._book.remember(PLATFORM, thread_conversation_id(address.channel, message_id),
+                                "thread", "{}", self._clock())
         elif address.thread and not channel:
-            contacts.remember_contact(self._engine, PLATFORM, _message_key(address.channel, message_id), "message",
-                                      json.dumps({"thread": address.thread}), self._clock())
+            self._book.remember(PLATFORM, _message_key(address.channel, message_id), "message",
+                                json.dumps({"thread": address.thread}), self._clock())
 
     def started_thread(self, conversation_id: str, root: str) -> bool:
         """Whether the bot posted this thread's root (a routed question, a lessons prompt)."""
-        contact = contacts.find_contact(self._engine, PLATFORM, thread_conversation_id(conversation_id, root))
+        contact = self._book.find(PLATFORM, thread_conversation_id(conversation_id, root))
         return contact is not None and contact.kind == "thread"
 
     def thread_of(self, conversation_id: str, message_id: str) -> str | None:
         """The Lorebot thread a bot message in a chat belongs to, if it was sent into one."""
-        contact = contacts.find_contact(self._engine, PLATFORM, _message_key(conversation_id, message_id))
+        contact = self._book.find(PLATFORM, _message_key(conversation_id, message_id))
         if contact is None or contact.kind != "message":
             return None
         return json.loads(contact.payload).get("thread")
@@ -127,7 +128,7 @@ class TeamsDirectory:
         now = self._clock()
         for key in (conversation_id, person):
             if key:
-                contacts.mark_unreachable(self._engine, PLATFORM, key, now)
+                self._book.mark_unreachable(PLATFORM, key, now)
         log.info("teams refused delivery; marked unreachable (conversation=%s person=%s)",
                  bool(conversation_id), bool(person))
 

@@ -1,5 +1,6 @@
 """Lorebot's Messenger for Microsoft Teams: every message is sent proactively, with the ConversationReference
-stored when the bot last met that conversation or person (directory.py).
+stored when the bot last met that conversation or person (directory.py). Only an authenticated endpoint stores
+them in the database; without authentication they are kept in memory for the life of the process.
 
 Threads and loops: the core and the jobs are synchronous and run in worker threads, while botbuilder is
 asyncio. Each Messenger call schedules its coroutine on the event loop it is bound to (the aiohttp server's
@@ -26,6 +27,7 @@ from adapters.teams.connector import ConnectorCalls, Refused
 from adapters.teams.directory import TeamsDirectory
 from adapters.teams.references import CHANNEL, PERSONAL, PLATFORM
 from bot.addresses import Address, MessageRef, Person
+from bot.contacts import ScratchContacts, StoredContacts
 from bot.ports import Clock, Unreachable, system_clock
 from bot.replies import Reply
 
@@ -37,9 +39,13 @@ class TeamsMessenger:
 
     def __init__(self, connection: TeamsConnection, engine: Engine, *, clock: Clock = system_clock,
                  attempts: int = 4, base_delay: float = 1.0, max_delay: float = 30.0,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, timeout: float = 120.0) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, timeout: float = 120.0,
+                 directory: TeamsDirectory | None = None) -> None:
+        """Without authentication (``connection.auth_enabled`` false) the directory lives in memory unless one
+        is given: nothing an unauthenticated caller says about conversations outlives the process."""
         self.connection = connection
-        self.directory = TeamsDirectory(engine, clock)
+        self.directory = directory or TeamsDirectory(
+            StoredContacts(engine) if connection.auth_enabled else ScratchContacts(), clock)
         self._calls = ConnectorCalls(connection, attempts=attempts, base_delay=base_delay, max_delay=max_delay,
                                      sleep=sleep)
         self._timeout = timeout

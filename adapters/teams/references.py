@@ -63,9 +63,16 @@ class StoredReference:
 
 def tenant_of(activity) -> str | None:
     """The Microsoft Entra tenant of an activity, wherever this version of the schema put it."""
+    named = tenants_named(activity)
+    return named[0] if named else None
+
+
+def tenants_named(activity) -> list[str]:
+    """Every tenant id the activity names: its conversation's, then its channel data's."""
     conversation = activity.conversation
-    tenant = getattr(conversation, "tenant_id", None) or (
-        (getattr(conversation, "additional_properties", None) or {}).get("tenantId"))
-    if not tenant and isinstance(activity.channel_data, dict):
-        tenant = (activity.channel_data.get("tenant") or {}).get("id")
-    return tenant or None
+    found = [getattr(conversation, "tenant_id", None),
+             (getattr(conversation, "additional_properties", None) or {}).get("tenantId")]
+    if isinstance(activity.channel_data, dict):
+        tenant = activity.channel_data.get("tenant")
+        found.append(tenant.get("id") if isinstance(tenant, dict) else None)
+    return [value for value in found if isinstance(value, str) and value]

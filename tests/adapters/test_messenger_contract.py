@@ -16,13 +16,13 @@ from sqlalchemy import create_engine
 
 from adapters.console import ConsoleMessenger
 from adapters.slack import SlackMessenger, make_web_client
-from adapters.teams import TeamsMessenger, build_teams_app, connect_teams
+from adapters.teams import build_teams_app
 from adapters.wiring import create_schema
 from bot.addresses import Address, MessageRef, Person
 from bot.ports import Messenger, Unreachable
 from bot.replies import Reply
 from tests.adapters.slack.fake_slack import FakeSlackApi
-from tests.adapters.teams.support import CHAMPIONS, RecordedSleep, RecordingCore, Servers, Teams
+from tests.adapters.teams.support import CHAMPIONS, RecordedSleep, RecordingCore, Servers, Teams, storing_messenger
 from tests.bot.support import Clock
 
 
@@ -59,8 +59,7 @@ def teams_harness(stack: list, tmp_path) -> Harness:
     engine = create_engine(f"sqlite:///{tmp_path / 'teams.db'}")
     stack.append(engine.dispose)
     create_schema(engine)
-    connection = connect_teams(app_id=None, app_password=None, allow_anonymous=True)
-    messenger = TeamsMessenger(connection, engine, clock=Clock(), sleep=RecordedSleep())
+    messenger = storing_messenger(engine, clock=Clock(), sleep=RecordedSleep())
     stack.append(messenger.close)
     servers.serve(build_teams_app(core=RecordingCore(), messenger=messenger))
     teams = Teams(servers.connector.url)

@@ -20,6 +20,14 @@ def test_example_config_validates() -> None:
     assert config.handle_for("console", "alice") == "alice"
     assert config.handle_for("slack", config.people["alice"].ids["slack"]) == "alice"
     assert config.champions.channel["console"] == "champions"
+    assert config.slack.workspaces == [] and config.msteams.tenants == []  # the token's and the app's own
+
+
+def test_workspaces_and_tenants_are_read() -> None:
+    config = parse_config({"slack": {"workspaces": ["T01NORTHWIND", "E01GRID"]},
+                           "msteams": {"tenants": ["6BABCAAD-604B-40AC-A9D7-9FD97C0B779F"]}})
+    assert config.slack.workspaces == ["T01NORTHWIND", "E01GRID"]
+    assert config.msteams.tenants == ["6babcaad-604b-40ac-a9d7-9fd97c0b779f"]
 
 
 @pytest.mark.parametrize(
@@ -31,6 +39,10 @@ def test_example_config_validates() -> None:
         ({"topics": {"leave": {"description": "x", "champions": []}}}, "topics.leave.champions"),
         ({"people": {"a": {"name": "A", "ids": {"irc": "a"}}}}, "people.a.ids"),
         ({"answerz": {}}, "answerz"),
+        ({"slack": {"workspaces": ["northwind"]}}, "slack.workspaces"),
+        ({"slack": {"workspace": ["T01NORTHWIND"]}}, "slack.workspace"),
+        ({"msteams": {"tenants": ["northwind.onmicrosoft.com"]}}, "msteams.tenants"),
+        ({"msteams": {"tenants": "6babcaad-604b-40ac-a9d7-9fd97c0b779f"}}, "msteams.tenants"),
     ],
 )
 def test_bad_config_is_one_line_naming_the_key(raw: dict, key: str) -> None:

@@ -22,6 +22,7 @@ from tests.adapters.loopback import LoopThread
 from tests.adapters.slack.fake_slack import FakeSlackApi
 
 SECRET = "test-signing-secret"
+WORKSPACE = "T1"  # the fake Web API's auth.test answers with this team_id
 CONFIG = {
     "timezone": "Europe/London",
     "people": {
@@ -89,9 +90,10 @@ class SlackRig:
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
 
-    def event(self, event: dict, *, event_id: str | None = None, retry: int | None = None) -> int:
+    def event(self, event: dict, *, event_id: str | None = None, retry: int | None = None,
+              team: str = WORKSPACE) -> int:
         self.counter += 1
-        envelope = {"type": "event_callback", "team_id": "T1", "api_app_id": "A1",
+        envelope = {"type": "event_callback", "team_id": team, "api_app_id": "A1",
                     "event_id": event_id or f"Ev{self.counter:04d}", "event_time": int(time.time()), "event": event}
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
         status, _ = self.post(json.dumps(envelope), "application/json", headers)
@@ -106,20 +108,22 @@ class SlackRig:
                            "reaction": emoji, "item": {"type": "message", "channel": channel, "ts": ts},
                            "event_ts": self.api.next_ts()})
 
-    def command(self, user: str, text: str, channel: str = "CGENERAL") -> tuple[int, str, float]:
+    def command(self, user: str, text: str, channel: str = "CGENERAL",
+                team: str = WORKSPACE) -> tuple[int, str, float]:
         self.counter += 1
         body = urlencode({"command": "/ask", "text": text, "user_id": user, "user_name": user.lower(),
-                          "channel_id": channel, "team_id": "T1", "trigger_id": f"trig{self.counter}",
+                          "channel_id": channel, "team_id": team, "trigger_id": f"trig{self.counter}",
                           "response_url": "http://127.0.0.1:9/unused"})
         started = time.perf_counter()
         status, answer = self.post(body, "application/x-www-form-urlencoded")
         return status, answer, time.perf_counter() - started
 
     def click(self, user: str, action_id: str, value: str, channel: str, message_ts: str,
-              thread_ts: str | None = None) -> int:
+              thread_ts: str | None = None, user_team: str = WORKSPACE) -> int:
+        """A button click; ``user_team`` is the clicking person's workspace (another one in Slack Connect)."""
         self.counter += 1
-        payload = {"type": "block_actions", "user": {"id": user, "name": user.lower()}, "trigger_id": f"t{self.counter}",
-                   "team": {"id": "T1"}, "channel": {"id": channel}, "container": {"type": "message"},
+        payload = {"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": user_team},
+                   "trigger_id": f"t{self.counter}", "team": {"id": WORKSPACE}, "channel": {"id": channel}, "container": {"type": "message"},
                    "message": {"ts": message_ts, **({"thread_ts": thread_ts} if thread_ts else {})},
                    "actions": [{"action_id": action_id, "value": value, "type": "button",
                                 "action_ts": str(time.time()), "block_id": "b"}]}
@@ -129,20 +133,27 @@ class SlackRig:
     def settle(self) -> None:
         self.executor.wait_idle()
 
+    def button(self, channel: str, thread: str, action: str) -> dict:
+        """The first button for ``action`` (e.g. "not_helpful") on the bot's first message in that thread."""
+        message = self.api.posts_to(channel, thread=thread)[0]
+        return next(e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+                    if e["action_id"].startswith(f"lorebot:{action}"))
+
 
 @pytest.fixture
 def rig(kb):
     yield from serve_rig(kb, CONFIG)
 
 
-def serve_rig(kb, config: dict):
+def serve_rig(kb, config: dict, workspaces: tuple[str, ...] = (WORKSPACE,)):
     """The real Bolt app on loopback with the fake Web API, for a test's own configuration."""
     api = FakeSlackApi()
     client = make_web_client("xoxb-test-token", api.base_url)
     core = Lorebot(config=parse_config(config), knowledge=kb, messenger=SlackMessenger(client))
     executor = TrackingExecutor()
     web_app = web_server.new_application()
-    add_slack_routes(web_app, build_app(core=core, client=client, signing_secret=SECRET, executor=executor), SECRET)
+    bolt = build_app(core=core, client=client, signing_secret=SECRET, executor=executor, workspaces=workspaces)
+    add_slack_routes(web_app, bolt, SECRET)
     loop = LoopThread()
     listening = loop.run(web_server.start(web_app, "127.0.0.1", 0))
     rig = SlackRig(f"{listening.url}/slack/events", api, executor, core, kb)

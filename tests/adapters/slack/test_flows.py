@@ -116,9 +116,7 @@ def test_removing_the_check_mark_undoes_the_verification(rig) -> None:
 def test_not_helpful_button_routes_to_a_champion(rig) -> None:
     rig.dm("UERIN", LEAVE_QUESTION, "600.1")
     rig.settle()
-    answer = rig.api.posts_to("DUERIN", thread="600.1")[0]
-    button = next(e for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]
-                  if e["action_id"].startswith("lorebot:not_helpful"))
+    button = rig.button("DUERIN", "600.1", "not_helpful")
     answer_ts = next(ts for (channel, ts), thread in rig.api.threads.items() if channel == "DUERIN")
     assert rig.click("UERIN", button["action_id"], button["value"], "DUERIN", answer_ts, "600.1") == 200
     rig.settle()

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine
 
-from adapters.teams import TeamsMessenger, connect_teams
 from adapters.wiring import create_schema
-from tests.adapters.teams.support import RecordedSleep, Servers, Teams
+from tests.adapters.teams.support import RecordedSleep, Servers, Teams, storing_messenger
 from tests.bot.support import Clock
 
 
@@ -43,7 +42,6 @@ def sleeps() -> RecordedSleep:
 
 @pytest.fixture
 def messenger(engine, clock, sleeps):
-    connection = connect_teams(app_id=None, app_password=None, allow_anonymous=True)
-    messenger = TeamsMessenger(connection, engine, clock=clock, sleep=sleeps)
+    messenger = storing_messenger(engine, clock=clock, sleep=sleeps)
     yield messenger
     messenger.close()

@@ -11,8 +11,12 @@ import requests
 from aiohttp import web
 
 from adapters import web_server
+from adapters.teams import TeamsMessenger, connect_teams
+from adapters.teams.directory import TeamsDirectory
 from adapters.teams.app import TURNS_KEY, turns_finished
 from tests.adapters.loopback import LoopThread
+from bot.contacts import StoredContacts
+from bot.ports import system_clock
 from tests.adapters.teams.fake_connector import FakeConnector
 
 TENANT = "6babcaad-604b-40ac-a9d7-9fd97c0b779f"
@@ -231,3 +235,12 @@ CONFIG = {
                      "keywords": ["password", "phishing", "security"], "champions": ["carol"]},
     },
 }
+
+
+def storing_messenger(engine, *, clock=system_clock, **options) -> TeamsMessenger:
+    """A messenger without authentication (its replies need no token from Microsoft's login service) that still
+    keeps its contacts in the database, as an authenticated one does, so the directory's rules run on the real
+    tables. Without ``directory`` an unauthenticated messenger keeps them in memory only."""
+    connection = connect_teams(app_id=None, app_password=None, allow_anonymous=True)
+    return TeamsMessenger(connection, engine, clock=clock,
+                          directory=TeamsDirectory(StoredContacts(engine), clock), **options)

@@ -13,14 +13,16 @@ import time
 
 import jwt
 import pytest
+from botbuilder.schema import Activity
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import Session, select
 
 from adapters.teams import TeamsMessenger, build_teams_app, connect_teams
+from adapters.teams.app import ADMISSION_KEY
 from adapters.teams.messages import AUTH_OFF_WARNING
 from bot.contacts import Contact
 from bot.errors import ConfigError
-from tests.adapters.teams.support import CHAMPIONS, RecordingCore
+from tests.adapters.teams.support import CHAMPIONS, TENANT, RecordingCore
 
 APP_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 
@@ -33,7 +35,8 @@ def stored(engine) -> list[Contact]:
 @pytest.fixture
 def secured(servers, engine):
     """The endpoint with authentication on, as in production."""
-    connection = connect_teams(app_id=APP_ID, app_password="not-a-real-secret", app_type="MultiTenant")
+    connection = connect_teams(app_id=APP_ID, app_password="not-a-real-secret", app_type="MultiTenant",
+                               tenant_id=TENANT)
     messenger = TeamsMessenger(connection, engine)
     core = RecordingCore()
     servers.serve(build_teams_app(core=core, messenger=messenger))
@@ -197,7 +200,7 @@ def trusted_endpoint(servers, engine, signing_key):
     from adapters.teams.connection import TeamsConnection
 
     jwk = json_module.loads(RSAAlgorithm.to_jwk(signing_key.public_key()))
-    jwk.update(kid="test-key", use="sig", endorsements=["msteams"])
+    jwk.update(kid="test-key", use="sig", endorsements=["msteams", "webchat"])  # one registration, two channels
     openid = _OpenIdServer(jwk)
 
     class Configuration:
@@ -207,9 +210,11 @@ def trusted_endpoint(servers, engine, signing_key):
         TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = ISSUER
 
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Configuration()))
-    messenger = TeamsMessenger(TeamsConnection(adapter=adapter, app_id=APP_ID, auth_enabled=True), engine)
-    servers.serve(build_teams_app(core=RecordingCore(), messenger=messenger))
-    yield
+    messenger = TeamsMessenger(TeamsConnection(adapter=adapter, app_id=APP_ID, auth_enabled=True, tenant_id=TENANT),
+                               engine)
+    core = RecordingCore()
+    servers.serve(build_teams_app(core=core, messenger=messenger))
+    yield core
     messenger.close()
     openid.close()
 
@@ -234,3 +239,90 @@ def test_a_genuinely_signed_token_passes_and_a_wrong_one_does_not(servers, teams
     response = servers.post(install, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert {contact.key for contact in stored(engine)} >= {"19:general@thread.tacv2", "aad-carol"}
+
+
+# -- which tenants and channels are served ----------------------------------------------------------------------
+OTHER_TENANT = "0badc0de-0000-4000-8000-000000000bad"
+
+
+def signed(servers, key, activity: dict):
+    token = signed_token(key, activity["serviceUrl"])
+    return servers.post(activity, headers={"Authorization": f"Bearer {token}"})
+
+
+def _from_tenant(activity: dict, conversation_tenant: str, channel_data_tenant: str | None = None) -> dict:
+    activity["conversation"]["tenantId"] = conversation_tenant
+    activity["channelData"]["tenant"] = {"id": channel_data_tenant or conversation_tenant}
+    return activity
+
+
+@pytest.mark.parametrize("case", ["other_tenant", "tenant_only_in_channel_data", "no_tenant", "web_chat",
+                                  "no_channel"])
+def test_an_authenticated_activity_from_elsewhere_gets_403_and_nothing_is_kept(servers, teams, engine, caplog,
+                                                                              trusted_endpoint, signing_key, case):
+    activity = teams.personal_install("carol")
+    if case == "other_tenant":
+        _from_tenant(activity, OTHER_TENANT)
+    elif case == "tenant_only_in_channel_data":  # the two places disagree: both must be served
+        _from_tenant(activity, TENANT, OTHER_TENANT)
+    elif case == "no_tenant":
+        del activity["conversation"]["tenantId"], activity["channelData"]["tenant"]
+    elif case == "web_chat":
+        activity["channelId"] = "webchat"
+    else:
+        del activity["channelId"]
+    caplog.set_level(logging.INFO, logger="adapters.teams")
+    response = signed(servers, signing_key, activity)
+    assert response.status_code == 403
+    assert stored(engine) == [] and trusted_endpoint.events == []
+    assert [r for r in caplog.records if "refused" in r.getMessage()]
+    message = teams.personal_message("carol", "What is the leave policy?")
+    _from_tenant(message, OTHER_TENANT)
+    assert signed(servers, signing_key, message).status_code == 403
+    assert "leave policy" not in caplog.text  # the log names no body
+    assert trusted_endpoint.events == [] and servers.connector.calls == []
+
+
+def test_the_app_tenant_is_served_by_default(servers, teams, engine, trusted_endpoint, signing_key):
+    activity = _from_tenant(teams.personal_install("carol"), TENANT.upper())
+    assert signed(servers, signing_key, activity).status_code == 200
+    assert {contact.key for contact in stored(engine)} == {"a:1carol-personal", "aad-carol"}
+
+
+def test_tenants_in_the_config_replace_the_app_tenant(teams, engine):
+    connection = connect_teams(app_id=APP_ID, app_password="not-a-real-secret", tenant_id=TENANT)
+    messenger = TeamsMessenger(connection, engine)
+    try:
+        admission = build_teams_app(core=RecordingCore(), messenger=messenger, tenants=[OTHER_TENANT])[ADMISSION_KEY]
+        assert admission.refusal(Activity().deserialize(teams.personal_install("carol"))) == "tenant"
+        other = _from_tenant(teams.personal_install("carol"), OTHER_TENANT)
+        assert admission.refusal(Activity().deserialize(other)) is None
+    finally:
+        messenger.close()
+
+
+@pytest.mark.parametrize(("app_tenant", "says"), [(None, "which tenants it serves"),
+                                                 ("contoso.onmicrosoft.com", "not a domain name")])
+def test_serving_with_authentication_needs_the_tenant_ids(engine, app_tenant, says):
+    connection = connect_teams(app_id=APP_ID, app_password="not-a-real-secret", tenant_id=app_tenant)
+    messenger = TeamsMessenger(connection, engine)
+    try:
+        with pytest.raises(ConfigError, match=rf"{says}.*\[msteams\] tenants"):
+            build_teams_app(core=RecordingCore(), messenger=messenger)
+    finally:
+        messenger.close()
+
+
+@pytest.mark.parametrize(("channel", "status"), [("emulator", 200), ("msteams", 200), ("webchat", 403)])
+def test_without_authentication_the_emulator_is_served_too(servers, teams, open_endpoint, channel, status):
+    activity = teams.personal_message("carol", "hello")
+    activity["channelId"] = channel
+    del activity["conversation"]["tenantId"], activity["channelData"]["tenant"]  # the Emulator names none
+    assert servers.post(activity).status_code == status
+
+
+def test_without_authentication_tenants_are_not_checked_even_when_known(teams):
+    from adapters.teams.admission import admission_for
+
+    admission = admission_for([OTHER_TENANT], TENANT, authenticated=False)
+    assert admission.refusal(Activity().deserialize(teams.personal_message("carol", "hello"))) is None

@@ -6,7 +6,7 @@ import pytest
 import requests
 from sqlmodel import Session, select
 
-from adapters.teams import TeamsMessenger, build_teams_app, connect_teams
+from adapters.teams import build_teams_app
 from bot import contacts
 from bot.addresses import Person
 from bot.config import parse_config
@@ -15,7 +15,7 @@ from bot.curation import VerifiedAnswer
 from bot.feedback import Feedback
 from bot.questions import ChampionAnswer, Question, RoutedPost
 from bot.replies import Reply
-from tests.adapters.teams.support import CHAMPIONS, CONFIG, GENERAL, Teams
+from tests.adapters.teams.support import CHAMPIONS, CONFIG, GENERAL, Teams, storing_messenger
 from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, PARAPHRASE, UNKNOWN_QUESTION
 
 ALICE_CHAT = "a:1alice-personal"
@@ -23,8 +23,7 @@ ALICE_CHAT = "a:1alice-personal"
 
 @pytest.fixture
 def bot(servers, kb, clock, sleeps):
-    connection = connect_teams(app_id=None, app_password=None, allow_anonymous=True)
-    messenger = TeamsMessenger(connection, kb.engine, clock=clock, sleep=sleeps)
+    messenger = storing_messenger(kb.engine, clock=clock, sleep=sleeps)
     core = Lorebot(config=parse_config(CONFIG), knowledge=kb, messenger=messenger, clock=clock)
     servers.serve(build_teams_app(core=core, messenger=messenger))
     yield messenger
@@ -98,8 +97,7 @@ def test_a_message_is_acknowledged_before_its_answer_is_sent(servers, teams, bot
 def test_the_same_delivery_to_two_replicas_is_answered_once(servers, teams, kb, clock, sleeps):
     replicas = []
     for _ in range(2):
-        messenger = TeamsMessenger(connect_teams(app_id=None, app_password=None, allow_anonymous=True), kb.engine,
-                                   clock=clock, sleep=sleeps)
+        messenger = storing_messenger(kb.engine, clock=clock, sleep=sleeps)
         core = Lorebot(config=parse_config(CONFIG), knowledge=kb, messenger=messenger, clock=clock)
         replicas.append((servers.serve(build_teams_app(core=core, messenger=messenger)), messenger))
     activity = teams.personal_message("alice", LEAVE_QUESTION)

@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from adapters.teams import TeamsMessenger, build_teams_app, connect_teams
+from adapters.teams import build_teams_app
 from bot.config import parse_config
 from bot.core import Lorebot
 from knowledge import VERIFIED_COLLECTION
-from tests.adapters.teams.support import CHAMPIONS, Teams
+from tests.adapters.teams.support import CHAMPIONS, Teams, storing_messenger
 from tests.adapters.teams.support import CONFIG as FLOW_CONFIG
 from tests.bot.support import CHAMPION_ANSWER, UNKNOWN_QUESTION
 from tests.bot.support import audit_trail as _audit
@@ -30,8 +30,7 @@ ALICE_CHAT = "a:1alice-personal"
 
 @pytest.fixture
 def bot(servers, kb, clock, sleeps):
-    connection = connect_teams(app_id=None, app_password=None, allow_anonymous=True)
-    messenger = TeamsMessenger(connection, kb.engine, clock=clock, sleep=sleeps)
+    messenger = storing_messenger(kb.engine, clock=clock, sleep=sleeps)
     core = Lorebot(config=parse_config(CONFIG), knowledge=kb, messenger=messenger,
                    clock=clock)
     servers.serve(build_teams_app(core=core, messenger=messenger))

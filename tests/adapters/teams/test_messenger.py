@@ -16,7 +16,7 @@ from bot.ports import Messenger, Unreachable
 from bot.replies import Reply, ReplyAction, SourceRef
 from jobs.outbox import Delivery, send_pending, to_row
 from jobs.tables import create_tables as create_job_tables
-from tests.adapters.teams.support import CHAMPIONS, GENERAL, TENANT, RecordingCore, Teams
+from tests.adapters.teams.support import CHAMPIONS, GENERAL, TENANT, RecordingCore, Teams, storing_messenger
 
 
 @pytest.fixture
@@ -210,14 +210,10 @@ def test_calling_from_the_event_loop_fails_fast_instead_of_deadlocking(servers, 
 
 def test_messenger_works_without_a_server_on_its_own_loop(servers, teams, engine, clock, sleeps):
     """The jobs can run in a process that serves no endpoint: the messenger then uses a private loop."""
-    from adapters.teams import TeamsMessenger, connect_teams
-
-    first = TeamsMessenger(connect_teams(app_id=None, app_password=None, allow_anonymous=True), engine,
-                           clock=clock, sleep=sleeps)
+    first = storing_messenger(engine, clock=clock, sleep=sleeps)
     servers.serve(build_teams_app(core=RecordingCore(), messenger=first))
     meet_personally(servers, teams, "alice")
-    jobs_only = TeamsMessenger(connect_teams(app_id=None, app_password=None, allow_anonymous=True), engine,
-                               clock=clock, sleep=sleeps)
+    jobs_only = storing_messenger(engine, clock=clock, sleep=sleeps)
     try:
         jobs_only.send(jobs_only.open_dm(person("alice")), Reply(text="From the scheduler"))
     finally:

@@ -1,0 +1,78 @@
+"""Started with ``--insecure-no-auth``, the Teams endpoint cannot tell who sent a request, so nothing a request
+says about conversations outlives the process: a forged install cannot redirect a champion's questions after a
+restart, while the caller still gets answered."""
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from adapters.teams import TeamsMessenger, build_teams_app, connect_teams
+from bot.config import parse_config
+from bot.contacts import Contact
+from bot.core import Lorebot
+from tests.adapters.teams.fake_connector import FakeConnector
+from tests.adapters.teams.support import CONFIG, RecordingCore, Teams, start_site, storing_messenger
+from tests.bot.support import LEAVE_QUESTION
+
+
+def contacts_table(engine) -> list[tuple]:
+    with Session(engine) as session:
+        return sorted((c.key, c.kind, c.payload, c.unreachable) for c in session.exec(select(Contact)).all())
+
+
+def serve(servers, kb, messenger) -> None:
+    servers.serve(build_teams_app(core=Lorebot(config=parse_config(CONFIG), knowledge=kb, messenger=messenger),
+                                  messenger=messenger))
+
+
+def test_a_forged_install_is_not_stored_and_a_restart_routes_to_the_real_chat(servers, teams, kb, sleeps):
+    attacker = FakeConnector()
+    runner, attacker.url = servers.loop.run(start_site(attacker.app()))
+    forger = Teams(attacker.url)
+    for _ in range(100):  # its activity ids differ from the real ones below
+        forger.next_id()
+    messengers = []
+    try:
+        # An authenticated run met Carol, the leave champion, in her personal chat.
+        messengers.append(storing_messenger(kb.engine, sleep=sleeps))
+        serve(servers, kb, messengers[-1])
+        assert servers.post(teams.personal_install("carol")).status_code == 200
+        before = contacts_table(kb.engine)
+
+        # Without authentication, someone claims to be Carol installing the app, with their own serviceUrl.
+        insecure = TeamsMessenger(connect_teams(app_id=None, app_password=None, allow_anonymous=True), kb.engine,
+                                  sleep=sleeps)
+        messengers.append(insecure)
+        serve(servers, kb, insecure)
+        assert servers.post(forger.personal_install("carol")).status_code == 200
+        assert servers.post(forger.personal_message("alice", LEAVE_QUESTION)).status_code == 200
+        assert len(attacker.delivered()) == 1  # the caller is still answered, in the reply
+        assert contacts_table(kb.engine) == before  # and nothing it said was stored
+        answered_there = len(attacker.calls)
+
+        # After a restart with authentication, a question routed to Carol reaches her real chat.
+        messengers.append(storing_messenger(kb.engine, sleep=sleeps))
+        serve(servers, kb, messengers[-1])
+        assert servers.post(teams.personal_message("alice", LEAVE_QUESTION)).status_code == 200
+        [answer] = servers.connector.delivered("a:1alice-personal")
+        clicked = teams.card_action("alice", answer.action("not_helpful"), card_id=answer.id)
+        assert servers.post(clicked).status_code == 200
+        assert len(servers.connector.delivered("a:1carol-personal")) == 1
+        assert len(attacker.calls) == answered_there
+    finally:
+        for messenger in messengers:
+            messenger.close()
+        servers.loop.run(runner.cleanup())
+
+
+def test_without_authentication_the_directory_keeps_nothing_in_the_database(servers, teams, engine, sleeps):
+    insecure = TeamsMessenger(connect_teams(app_id=None, app_password=None, allow_anonymous=True), engine,
+                              sleep=sleeps)
+    try:
+        servers.serve(build_teams_app(core=RecordingCore(), messenger=insecure))
+        for activity in (teams.personal_install("carol"), teams.bot_installed_in_team("19:x@thread.tacv2",
+                                                                                      members=["dave"])):
+            assert servers.post(activity).status_code == 200
+        assert contacts_table(engine) == []
+        assert insecure.directory.person("aad-carol").reference.service_url == teams.service_url  # for this process
+    finally:
+        insecure.close()
