@@ -88,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--insecure-no-auth",
         action="store_true",
-        help="local development only: accept unauthenticated Teams requests (what they say about where to "
-             "reach people is kept in memory only)",
+        help="local development only: accept unauthenticated Teams requests; the process keeps nothing after "
+             "exit and nobody curates",
     )
 
     jobs = commands.add_parser("jobs", help="list or run the scheduled jobs")

@@ -5,9 +5,12 @@ Shared by the sub-commands so that `chat`, `serve` and `jobs` assemble Lorebot t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
-from typing import TYPE_CHECKING
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
 from bot.config import LorebotConfig, load_config as _load_config
 from bot.errors import LorebotError
@@ -94,10 +97,14 @@ def extensions(config: LorebotConfig) -> list:
     return [LessonsExtension(), ReverifyExtension()]
 
 
-def build_core(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", messenger: "Messenger") -> "Lorebot":
+def build_core(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", messenger: "Messenger", *,
+               engine: "Engine | None" = None) -> "Lorebot":
+    """``engine``: a trial store (``trial_store``) instead of the knowledge base's database, with nobody's
+    identity proven."""
     from bot.core import Lorebot
 
-    return Lorebot(config=config, knowledge=kb, messenger=messenger, extensions=extensions(config))
+    return Lorebot(config=config, knowledge=kb, messenger=messenger, extensions=extensions(config),
+                   engine=engine, identities_verified=engine is None)
 
 
 def after_ingest(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", report: "IngestReport") -> None:
@@ -126,14 +133,15 @@ def messengers_from_settings(settings: Settings, kb: "KnowledgeBase", *, console
     return messengers
 
 
-def _teams_messenger(settings: Settings, kb: "KnowledgeBase", *, allow_anonymous: bool):
+def _teams_messenger(settings: Settings, kb: "KnowledgeBase", *, allow_anonymous: bool,
+                     engine: "Engine | None" = None):
     from adapters.teams import TeamsMessenger, connect_teams
 
     password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else None
     connection = connect_teams(app_id=settings.microsoft_app_id, app_password=password,
                                tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type,
                                allow_anonymous=allow_anonymous)
-    return TeamsMessenger(connection, kb.engine)
+    return TeamsMessenger(connection, engine or kb.engine)
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -151,12 +159,50 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     scheduler = None
     try:
         create_schema(kb.engine)
-        messengers = messengers_from_settings(settings, kb)
-        if args.teams:
-            messengers["teams"] = _teams_messenger(settings, kb, allow_anonymous=args.insecure_no_auth)
-        if args.slack and "slack" not in messengers:
-            raise LorebotError("SLACK_BOT_TOKEN is not set: Lorebot needs it to serve Slack")
-        core = build_core(settings, config, kb, MessengerRouter(messengers))
+        with trial_store(args.insecure_no_auth) as scratch:
+            messengers = messengers_from_settings(settings, kb)
+            if args.teams:
+                messengers["teams"] = _teams_messenger(settings, kb, allow_anonymous=args.insecure_no_auth,
+                                                       engine=scratch)
+            if args.slack and "slack" not in messengers:
+                raise LorebotError("SLACK_BOT_TOKEN is not set: Lorebot needs it to serve Slack")
+            core = build_core(settings, config, kb, MessengerRouter(messengers), engine=scratch)
+            scheduler = _serve_core(args, settings, config, core, messengers, port,
+                                    jobs=args.jobs_only or not args.no_jobs)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)  # already stopped after a clean shutdown; this covers a failed start
+        kb.close()
+    return 0
+
+
+@contextlib.contextmanager
+def trial_store(insecure: bool) -> "Iterator[Engine | None]":
+    """Without authentication anyone who reaches the endpoint can claim to be anyone, so nothing they say may
+    outlive the process: the whole process is a trial whose bot tables (questions, curation, contacts, the
+    jobs' runs) go to a throwaway SQLite file deleted on exit, and nobody counts as a champion
+    (``identities_verified``), so the knowledge base is only read. None when authentication is on."""
+    if not insecure:
+        yield None
+        return
+    from knowledge.store import make_engine
+
+    with tempfile.TemporaryDirectory(prefix="lorebot-trial-") as folder:
+        engine = make_engine(None, Path(folder))
+        try:
+            create_schema(engine)
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def _serve_core(args: argparse.Namespace, settings: Settings, config: LorebotConfig, core: "Lorebot",
+                messengers: dict, port: int, *, jobs: bool):
+    """Add the platforms' routes, start the jobs, and serve until signalled; returns the scheduler it started."""
+    from adapters.web_server import finish_on_shutdown, new_application, run_until_signalled
+
+    scheduler = None
+    try:
         web_app = new_application()
         served: dict[str, str | None] = {}  # platform -> path on the shared port (None: no port needed)
         if args.slack and not args.jobs_only:
@@ -167,17 +213,17 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
             add_teams_routes(web_app, core=core, messenger=messengers["teams"], tenants=config.msteams.tenants)
             served["Teams"] = MESSAGES_PATH
-        if args.jobs_only or not args.no_jobs:
+        if jobs:
             scheduler = _start_jobs(core)
             finish_on_shutdown(web_app, scheduler.shutdown)
         listens = any(path is not None for path in served.values())
         run_until_signalled(web_app, host=serve_host(args), port=port if listens else None,
                             ready=lambda url: print(_ready_line(url, served, scheduler is not None), flush=True))
-    finally:
+    except BaseException:
         if scheduler is not None:
-            scheduler.shutdown(wait=False)  # already stopped after a clean shutdown; this covers a failed start
-        kb.close()
-    return 0
+            scheduler.shutdown(wait=False)
+        raise
+    return scheduler
 
 
 def serve_host(args: argparse.Namespace) -> str:

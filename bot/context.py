@@ -28,6 +28,9 @@ class LorebotContext:
     messenger: Messenger = field(default_factory=lambda: MessengerRouter({}))
     knowledge: Knowledge | None = None
     clock: Clock = system_clock
+    # False when the platform did not prove who anyone is (a Teams endpoint without authentication): then
+    # nobody acts as a champion and nothing anyone does changes the knowledge base.
+    identities_verified: bool = True
 
     def session(self) -> Session:
         """A new database session; use it in a ``with`` block and commit what you change."""
@@ -70,7 +73,7 @@ class LorebotContext:
     def champion_topics(self, person: Person) -> list[str]:
         """Topics this person champions, as champion or backup, in config order."""
         handle = self.handle(person)
-        if handle is None:
+        if handle is None or not self.identities_verified:
             return []
         return [name for name, topic in self.config.topics.items()
                 if handle in topic.champions or handle == topic.backup]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
+from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot import access, answer_edits, champions, messages, phrasings
@@ -49,13 +50,16 @@ class Lorebot:
     (``adapters.wiring.create_schema``) rather than every constructor as a side effect."""
 
     def __init__(self, *, config: LorebotConfig, knowledge: Knowledge, messenger: Messenger,
-                 clock: Clock = system_clock, extensions: Sequence[Extension] = ()) -> None:
+                 clock: Clock = system_clock, extensions: Sequence[Extension] = (), engine: Engine | None = None,
+                 identities_verified: bool = True) -> None:
+        """``engine`` holds the bot's tables, beside the knowledge base's own unless given (a throwaway store for
+        a trial endpoint without authentication, with ``identities_verified`` False)."""
         self.config = config
         self.knowledge = knowledge
         self.messenger = messenger
         self.extensions = tuple(extensions)
         self.context = LorebotContext(config=config, knowledge=knowledge, messenger=messenger, clock=clock,
-                                      engine=knowledge.engine)
+                                      engine=engine or knowledge.engine, identities_verified=identities_verified)
         self.topics = TopicPicker(config, _embed_function(knowledge))
 
     # -- events -------------------------------------------------------------------------------------------

@@ -31,7 +31,10 @@ ENTRY_KEY = "entry:"
 
 
 def learn(ctx: LorebotContext, session: Session, question: Question, entry_id: int, person: Person) -> int | None:
-    """Teach entry ``entry_id`` the question's wording (audited); None when it knew it already."""
+    """Teach entry ``entry_id`` the question's wording (audited); None when it knew it already, or when no
+    one's identity was proven (the knowledge base learns only from people the platform vouched for)."""
+    if not ctx.identities_verified:
+        return None
     try:
         alias_id = ctx.knowledge.add_alias(entry_id, question.text, added_by=person.key)
     except KnowledgeError:  # the entry was withdrawn meanwhile: nothing left to teach

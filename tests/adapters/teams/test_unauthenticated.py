@@ -76,3 +76,43 @@ def test_without_authentication_the_directory_keeps_nothing_in_the_database(serv
         assert insecure.directory.person("aad-carol").reference.service_url == teams.service_url  # for this process
     finally:
         insecure.close()
+
+
+def test_a_trial_endpoint_keeps_nothing_and_lets_nobody_curate(servers, teams, kb, sleeps):
+    """What `serve --teams --insecure-no-auth` builds (adapters.wiring): the bot's tables in a throwaway store,
+    nobody a champion. Carol, the leave champion by config, cannot verify an answer there, and the real store
+    and knowledge base are exactly as before."""
+    from adapters import wiring
+
+    before = row_counts(kb.engine)
+    entries = kb.stats()["entries"]
+    with wiring.trial_store(True) as scratch:
+        insecure = TeamsMessenger(connect_teams(app_id=None, app_password=None, allow_anonymous=True), scratch,
+                                  sleep=sleeps)
+        try:
+            servers.serve(build_teams_app(core=wiring.build_core(None, parse_config(CONFIG), kb, insecure,
+                                                                 engine=scratch), messenger=insecure))
+            assert servers.post(teams.personal_message("carol", LEAVE_QUESTION)).status_code == 200
+            [answer] = servers.connector.delivered("a:1carol-personal")
+            assert "25 days" in answer.text
+            assert servers.post(teams.reaction("carol", answer.id, "like")).status_code == 200
+            clicked = teams.card_action("carol", answer.action("helpful"), card_id=answer.id)
+            assert servers.post(clicked).status_code == 200
+            servers.settle()
+            assert row_counts(scratch)["questions"] == 1  # the trial works, in its own store
+            assert row_counts(scratch)["verified_answers"] == 0  # a claimed identity curates nothing
+            folder = scratch.url.database.rsplit("/", 1)[0]
+        finally:
+            insecure.close()
+    assert row_counts(kb.engine) == before and kb.stats()["entries"] == entries
+    import os
+
+    assert not os.path.exists(folder)  # the trial store is gone with the process
+
+
+def row_counts(engine) -> dict[str, int]:
+    import sqlalchemy
+
+    with engine.connect() as connection:
+        return {name: connection.execute(sqlalchemy.text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
+                for name in sqlalchemy.inspect(engine).get_table_names()}
