@@ -103,7 +103,8 @@ def _record(session: Session, lease: ask_claims.Lease, processed: ProcessedEvent
         session.add(question)
     try:
         session.flush()
-        if not ask_claims.complete(session, lease, processed.at, question.id if question else None):
+        done_at = question.asked_at if question else processed.at  # the reply's lease starts now, not at the claim
+        if not ask_claims.complete(session, lease, done_at, question.id if question else None):
             session.rollback()
             return False
         session.commit()

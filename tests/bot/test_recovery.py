@@ -129,6 +129,33 @@ def test_a_question_recorded_but_never_answered_is_answered_once_on_recovery(kb)
     assert len(chat.bot_messages()) == 1
 
 
+class SlowSearch:
+    """The real knowledge base on a busy day: embedding a question takes ``seconds`` of the test's clock."""
+
+    def __init__(self, kb, clock: Clock, seconds: float) -> None:
+        self._kb, self._clock, self._seconds = kb, clock, seconds
+
+    def __getattr__(self, name: str):
+        return getattr(self._kb, name)
+
+    def embed_question(self, question: str):
+        self._clock.advance(seconds=self._seconds)
+        return self._kb.embed_question(question)
+
+
+def test_a_reply_still_being_sent_after_a_slow_search_is_not_sent_again(kb) -> None:
+    clock = Clock()
+    platform = CrashingPlatform("general")
+    chat = Chat(core_on(kb, platform, clock, knowledge=SlowSearch(kb, clock, 50)), platform)
+    with pytest.raises(Crash):
+        chat.ask("you", LEAVE_QUESTION, channel="general")
+    clock.advance(seconds=30)  # the claim's first lease ran out, but the reply's began when the question was recorded
+    assert recover(core_on(kb, platform, clock).context).answered == 0
+    clock.advance(seconds=31)
+    assert recover(core_on(kb, platform, clock).context).answered == 1
+    assert len(chat.bot_messages()) == 1
+
+
 def test_a_routed_question_whose_asker_was_never_told_is_told_once_and_not_routed_again(kb) -> None:
     clock = Clock()
     platform = CrashingPlatform("dm-you")  # the champions' post goes out; the reply to the asker does not
