@@ -20,6 +20,7 @@ from bot.core import Lorebot
 from bot.curation import VerifiedAnswer
 from bot.events import Reaction, ThreadReply
 from bot.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson, LessonPrompt, LessonsExtension
+from bot.ports import Unreachable
 from bot.questions import AnswerShown, Question, RoutedPost
 from bot.recovery import recover
 from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, UNKNOWN_QUESTION, Chat, Clock, make_config
@@ -275,3 +276,33 @@ def test_the_scheduler_catch_up_answers_what_a_crash_left_unanswered(kb) -> None
     runner.catch_up()
     [reply] = chat.bot_messages(channel="general")
     assert "25 days" in reply.text and len(rows(kb, AnswerShown)) == 1
+
+
+class GoneAsker(ConsoleMessenger):
+    """The console as a platform that can no longer reach anyone in ``channel`` (the asker left)."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(io.StringIO())
+        self.channel, self.tries = channel, 0
+
+    def send(self, address: Address, reply) -> MessageRef:
+        if address.channel == self.channel:
+            self.tries += 1
+            raise Unreachable(address.channel)
+        return super().send(address, reply)
+
+
+def test_an_asker_who_cannot_be_reached_is_tried_once_on_recovery(kb) -> None:
+    clock = Clock()
+    platform = GoneAsker("general")
+    chat = Chat(core_on(kb, platform, clock), platform)
+    chat.ask("you", LEAVE_QUESTION, channel="general")  # the reply and the apology both fail
+    assert platform.tries == 2 and rows(kb, AnswerShown) == []
+    clock.advance(minutes=2)
+    assert recover(core_on(kb, platform, clock).context).answered == 0
+    assert platform.tries == 3
+    [shown] = rows(kb, AnswerShown)
+    assert shown.message_id is None
+    clock.advance(minutes=2)
+    recover(core_on(kb, platform, clock).context)
+    assert platform.tries == 3
