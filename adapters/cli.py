@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--json", action="store_true", help="print JSON instead of text")
     ask.add_argument("--collection", action="append", dest="collections", help="search only here (repeatable)")
+    ask.add_argument("--as", dest="as_handle", metavar="HANDLE",
+                     help="answer as this person from lorebot.toml would get it in a direct message")
+    ask.add_argument("--channel", metavar="PLATFORM:ID",
+                     help="answer as this channel would get it, e.g. slack:C0FIN (restricted collections apply)")
 
     evaluate = commands.add_parser("eval", help="measure retrieval and answer quality on a BEIR-style corpus and queries")
     evaluate.add_argument("--corpus", type=Path, required=True, help='JSONL of {"id","title","text"[,"collection"]}')

@@ -9,10 +9,15 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from adapters import wiring
 from bot.errors import LorebotError
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.audiences import Reader
+    from bot.config import LorebotConfig
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -50,19 +55,56 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     if not question:
         raise LorebotError("the question is empty: try lorebot ask \"How many days of leave do I get?\"")
     config = wiring.load_config(settings)
+    reader = _reader(args, config)
     kb = wiring.open_knowledge(settings, embeds=True)
     try:
-        from bot.answering import answer_from_hits
+        if reader is None:
+            from bot.answering import answer_from_hits
 
-        hits = kb.search(question, k=10, collections=args.collections)
-        answer = answer_from_hits(question, hits, config.answers)
+            hits = kb.search(question, k=10, collections=args.collections)
+            answer = answer_from_hits(question, hits, config.answers)
+        else:
+            answer = wiring.answer_as(config, kb, reader, question)
     finally:
         kb.close()
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        shown = answer.to_json()
+        if reader is not None:
+            shown["reader"] = {"as": reader.handle, "channel": f"{reader.platform}:{reader.channel}"
+                               if reader.channel else None}
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
+        if reader is not None:
+            print(_reader_line(config, reader))
         print(answer.to_text(datetime.now(timezone.utc)))
     return 0
+
+
+def _reader(args: argparse.Namespace, config: "LorebotConfig") -> "Reader | None":
+    """Who ``ask --as/--channel`` answers as; None for the admin's own view of everything."""
+    from bot.audiences import Reader
+    from bot.config import PLATFORMS
+
+    if args.as_handle is None and args.channel is None:
+        return None
+    if args.collections:
+        raise LorebotError("--collection cannot be used with --as or --channel: they decide what is searched")
+    if args.as_handle is not None and args.as_handle not in config.people:
+        known = ", ".join(sorted(config.people)) or "nobody: add people to lorebot.toml"
+        raise LorebotError(f"--as {args.as_handle}: no such person in the config (known: {known})")
+    if args.channel is None:
+        return Reader.of_handle(args.as_handle)
+    platform, _, channel = args.channel.partition(":")
+    if platform not in PLATFORMS or not channel:
+        raise LorebotError(f"--channel {args.channel}: use PLATFORM:ID, e.g. slack:C0FIN "
+                           f"(PLATFORM one of {', '.join(PLATFORMS)})")
+    return Reader.in_channel(platform, channel)
+
+
+def _reader_line(config: "LorebotConfig", reader: "Reader") -> str:
+    if reader.channel is not None:
+        return f"As asked in {reader.platform}:{reader.channel} (everyone there reads the answer):\n"
+    return f"As {config.people[reader.handle].name} would get it in a direct message:\n"
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,11 +6,11 @@ another, where it died at start (signal handlers only work in the main thread) w
 a half-dead process looked healthy. Now both platforms share one application: limits, timeouts and shutdown
 come from aiohttp, and a failure to start stops the whole process.
 
-Limits: bodies over ``MAX_BODY_BYTES`` get 413 (aiohttp's ``client_max_size``), a body not sent within
-``READ_TIMEOUT`` gets 408 (``read_body``), a connection idle for ``KEEPALIVE_TIMEOUT`` (including one that
-never finishes its headers) is closed, and malformed HTTP gets aiohttp's 400.
+Limits (adapters/web_limits.py): bodies over 1 MiB get 413, a body sent too slowly 408 (``read_body``), a
+body that does not decode (a bad ``Content-Encoding``) 400, malformed HTTP aiohttp's 400; connections that
+never finish their headers or sit idle are closed, and the number open at once is capped.
 
-Shutdown on SIGTERM or Ctrl-C: stop listening, let requests in flight finish (``SHUTDOWN_TIMEOUT``), then run
+Shutdown on SIGTERM or Ctrl-C: stop listening, let requests in flight finish (``Timeouts.shutdown``), then run
 the finishers registered with ``finish_on_shutdown`` (drain the worker pools that answer questions after the
 ack, stop the scheduler) while the loop still runs, because their work may still send through it (Teams),
 and only then let the platforms clean up. A second signal during that wait stops at once.
@@ -26,27 +26,16 @@ from typing import Callable
 
 from aiohttp import web
 
+from adapters.web_limits import KEEPALIVE_TIMEOUT, MAX_BODY_BYTES, MAX_CONNECTIONS, CappedSite, ClientErrorLog, \
+    Timeouts, track_requests
 from bot.errors import LorebotError
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
-READ_TIMEOUT = 10.0  # seconds to send a request body; Slack and Teams send theirs at once
-KEEPALIVE_TIMEOUT = 75.0  # an idle connection (or one stuck in its headers) is closed after this
-SHUTDOWN_TIMEOUT = 10.0  # requests in flight, then background work, each get this long after a stop signal
-LISTEN_BACKLOG = 256  # Slack delivers events in bursts; a short backlog resets connections under load
 HEALTH_PATH = "/healthz"
 DEFAULT_PORT = 3000
 
 Finisher = Callable[[], None]
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """How long a client may take to send a body, and each stage of shutdown may take (tests shorten them)."""
-
-    read: float = READ_TIMEOUT
-    shutdown: float = SHUTDOWN_TIMEOUT
 
 
 FINISHERS = web.AppKey("lorebot_finishers", list)
@@ -55,7 +44,7 @@ TIMEOUTS = web.AppKey("lorebot_timeouts", Timeouts)
 
 def new_application(timeouts: Timeouts = Timeouts()) -> web.Application:
     """An empty application with the shared limits; platforms add their routes (``add_*_routes``)."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[track_requests])
     app[FINISHERS] = []
     app[TIMEOUTS] = timeouts
     # Registered first, so it runs before any platform's own clean-up (e.g. Teams unbinding its loop).
@@ -70,12 +59,15 @@ def finish_on_shutdown(app: web.Application, finisher: Finisher) -> None:
 
 
 async def read_body(request: web.Request) -> bytes:
-    """The request body, or 408 when the client is slower than the read timeout to send it (413 when too big)."""
+    """The request body, or 408 when the client is slower than the read timeout to send it, 413 when too big,
+    400 when it does not decode as its ``Content-Encoding`` says (aiohttp raises, which would be a 500)."""
     try:
         async with asyncio.timeout(request.app[TIMEOUTS].read):
             return await request.read()
     except TimeoutError:
         raise web.HTTPRequestTimeout() from None
+    except web.RequestPayloadError:
+        raise web.HTTPBadRequest() from None
 
 
 @dataclass
@@ -89,14 +81,16 @@ class Listening:
         await self.runner.cleanup()
 
 
-async def start(app: web.Application, host: str, port: int | None) -> Listening:
-    """Start ``app`` (its startup hooks run) and, unless ``port`` is None, listen on host:port (0: any free)."""
-    runner = web.AppRunner(app, shutdown_timeout=app[TIMEOUTS].shutdown, keepalive_timeout=KEEPALIVE_TIMEOUT,
-                           access_log=None, handle_signals=False)
+async def start(app: web.Application, host: str, port: int | None, *,
+                connections: int = MAX_CONNECTIONS) -> Listening:
+    """Start ``app`` (its startup hooks run) and, unless ``port`` is None, listen on host:port (0: any free),
+    with at most ``connections`` open at once."""
+    handler_args = {"keepalive_timeout": KEEPALIVE_TIMEOUT, "access_log": None, "logger": ClientErrorLog()}
+    runner = web.AppRunner(app, shutdown_timeout=app[TIMEOUTS].shutdown, handle_signals=False, **handler_args)
     await runner.setup()
     if port is None:
         return Listening(runner, None)
-    site = web.TCPSite(runner, host, port, backlog=LISTEN_BACKLOG)
+    site = CappedSite(runner, host, port, cap=connections, timeouts=app[TIMEOUTS], handler_args=handler_args)
     try:
         await site.start()
     except OSError as exc:

@@ -16,6 +16,8 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from bot.answering import Answer
+    from bot.audiences import Reader
     from bot.core import Lorebot
     from bot.ports import Messenger
     from knowledge import Embedder, IngestReport, KnowledgeBase
@@ -57,6 +59,19 @@ def create_schema(engine: "Engine") -> None:
     database.create_tables(engine)
     contacts.create_tables(engine)
     create_job_tables(engine)
+
+
+def answer_as(config: LorebotConfig, kb: "KnowledgeBase", reader: "Reader", question: str) -> "Answer":
+    """What the bot would answer this reader, by the very decision it makes in chat (audiences and the
+    champions' rejections included): the admin's check of who sees what."""
+    from bot.asking import decide
+    from bot.context import LorebotContext
+
+    create_schema(kb.engine)
+    ctx = LorebotContext(config=config, engine=kb.engine, knowledge=kb)
+    with ctx.session() as session:
+        _, answer = decide(ctx, session, reader, question)
+    return answer
 
 
 def describe_ingest(report: "IngestReport") -> str:

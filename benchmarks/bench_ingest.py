@@ -1,6 +1,6 @@
 """Ingest throughput (chunks/s, tokens/s) of `KnowledgeBase.ingest` (the bundled model on ONNX Runtime) and of
-its encoder alone, against a plain `SentenceTransformer.encode` loop over the very same chunk texts, and
-re-ingest time of an unchanged corpus.
+its encoder alone, against a plain `SentenceTransformer.encode` loop over the very same chunk texts, re-ingest
+time of an unchanged corpus, and how long a bot's writes to the same SQLite file wait while an ingest runs.
 
 Prints one JSON line.
 """
@@ -10,24 +10,29 @@ import json
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import sqlalchemy  # noqa: E402
+
 from benchmarks.synthetic import RandomVectorEmbedder, synthetic_items  # noqa: E402
-from knowledge import Embedder, KnowledgeBase  # noqa: E402
+from knowledge import Embedder, KnowledgeBase, store  # noqa: E402
 from knowledge.chunking import chunk_document  # noqa: E402
 from knowledge.loaders import load  # noqa: E402
 
 HANDBOOK = Path(__file__).resolve().parents[1] / "examples" / "handbook"
 COPIES = 3
+WRITER_COPIES = 10  # about 1100 chunks: an ingest of several seconds
+WRITER_PAUSE_S = 0.05  # between the bot's writes
 PLAIN_BATCH = 32  # sentence-transformers' own default batch size
 
 
-def _corpus(folder: Path) -> list[Path]:
+def _corpus(folder: Path, copies: int = COPIES) -> list[Path]:
     files = []
-    for copy in range(COPIES):
+    for copy in range(copies):
         for source in sorted(HANDBOOK.glob("*.md")):
             target = folder / f"{copy}-{source.name}"
             shutil.copy(source, target)
@@ -91,8 +96,45 @@ def unchanged_reingest(documents: int = 1000) -> dict:
     return {"documents": documents, "reingest_unchanged_s": round(seconds, 2)}
 
 
+def writer_waits(embedder: Embedder) -> dict:
+    """A fresh ingest of the handbook ten times over into a SQLite home, while a bot's engine on the same file
+    inserts a row every 50 ms: how long those inserts wait for the ingest's write lock."""
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work) / "docs"
+        folder.mkdir()
+        _corpus(folder, WRITER_COPIES)
+        kb = KnowledgeBase.open(Path(work) / "home", embedder=embedder)
+        bot = store.make_engine(None, Path(work) / "home")
+        table = sqlalchemy.Table("bot_writes", sqlalchemy.MetaData(),
+                                 sqlalchemy.Column("id", sqlalchemy.Integer, primary_key=True))
+        table.metadata.create_all(bot)
+        reports = []
+        ingest = threading.Thread(target=lambda: reports.append(kb.ingest([folder])))
+        waits = []
+        started = time.perf_counter()
+        ingest.start()
+        while ingest.is_alive():
+            before = time.perf_counter()
+            with bot.begin() as connection:
+                connection.execute(table.insert())
+            waits.append(time.perf_counter() - before)
+            time.sleep(WRITER_PAUSE_S)
+        ingest.join()
+        ingest_s = time.perf_counter() - started
+        bot.dispose()
+        kb.close()
+    waits.sort()
+    return {
+        "writer_ingest_chunks": reports[0].chunks_added,
+        "writer_ingest_s": round(ingest_s, 2),
+        "writer_writes": len(waits),
+        "writer_wait_p95_ms": round(1000 * waits[int(0.95 * (len(waits) - 1))], 1),
+        "writer_wait_max_ms": round(1000 * waits[-1], 1),
+    }
+
+
 if __name__ == "__main__":
     embedder, reference = Embedder(), Embedder(runtime="sentence-transformers")
     embedder.encode(["warm up"])
     reference.encode(["warm up"])
-    print(json.dumps({**ingest_throughput(embedder, reference), **unchanged_reingest()}))
+    print(json.dumps({**ingest_throughput(embedder, reference), **unchanged_reingest(), **writer_waits(embedder)}))

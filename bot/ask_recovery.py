@@ -23,6 +23,7 @@ from bot.addresses import Address
 from bot.answering import UNSURE, Answer
 from bot.ask_claims import AskClaim
 from bot.asking import decide, record_shown, send_reply
+from bot.audiences import Reader
 from bot.context import LorebotContext
 from bot.ports import Unreachable
 from bot.questions import AnswerShown, Question
@@ -62,7 +63,7 @@ def _reply(ctx: LorebotContext, claim_id: int, question_id: int) -> bool:
             return False  # another replica is replying, or the reply was recorded meanwhile
         question = session.get(Question, question_id)
         vector = ctx.knowledge.embed_question(question.text)
-        answer = decide(ctx, session, question.platform, question.channel, question.text, vector)
+        _, answer = decide(ctx, session, Reader.of_question(ctx.config, question), question.text, vector)
         answer = _settle(ctx, session, question, answer, ctx.now())
         try:
             send_reply(ctx, session, question, answer,

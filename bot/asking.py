@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import ask_claims, messages, routing
+from bot import ask_claims, audiences, messages, routing
 from bot.answering import Answer, answer_from_hits
 from bot.addresses import Address
 from bot.context import LorebotContext
@@ -26,8 +26,8 @@ from bot.dedup import ProcessedEvent
 from bot.events import Ask
 from bot.people import remember
 from bot.questions import AnswerShown, Question, text_key
-from bot.scope import collections_for
 from bot.topics import TopicPicker
+from knowledge.types import Hit
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ def handle_ask(ctx: LorebotContext, topics: TopicPicker, event: Ask) -> None:
             return
 
         vector = ctx.knowledge.embed_question(text)
-        answer = decide(ctx, session, event.where.platform, event.where.channel, text, vector)
+        reader = reader_of(ctx, event)
+        hits, answer = decide(ctx, session, reader, text, vector)
         now = ctx.now()
         question = Question(
             platform=platform, asker_id=event.person.id, asker_name=ctx.person_name(event.person),
@@ -65,6 +66,7 @@ def handle_ask(ctx: LorebotContext, topics: TopicPicker, event: Ask) -> None:
             confidence=answer.confidence, asked_at=now,
             answered_at=now if answer.answered else None, routed_at=now if _status(answer) == "routed" else None,
             resolved_by="bot" if answer.answered else None,
+            private=event.private, audience=audiences.dumps(audiences.concerned(ctx.config, reader, hits)),
         )
         if not _record(session, lease, processed, question):
             log.info("ask %s was recorded by another attempt", event.event_id)
@@ -153,15 +155,23 @@ def record_shown(session: Session, question: Question, answer: Answer, message_i
     return shown
 
 
-def decide(ctx: LorebotContext, session: Session, platform: str, channel: str, text: str,
-           vector: Sequence[float] | None = None) -> Answer:
-    """The bot's answer decision for a question asked in this channel: search its collections, leave out what
+def reader_of(ctx: LorebotContext, event: Ask) -> audiences.Reader:
+    if event.private:
+        return audiences.Reader.person(ctx.config, event.person.platform, event.person.id)
+    return audiences.Reader.in_channel(event.where.platform, event.where.channel)
+
+
+def decide(ctx: LorebotContext, session: Session, reader: audiences.Reader, text: str,
+           vector: Sequence[float] | None = None) -> tuple[list[Hit], Answer]:
+    """The bot's answer decision for a question this reader asked: search what they may read, leave out what
     champions rejected for this wording, then answer, suggest or admit being unsure. ``vector`` is the
-    question's embedding when the caller has it (``knowledge.embed_question``)."""
-    hits = ctx.knowledge.search(text, k=SEARCH_K, collections=collections_for(ctx, platform, channel),
+    question's embedding when the caller has it (``knowledge.embed_question``). Returns the hits considered
+    too, since they tell what the question concerns."""
+    hits = ctx.knowledge.search(text, k=SEARCH_K, collections=audiences.searched(ctx.config, ctx.knowledge, reader),
                                 vector=vector)
     rejected = _rejected_keys(session, text_key(text))
-    return answer_from_hits(text, [hit for hit in hits if hit.key not in rejected], ctx.config.answers)
+    hits = [hit for hit in hits if hit.key not in rejected]
+    return hits, answer_from_hits(text, hits, ctx.config.answers)
 
 
 def _status(answer: Answer) -> str:

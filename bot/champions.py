@@ -8,7 +8,7 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import curating, messages
+from bot import access, curating, messages
 from bot.addresses import Address, MessageRef, Person
 from bot.context import LorebotContext
 from bot.events import Action, Reaction, ThreadReply
@@ -83,14 +83,17 @@ def handle_reaction(ctx: LorebotContext, event: Reaction) -> bool:
 
 
 def handle_action(ctx: LorebotContext, event: Action) -> bool:
-    """Verify / Reject buttons; False for actions that are not the champions' (the core handles the rest)."""
+    """Verify / Reject buttons; False for actions that are not the champions' (the core handles the rest).
+    They count only from where the bot showed them: a routed post's thread, or the asker's thread when the
+    champion answered right there (see bot.access)."""
     model = {"verify": ChampionAnswer, "reject": AnswerShown}.get(event.name)
     if model is None:
         return False
     with ctx.session() as session:
         target = session.get(model, _int(event.value)) if _int(event.value) is not None else None
         question = session.get(Question, target.question_id) if target is not None else None
-        if question is None:
+        if question is None or not (access.in_routed_post(session, question, event.where)
+                                    or access.in_askers_thread(question, event.where)):
             ctx.messenger.send(event.where, messages.action_expired())
             return True
         if not ctx.is_champion(event.person, question.topic):

@@ -56,6 +56,29 @@ class TopicConfig(_Strict):
     collections: list[str] = Field(default_factory=list)  # restrict search for this topic; empty = all
 
 
+AUDIENCE_KINDS = ("team", "person", "channel")
+
+
+class CollectionConfig(_Strict):
+    """Who may read a collection. Without ``visible_to`` everyone may; with it, only the people, teams and
+    channels it names (``"team:finance"``, ``"person:carol"``, ``"channel:slack:C0FIN"``)."""
+
+    visible_to: list[str] | None = None
+
+    @field_validator("visible_to")
+    @classmethod
+    def _audience_entries(cls, entries: list[str] | None) -> list[str] | None:
+        for entry in entries or []:
+            kind, _, rest = entry.partition(":")
+            if kind not in AUDIENCE_KINDS or not rest:
+                raise ValueError(f"{entry!r} is not team:NAME, person:HANDLE or channel:PLATFORM:ID")
+            if kind == "channel":
+                platform, _, channel = rest.partition(":")
+                if platform not in PLATFORMS or not channel:
+                    raise ValueError(f"{entry!r} is not channel:PLATFORM:ID (PLATFORM one of {', '.join(PLATFORMS)})")
+        return entries
+
+
 class AnswersConfig(_Strict):
     answer_threshold: Annotated[float, Field(ge=0, le=1)] = 0.48
     verified_threshold: Annotated[float, Field(ge=0, le=1)] = 0.70
@@ -114,6 +137,7 @@ class LorebotConfig(_Strict):
     topics: dict[str, TopicConfig] = Field(default_factory=dict)
     champions: ChampionsConfig = ChampionsConfig()
     channels: dict[str, list[str]] = Field(default_factory=dict)  # "slack:C0IT" -> collections searched there
+    collections: dict[str, CollectionConfig] = Field(default_factory=dict)  # who may read each collection
     jobs: JobsConfig = JobsConfig()
     teams_reactions: TeamsReactionsConfig = TeamsReactionsConfig()
 
@@ -138,6 +162,12 @@ class LorebotConfig(_Strict):
         for handle, person in self.people.items():
             if person.team and person.team not in self.teams:
                 raise ValueError(f"people.{handle}.team: {person.team!r} is not listed under [teams]")
+        for name, collection in self.collections.items():
+            for entry in collection.visible_to or []:
+                kind, _, rest = entry.partition(":")
+                listed = {"team": ("teams", self.teams), "person": ("people", self.people)}.get(kind)
+                if listed is not None and rest not in listed[1]:
+                    raise ValueError(f"collections.{name}.visible_to: {entry!r} is not listed under [{listed[0]}]")
         return self
 
     @property

@@ -13,13 +13,13 @@ from typing import Sequence
 
 from sqlmodel import select
 
-from bot import champions, messages, phrasings
+from bot import access, answer_edits, champions, messages, phrasings
 from bot.addresses import Address, MessageRef, Person
 from bot.asking import claim, handle_ask, reroute
 from bot.config import LorebotConfig
 from bot.context import LorebotContext
 from bot.dedup import ProcessedEvent
-from bot.events import Action, Ask, Event, Reaction, ThreadReply
+from bot.events import Action, Ask, Edit, Event, Reaction, ThreadReply
 from bot.extensions import Extension
 from bot.feedback import Feedback
 from bot.people import remember
@@ -71,7 +71,7 @@ class Lorebot:
             log.debug("failure details for %s", event.event_id, exc_info=True)
             self._apologise(event)
 
-    def _handle_other(self, event: ThreadReply | Reaction | Action) -> None:
+    def _handle_other(self, event: ThreadReply | Reaction | Action | Edit) -> None:
         ctx = self.context
         with ctx.session() as session:
             remember(session, ctx.config, event.person)
@@ -86,6 +86,9 @@ class Lorebot:
         elif isinstance(event, Reaction):
             if not champions.handle_reaction(ctx, event):
                 self._offer(lambda ext: ext.handle_reaction(ctx, event))
+        elif isinstance(event, Edit):
+            if not answer_edits.handle_edit(ctx, event):
+                self._offer(lambda ext: ext.handle_edit(ctx, event))
         elif not self._handle_action(event) and not self._offer(lambda ext: ext.handle_action(ctx, event)):
             ctx.messenger.send(event.where, messages.action_expired())
 
@@ -101,8 +104,12 @@ class Lorebot:
         ctx = self.context
         with ctx.session() as session:
             question = session.get(Question, int(event.value)) if event.value.isdigit() else None
-            if question is None:
+            if question is None or not access.in_askers_thread(question, event.where):
                 ctx.messenger.send(event.where, messages.action_expired())
+                return True
+            if not access.may_give_feedback(ctx, question, event.person):
+                log.info("%s on question %s by someone else refused", event.name, question.id)
+                ctx.messenger.send(event.where, messages.only_the_asker())
                 return True
             if event.name in (HELPFUL, NOT_HELPFUL, SUGGESTION_YES, SUGGESTION_NO):
                 session.add(Feedback(question_id=question.id, person_id=event.person.key, kind=event.name,

@@ -14,12 +14,11 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import messages
+from bot import audiences, messages
 from bot.addresses import Address, Person
 from bot.context import LorebotContext
 from bot.curation import CurationAudit, Rejection, VerifiedAnswer
 from bot.questions import AnswerShown, ChampionAnswer, Question
-from knowledge import VERIFIED_COLLECTION
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,8 @@ def verify(ctx: LorebotContext, session: Session, champion: Person, question: Qu
         return False
     name = ctx.person_name(champion)
     entry_id = ctx.knowledge.add_entry(question.text, answer_text, source=f"Verified answer › {question.topic or 'general'}",
-                                       verified_by=name, collection=VERIFIED_COLLECTION)
+                                       verified_by=name,
+                                       collection=audiences.verified_collection(audiences.loads(question.audience)))
     try:
         now = ctx.now()
         verified = VerifiedAnswer(

@@ -15,7 +15,8 @@ class Ask:
     """A question: a DM, a mention (mention text already stripped) or a slash command.
 
     ``where`` is the conversation and thread to answer in; ``message_id`` the question's own message id
-    (None for a slash command). ``attachments`` are names of files the bot could not read.
+    (None for a slash command). ``attachments`` are names of files the bot could not read. ``private`` is True
+    in a direct message: the asker alone reads the reply, so it may show what that person may read.
     """
 
     event_id: str
@@ -24,6 +25,7 @@ class Ask:
     where: Address
     message_id: str | None = None
     attachments: tuple[str, ...] = field(default_factory=tuple)
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,4 +62,18 @@ class Action:
     where: Address
 
 
-Event = Ask | ThreadReply | Reaction | Action
+@dataclass(frozen=True)
+class Edit:
+    """Someone changed the text of a message posted earlier (Slack ``message_changed``, Teams ``messageUpdate``).
+
+    ``message_id`` is the edited message, ``where`` its conversation (and thread, when the platform says),
+    ``text`` the new text and ``person`` who edited it: only the message's author's edits count."""
+
+    event_id: str
+    person: Person
+    text: str
+    where: Address
+    message_id: str
+
+
+Event = Ask | ThreadReply | Reaction | Action | Edit

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from bot.context import LorebotContext
-from bot.events import Action, Reaction, ThreadReply
+from bot.events import Action, Edit, Reaction, ThreadReply
 
 __all__ = ["LorebotContext", "Extension"]
 
@@ -25,4 +25,8 @@ class Extension(Protocol):
         ...
 
     def handle_action(self, ctx: LorebotContext, event: Action) -> bool:
+        ...
+
+    def handle_edit(self, ctx: LorebotContext, event: Edit) -> bool:
+        """True when the edited message was this extension's (a lesson, say)."""
         ...

@@ -1,5 +1,5 @@
-"""Lessons learned: replies in the weekly prompt's thread are kept as candidates, and a champion's ✅ on one
-adds it to the knowledge base as verified knowledge.
+"""Lessons learned: replies in the weekly prompt's thread are kept as candidates, and a ✅ on one by a champion
+of that channel's team or topic (see ``may_promote``) adds it to the knowledge base as verified knowledge.
 
 An extension of the core: it is asked only about thread replies and reactions the core did not claim.
 """
@@ -14,9 +14,10 @@ from sqlmodel import Field, SQLModel, select
 
 from bot.columns import UTCDateTime
 from bot.curation import CurationAudit
-from bot.events import Action, Reaction, ThreadReply
+from bot.events import Action, Edit, Reaction, ThreadReply
 from bot.people import display_name
-from knowledge import VERIFIED_COLLECTION
+from bot.audiences import Reader, place_audience, verified_collection
+from bot.config import LorebotConfig
 
 log = logging.getLogger("lorebot.lessons")
 
@@ -71,6 +72,26 @@ def _name(ctx, person) -> str:
     return display_name(ctx.config, person)
 
 
+def may_promote(ctx, person, platform: str, channel: str) -> bool:
+    """Whether this person's ✅ promotes lessons shared in this channel: a team's lessons channel belongs to the
+    champions of that team (people of the team who champion a topic), a topic's channel to that topic's
+    champions. A channel that is neither (``jobs.lessons.channels``, company-wide) is any champion's."""
+    teams = [name for name, team in ctx.config.teams.items() if team.lessons_channel.get(platform) == channel]
+    topics = [name for name, topic in ctx.config.topics.items() if topic.channel.get(platform) == channel]
+    if not ctx.is_champion(person):
+        return False
+    if not teams and not topics:
+        return True
+    handle = ctx.config.handle_for(person.platform, person.id)
+    team = ctx.config.people[handle].team if handle else None
+    return team in teams or any(ctx.is_champion(person, topic) for topic in topics)
+
+
+def _lesson_at(session, platform: str, channel: str, message_id: str) -> Lesson | None:
+    return session.exec(select(Lesson).where(Lesson.platform == platform, Lesson.channel == channel,
+                                             Lesson.message_id == message_id)).first()
+
+
 class LessonsExtension:
     """Captures lessons in prompt threads and promotes them on a champion's ✅."""
 
@@ -104,13 +125,10 @@ class LessonsExtension:
             return self._withdraw(ctx, event)
         ref = event.message
         with ctx.session() as session:
-            lesson = session.exec(select(Lesson).where(
-                Lesson.platform == ref.address.platform, Lesson.channel == ref.address.channel,
-                Lesson.message_id == ref.message_id,
-            )).first()
+            lesson = _lesson_at(session, ref.address.platform, ref.address.channel, ref.message_id)
             if lesson is None:
                 return False
-            if not ctx.is_champion(event.person):
+            if not may_promote(ctx, event.person, lesson.platform, lesson.channel):
                 return False  # not curation; the core may keep it as feedback
             # Take the lesson with one conditional update so two deliveries or replicas promote it once.
             taken = session.execute(
@@ -124,7 +142,7 @@ class LessonsExtension:
             try:
                 entry_id = ctx.knowledge.add_entry(
                     lesson.text[:QUESTION_CHARS], lesson.text, source=LESSON_SOURCE, verified_by=name,
-                    collection=VERIFIED_COLLECTION,
+                    collection=lesson_collection(ctx.config, lesson),
                 )
             except Exception:
                 session.execute(update(Lesson).where(Lesson.id == lesson.id).values(status=CANDIDATE))
@@ -162,5 +180,28 @@ class LessonsExtension:
             log.info("lesson %s withdrawn", lesson.id)
         return True
 
+    def handle_edit(self, ctx, event: Edit) -> bool:
+        """The author reworded their lesson: a later ✅ promotes the new words. A promoted lesson's entry keeps
+        the words that were promoted (taking the ✅ off and putting it back promotes the new ones); anyone
+        else's edit changes nothing."""
+        with ctx.session() as session:
+            lesson = _lesson_at(session, event.where.platform, event.where.channel, event.message_id)
+            if lesson is None:
+                return False
+            text = event.text.strip()
+            if lesson.author_id != event.person.key or not text:
+                log.info("edit of lesson %s ignored", lesson.id)
+                return True
+            lesson.text = text
+            session.add(lesson)
+            session.commit()
+            log.info("lesson %s edited (%s)", lesson.id, lesson.status)
+        return True
+
     def handle_action(self, ctx, event: Action) -> bool:
         return False
+
+
+def lesson_collection(config: LorebotConfig, lesson: Lesson) -> str:
+    """A lesson shared in a restricted channel stays readable only by that channel's audience."""
+    return verified_collection(place_audience(config, Reader.in_channel(lesson.platform, lesson.channel)))

@@ -138,6 +138,11 @@ def champion_answer_passed_on(asker_name: str, champion_answer_id: int, relayed:
     )
 
 
+def edited_after_verification() -> Reply:
+    return Reply(text="This answer was already verified, so the verified copy keeps its earlier words. "
+                      "To verify your edit, take the ✅ off and put it back.")
+
+
 def verified(champion_name: str) -> Reply:
     return Reply(text=f"✅ Verified by @{literal(champion_name)}. Next time anyone asks this, I'll answer right away.")
 
@@ -158,6 +163,10 @@ def only_champions_verify(topic: str | None) -> Reply:
     return Reply(text=f"Only {_topic(topic)} can verify answers. I've noted your feedback, thanks!")
 
 
+def only_the_asker() -> Reply:
+    return Reply(text="Only the person who asked can use these buttons. Ask me yourself and you'll get your own.")
+
+
 def thanks_for_feedback() -> Reply:
     return Reply(text="Thanks for letting me know!")
 
@@ -174,6 +183,10 @@ def attachments_only(names: tuple[str, ...]) -> Reply:
 
 def empty_question() -> Reply:
     return Reply(text="Ask me a question in a message, for example: _How many days of leave do I get?_")
+
+
+def same_as_restricted() -> Reply:
+    return Reply(text="That answer is restricted and the asker may not read it. Please reply in the thread instead.")
 
 
 def action_expired() -> Reply:

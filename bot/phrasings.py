@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot import messages
+from bot import access, audiences, messages
 from bot.addresses import Address, Person
 from bot.answering import ANSWERED, answer_from_hits
 from bot.asking import record_shown, reroute
@@ -102,11 +102,15 @@ def on_same_as(ctx: LorebotContext, event: Action) -> None:
     with ctx.session() as session:
         question = session.get(Question, int(question_id)) if question_id.isdigit() else None
         entry = ctx.knowledge.entry(int(entry_id)) if entry_id.isdigit() else None
-        if question is None or entry is None or entry.stale:
+        if (question is None or entry is None or entry.stale
+                or not access.in_routed_post(session, question, event.where)):
             ctx.messenger.send(event.where, messages.action_expired())
             return
         if not ctx.is_champion(event.person, question.topic):
             ctx.messenger.send(event.where, messages.only_champions_verify(question.topic))
+            return
+        if not audiences.may_read(ctx.config, audiences.Reader.of_question(ctx.config, question), entry.collection):
+            ctx.messenger.send(event.where, messages.same_as_restricted())
             return
         now = ctx.now()
         taken = session.execute(

@@ -9,7 +9,7 @@ import json
 import re
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from bot.columns import UTCDateTime
@@ -50,6 +50,11 @@ class Question(SQLModel, table=True):
     nudge_count: int = 0
     last_nudged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated: bool = False
+    # Asked in a direct message: its words are the asker's own, never quoted to anyone else (digests).
+    private: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # The restricted collections it concerns (JSON list, bot.audiences): who may read its verified answer,
+    # and which channels may see it routed.
+    audience: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
 
     @property
     def asker_key(self) -> str:

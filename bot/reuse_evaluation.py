@@ -16,6 +16,7 @@ from sqlmodel import select
 from bot import curating
 from bot.addresses import Person
 from bot.asking import decide
+from bot.audiences import Reader
 from bot.config import LorebotConfig
 from bot.context import LorebotContext
 from bot.curation import VerifiedAnswer
@@ -58,7 +59,7 @@ def reuse_rate(knowledge: Knowledge, config: LorebotConfig, messenger: Messenger
             curating.verify(ctx, session, CHAMPION, question, reply)
             verified = session.exec(select(VerifiedAnswer).where(VerifiedAnswer.champion_answer_id == reply.id,
                                                                  VerifiedAnswer.status == "active")).one()
-            answer = decide(ctx, session, PLATFORM, CHANNEL, pair.asked)
+            _, answer = decide(ctx, session, Reader.in_channel(PLATFORM, CHANNEL), pair.asked)
             reused += answer.answered and answer.is_verified and answer.entry_id == verified.entry_id
             curating.unverify(ctx, session, CHAMPION, question, reply)
     return round(reused / len(pairs), 4) if pairs else 0.0

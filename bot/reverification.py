@@ -19,7 +19,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from bot.addresses import Person
 from bot.columns import UTCDateTime
 from bot.curation import CurationAudit, VerifiedAnswer
-from bot.events import Action, Reaction, ThreadReply
+from bot.events import Action, Edit, Reaction, ThreadReply
 from bot.ports import system_clock
 from bot.replies import OUTDATED, STILL_RIGHT, Reply
 
@@ -128,6 +128,9 @@ class ReverifyExtension:
         return False
 
     def handle_reaction(self, ctx, event: Reaction) -> bool:
+        return False
+
+    def handle_edit(self, ctx, event: Edit) -> bool:
         return False
 
     def handle_action(self, ctx, event: Action) -> bool:

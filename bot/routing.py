@@ -8,12 +8,12 @@ from typing import Sequence
 
 from sqlmodel import Session, select
 
-from bot import messages
+from bot import audiences, messages
 from bot.addresses import Address, MessageRef, Person
 from bot.context import LorebotContext
 from bot.ports import Unreachable
 from bot.questions import Question, RoutedPost
-from bot.scope import collections_for
+from bot.audiences import Reader
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,9 @@ def route(ctx: LorebotContext, session: Session, question: Question,
     targets, names = _targets(ctx, question)
     if not targets:
         return RouteOutcome(NO_CHAMPIONS if not names else UNREACHABLE, question.topic, names)
+    readers = [_reader(ctx, address, recipient) for address, recipient in targets]
     reply = messages.routed_post(question.asker_name or question.asker_id, question.text, question.topic,
-                                 _link_to_asker(ctx, question), question.id, _similar(ctx, question, vector))
+                                 _link_to_asker(ctx, question), question.id, _similar(ctx, question, vector, readers))
     posted = 0
     for address, recipient in targets:
         try:
@@ -80,13 +81,23 @@ def routed_before(ctx: LorebotContext, session: Session, question: Question) -> 
     return RouteOutcome(ROUTED, question.topic, _targets(ctx, question)[1])
 
 
-def _similar(ctx: LorebotContext, question: Question, vector: Sequence[float] | None) -> tuple[tuple[int, str], ...]:
-    """Verified answers that may already answer it, offered to the champions as "Same as…" buttons."""
+def _similar(ctx: LorebotContext, question: Question, vector: Sequence[float] | None,
+             readers: list[Reader]) -> tuple[tuple[int, str], ...]:
+    """Verified answers that may already answer it, offered to the champions as "Same as…" buttons: only those
+    both the asker and every reader of the post may read."""
     if vector is None:  # a re-route ("Not helpful"): the ask that embedded it is long gone
         vector = ctx.knowledge.embed_question(question.text)
+    asker = Reader.of_question(ctx.config, question)
     hits = ctx.knowledge.similar_entries(question.text, SAME_AS_OFFERS, vector=vector,
-                                         collections=collections_for(ctx, question.platform, question.channel))
-    return tuple((hit.entry_id, hit.title) for hit in hits if hit.entry_id is not None)
+                                         collections=audiences.searched(ctx.config, ctx.knowledge, asker))
+    return tuple((hit.entry_id, hit.title) for hit in hits if hit.entry_id is not None
+                 and all(audiences.may_read(ctx.config, reader, hit.collection) for reader in readers))
+
+
+def _reader(ctx: LorebotContext, address: Address | None, recipient: Person | None) -> Reader:
+    if address is not None:
+        return Reader.in_channel(address.platform, address.channel)
+    return Reader.person(ctx.config, recipient.platform, recipient.id)
 
 
 def _targets(ctx: LorebotContext, question: Question) -> tuple[list[tuple[Address | None, Person | None]], list[str]]:
@@ -94,13 +105,19 @@ def _targets(ctx: LorebotContext, question: Question) -> tuple[list[tuple[Addres
     platform = question.platform
     topic = ctx.config.topics.get(question.topic) if question.topic else None
     channel = (topic.channel.get(platform) if topic else None) or ctx.config.champions.channel.get(platform)
+    audience = audiences.loads(question.audience)
+    if channel and not audiences.may_read_all(ctx.config, Reader.in_channel(platform, channel), audience):
+        log.info("question %s concerns restricted collections its champions' channel may not read", question.id)
+        channel = None  # never copy it where not everyone may read it: ask the champions directly instead
     if topic is None:
         names: list[str] = []
         return ([(Address(platform, channel), None)] if channel else []), names
-    names = [ctx.config.people[handle].name for handle in topic.champions]
+    names = [ctx.config.people[handle].name for handle in topic.champions
+             if audiences.may_read_all(ctx.config, Reader.of_handle(handle), audience)]
     if channel:
         return [(Address(platform, channel), None)], names
-    return [(None, person) for person in ctx.champions_of(question.topic, platform)], names
+    return [(None, person) for person in ctx.champions_of(question.topic, platform)
+            if audiences.may_read_all(ctx.config, Reader.person(ctx.config, platform, person.id), audience)], names
 
 
 def _link_to_asker(ctx: LorebotContext, question: Question) -> str | None:

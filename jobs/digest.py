@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from bot import audiences
+from bot.audiences import Reader
 from bot.context import LorebotContext
 from bot.curation import VerifiedAnswer
 from bot.lessons import PROMOTED, Lesson
@@ -31,7 +33,7 @@ TOP_KNOWLEDGE = 3
 @dataclass
 class Gap:
     count: int
-    example: str
+    example: str | None  # None when every question of the theme is private or restricted for the reader
 
 
 @dataclass
@@ -52,9 +54,9 @@ class TeamWeek:
     still_open: int = 0
     median_to_champion: timedelta | None = None
     gaps: list[Gap] = field(default_factory=list)
-    new_verified: list[str] = field(default_factory=list)
+    new_verified: list[str | None] = field(default_factory=list)  # None: not to be quoted to the reader
     lessons_shared: int = 0
-    lessons_promoted: list[str] = field(default_factory=list)
+    lessons_promoted: list[str | None] = field(default_factory=list)
     champions: list[ChampionScore] = field(default_factory=list)
 
     def share(self, part: int) -> int:
@@ -71,10 +73,19 @@ def team_members(ctx: LorebotContext, session: Session, team: str) -> tuple[set[
     return handles, ids
 
 
-def team_week(ctx: LorebotContext, session: Session, team: str, end: datetime) -> TeamWeek:
+def team_week(ctx: LorebotContext, session: Session, team: str, end: datetime,
+              reader: Reader | None = None) -> TeamWeek:
+    """The team's week as ``reader`` (the team's manager unless given) may read it: every question counts, but
+    only what the reader may read is quoted (never a direct message's words, never a restricted collection's
+    question to someone outside its audience)."""
     start = end - WEEK
     week = TeamWeek(team=team, start=start, end=end)
     handles, ids = team_members(ctx, session, team)
+    reader = reader or Reader.of_handle(ctx.config.teams[team].manager)
+
+    def quotable(question: Question | None) -> bool:
+        return question is not None and not question.private and audiences.may_read_all(
+            ctx.config, reader, audiences.loads(question.audience))
 
     def in_team(question: Question) -> bool:
         return question.asker_handle in handles or (question.platform, question.asker_id) in ids
@@ -95,16 +106,21 @@ def team_week(ctx: LorebotContext, session: Session, team: str, end: datetime) -
     gap_questions = [q for q in asked
                      if q.resolved_by != "bot" or (q.confidence is not None and q.confidence < threshold)]
     grouped = themes.group([q.text for q in gap_questions], themes.embed_function(ctx.knowledge))
-    week.gaps = [Gap(count=theme.count, example=theme.example) for theme in grouped[: ctx.config.jobs.digest.max_gaps]]
+    week.gaps = [Gap(count=theme.count, example=next(
+        (gap_questions[i].text for i in theme.members if quotable(gap_questions[i])), None))
+        for theme in grouped[: ctx.config.jobs.digest.max_gaps]]
 
     asked_ids = {q.id for q in asked}
     team_champion_keys = {f"{p}:{u}" for p, u in ids}
     verified = session.exec(select(VerifiedAnswer).where(
         VerifiedAnswer.verified_at >= start, VerifiedAnswer.verified_at < end, VerifiedAnswer.status == "active",
     ).order_by(VerifiedAnswer.verified_at, VerifiedAnswer.id)).all()
-    team_question_ids = _team_question_ids(session, [v.question_id for v in verified], in_team)
-    week.new_verified = [v.question_text for v in verified
-                         if v.question_id in team_question_ids or v.champion_id in team_champion_keys]
+    questions = _questions(session, [v.question_id for v in verified])
+    team_question_ids = {qid for qid, q in questions.items() if in_team(q)}
+    # A verified answer is knowledge now: its question is quoted to whoever may read its audience.
+    week.new_verified = [v.question_text if audiences.may_read_all(ctx.config, reader, audiences.loads(
+        questions[v.question_id].audience if v.question_id in questions else "[]")) else None
+        for v in verified if v.question_id in team_question_ids or v.champion_id in team_champion_keys]
 
     channels = {(platform, channel) for platform, channel in ctx.config.teams[team].lessons_channel.items()}
     lessons = [lesson for lesson in session.exec(
@@ -112,17 +128,20 @@ def team_week(ctx: LorebotContext, session: Session, team: str, end: datetime) -
     ).all() if lesson.author_handle in handles or lesson.author_id in team_champion_keys
         or (lesson.platform, lesson.channel) in channels]
     week.lessons_shared = len(lessons)
-    week.lessons_promoted = [lesson.text for lesson in lessons if lesson.status == PROMOTED]
+    week.lessons_promoted = [
+        lesson.text if audiences.may_read_all(ctx.config, reader, audiences.place_audience(
+            ctx.config, Reader.in_channel(lesson.platform, lesson.channel))) else None
+        for lesson in lessons if lesson.status == PROMOTED]
 
     week.champions = _champions(session, asked_ids, start, end)
     return week
 
 
-def _team_question_ids(session: Session, question_ids: list[int | None], in_team) -> set[int]:
+def _questions(session: Session, question_ids: list[int | None]) -> dict[int, Question]:
     wanted = [qid for qid in question_ids if qid is not None]
     if not wanted:
-        return set()
-    return {q.id for q in session.exec(select(Question).where(Question.id.in_(wanted))).all() if in_team(q)}
+        return {}
+    return {q.id: q for q in session.exec(select(Question).where(Question.id.in_(wanted))).all()}
 
 
 def _champions(session: Session, question_ids: set[int], start: datetime, end: datetime) -> list[ChampionScore]:
@@ -166,6 +185,7 @@ def render(ctx: LorebotContext, weeks: list[TeamWeek]) -> Reply:
         if week.gaps:
             lines.append(messages.DIGEST_GAPS_HEADER)
             lines.extend(messages.DIGEST_GAP_LINE.format(count=gap.count, example=said(gap.example, 120))
+                         if gap.example is not None else messages.DIGEST_GAP_UNQUOTED.format(count=gap.count)
                          for gap in week.gaps)
         elif week.asked:
             lines.append(messages.DIGEST_NO_GAPS)
@@ -173,7 +193,7 @@ def render(ctx: LorebotContext, weeks: list[TeamWeek]) -> Reply:
                                                           lessons=week.lessons_shared,
                                                           promoted=len(week.lessons_promoted)))
         lines.extend(messages.DIGEST_KNOWLEDGE_LINE.format(text=said(text, 100))
-                     for text in [*week.new_verified, *week.lessons_promoted][:TOP_KNOWLEDGE])
+                     for text in [t for t in [*week.new_verified, *week.lessons_promoted] if t][:TOP_KNOWLEDGE])
         if week.champions:
             lines.append(messages.DIGEST_CHAMPIONS_HEADER)
             lines.extend(messages.DIGEST_CHAMPION_LINE.format(name=said(c.name), answers=c.answers, verified=c.verified)
@@ -199,7 +219,7 @@ def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) 
         person = ctx.reach(manager)
         if person is None:
             continue
-        weeks = [team_week(ctx, session, team, at) for team in teams]
+        weeks = [team_week(ctx, session, team, at, Reader.of_handle(manager)) for team in teams]
         deliveries.append(Delivery(recipient=f"dm:{manager}", platform=person.platform, kind="dm", target=person.id,
                                    reply=render(ctx, weeks), meta={"teams": teams}))
     return deliveries

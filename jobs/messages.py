@@ -30,6 +30,7 @@ DIGEST_MEDIAN = "Median time to a champion's answer: **{duration}**."
 DIGEST_NO_MEDIAN = "No champion answers needed this week."
 DIGEST_GAPS_HEADER = "**Top knowledge gaps**"
 DIGEST_GAP_LINE = "• {count}× e.g. “{example}”"
+DIGEST_GAP_UNQUOTED = "• {count}× asked in private or about restricted material (not quoted)"
 DIGEST_NO_GAPS = "**Top knowledge gaps**: none, Lorebot answered everything with confidence."
 DIGEST_NEW_KNOWLEDGE = (
     "**New knowledge**: {verified} verified answer(s), {lessons} lesson(s) shared ({promoted} added)."

@@ -10,7 +10,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from bot import audiences
 from bot.addresses import Address, MessageRef, Person
+from bot.audiences import Reader
 from bot.context import LorebotContext
 from bot.questions import Question, RoutedPost
 from bot.replies import Reply
@@ -39,8 +41,10 @@ def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) 
             continue
         escalate = bool(topic.backup) and (question.escalated or question.nudge_count >= settings.escalate_after)
         handles = [topic.backup] if escalate else list(topic.champions)
+        audience = audiences.loads(question.audience)
         for handle in dict.fromkeys(handles):
-            per_handle[handle].append((question, waited, escalate))
+            if audiences.may_read_all(ctx.config, Reader.of_handle(handle), audience):  # as when it was routed
+                per_handle[handle].append((question, waited, escalate))
         if not dry_run:
             question.nudge_count += 1
             question.last_nudged_at = at

@@ -1,4 +1,4 @@
-"""Ingest: files and texts -> chunks -> embeddings -> rows, in one transaction per run.
+"""Ingest: files and texts -> chunks -> embeddings -> rows, a short transaction per batch of whole documents.
 
 Content hashes make a re-ingest of unchanged documents free; a folder ingested again drops the documents no
 longer under it. The indexes are not touched here: every process applies the change from the database.
@@ -8,21 +8,24 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
+import numpy as np
 import sqlalchemy
-from sqlmodel import Session, delete
+from sqlmodel import Session, delete, select
 
 from knowledge import store
 from knowledge.chunking import Chunk, chunk_document
 from knowledge.embed import Embedder
-from knowledge.loaders import UnreadableFile, is_supported, load
+from knowledge.loaders import LoadedDocument, UnreadableFile, is_supported
+from knowledge.parse_isolation import PARSE_TIMEOUT_SECONDS, IsolatedLoader
 from knowledge.store import KbChunk, KbDocument
 from knowledge.types import IngestReport, SkippedFile
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # larger files are skipped before they are read
 CHUNKER_VERSION = "1"  # part of every content hash: a new chunker re-chunks everything once
-EMBED_BATCH = 512  # chunks embedded and inserted together
+EMBED_BATCH = 256  # chunks embedded at a time, and about as many written in one short transaction
+REMOVE_BATCH = 500  # documents removed in one transaction
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,11 @@ class _Prepared:
 class Ingester:
     """Writes documents and their embedded chunks; returns whether anything changed so the caller re-indexes."""
 
-    def __init__(self, engine: sqlalchemy.Engine, embedder: Embedder) -> None:
+    def __init__(self, engine: sqlalchemy.Engine, embedder: Embedder, *,
+                 parse_timeout: float = PARSE_TIMEOUT_SECONDS) -> None:
         self._engine = engine
         self.embedder = embedder
+        self._parse_timeout = parse_timeout
 
     def ingest(self, paths: Sequence[Path | str], *, collection: str | None = None,
                progress: bool = False) -> tuple[IngestReport, bool]:
@@ -68,14 +73,15 @@ class Ingester:
             root_collection = collection or (root.name if root.is_dir() else root.parent.name) or "default"
             files = _files_under(root, report)
             seen = set()
-            for file in files:
-                seen.add(str(file))
-                item = _prepare_file(file, str(root), root_collection, known, report)
-                if item is not None:
-                    prepared.append(item)
+            with IsolatedLoader(self._parse_timeout) as loader:
+                for file in files:
+                    seen.add(str(file))
+                    item = _prepare_file(file, str(root), root_collection, known, report, loader.load)
+                    if item is not None:
+                        prepared.append(item)
             if root.is_dir():
                 removed.update(path for path, doc in known.items() if doc.root == str(root) and path not in seen)
-        return report, self._apply(prepared, removed, known, report, progress)
+        return report, self._apply(prepared, removed, report, progress)
 
     def ingest_texts(self, items: Iterable[TextItem], *, progress: bool = False) -> tuple[IngestReport, bool]:
         report = IngestReport()
@@ -93,41 +99,76 @@ class Ingester:
                 report.skipped.append(SkippedFile(item.document, "no text found"))
                 continue
             prepared.append(_Prepared(item.document, "texts", item.collection, item.title, digest, chunks))
-        return report, self._apply(prepared, set(), known, report, progress)
+        return report, self._apply(prepared, set(), report, progress)
 
-    def _apply(self, prepared: list[_Prepared], removed: set[str], known: dict[str, KbDocument],
-               report: IngestReport, progress: bool) -> bool:
-        """One transaction for the whole run (a crash leaves the previous state), embedding as it goes in
-        batches so memory stays flat however large the corpus."""
-        if not prepared and not removed:
-            return False
-        with Session(self._engine) as session, _progress_bar(progress, prepared) as bar:
-            for path in sorted(removed):
-                document = known[path]
-                report.chunks_removed += _delete_chunks(session, document.id)
-                session.delete(session.get(KbDocument, document.id))
-                report.documents_removed += 1
-                report.changed.append(path)
-            for batch in _batches(prepared, EMBED_BATCH):
-                vectors = self.embedder.encode([chunk.embedding_text() for item in batch for chunk in item.chunks])
-                rows: list[dict] = []
-                for item in batch:
-                    document = _upsert_document(session, item, known.get(item.path), report)
-                    for chunk in item.chunks:
-                        rows.append({"document_id": document.id, "ordinal": chunk.ordinal,
-                                     "collection": item.collection, "title": chunk.title, "heading": chunk.heading,
-                                     "text": chunk.text, "embedding": store.to_blob(vectors[len(rows)])})
-                    report.chunks_added += len(item.chunks)
-                    session.expunge(document)
-                session.execute(sqlalchemy.insert(KbChunk), rows)
-                bar.update(len(rows))
+    def _apply(self, prepared: list[_Prepared], removed: set[str], report: IngestReport, progress: bool) -> bool:
+        """Embeds outside any transaction, then writes each batch of whole documents in a short transaction of
+        its own (with its generation bump), so the write lock is held for milliseconds at a time and a bot
+        writing to the same SQLite file never waits for the embedding. A crash leaves every document whole, as
+        it was or as it is now; the next ingest skips those already stored, by their content hash, and does the
+        rest. New and changed documents go in before removed ones leave, so a renamed file is never missing.
+        ``report.changed`` is read back from the database at the end, with what an interrupted ingest changed."""
+        if prepared or removed:
+            with _progress_bar(progress, prepared) as bar:
+                for batch in _batches(prepared, EMBED_BATCH):
+                    self._write(batch, self._embed(batch, bar), report)
+            paths = sorted(removed)
+            for start in range(0, len(paths), REMOVE_BATCH):
+                self._remove(paths[start:start + REMOVE_BATCH], report)
+        report.changed = store.take_changed(self._engine)
+        return bool(prepared or removed)
+
+    def _embed(self, batch: list[_Prepared], bar) -> np.ndarray:
+        """The batch's vectors, embedded ``EMBED_BATCH`` chunks at a time so the bar moves even through one
+        very long document (whose chunks are still written together)."""
+        texts = [chunk.embedding_text() for item in batch for chunk in item.chunks]
+        parts = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            parts.append(self.embedder.encode(texts[start:start + EMBED_BATCH]))
+            bar.update(len(parts[-1]))
+        return np.concatenate(parts)
+
+    def _write(self, batch: list[_Prepared], vectors: np.ndarray, report: IngestReport) -> None:
+        """One transaction: each document row with all of its chunks, then the generation."""
+        rows: list[dict] = []
+        offset = 0
+        with Session(self._engine) as session:
+            for item in batch:
+                item_vectors = vectors[offset:offset + len(item.chunks)]
+                offset += len(item.chunks)
+                document = _upsert_document(session, item, report)
+                if document is None:
+                    continue
+                rows.extend({"document_id": document.id, "ordinal": chunk.ordinal, "collection": item.collection,
+                             "title": chunk.title, "heading": chunk.heading, "text": chunk.text,
+                             "embedding": store.to_blob(vector)} for chunk, vector in zip(item.chunks, item_vectors))
+                report.chunks_added += len(item.chunks)
+            if not rows:
+                return
+            session.execute(sqlalchemy.insert(KbChunk), rows)
             store.bump_generation(session)
             session.commit()
-        return True
+
+    def _remove(self, paths: list[str], report: IngestReport) -> None:
+        """One transaction: these documents and their chunks, then the generation."""
+        before = report.documents_removed
+        with Session(self._engine) as session:
+            for path in paths:
+                document = _stored(session, path)
+                if document is None:
+                    continue  # another ingest removed it meanwhile
+                report.chunks_removed += _delete_chunks(session, document.id)
+                session.delete(document)
+                store.note_changed(session, path)
+                report.documents_removed += 1
+            if report.documents_removed == before:
+                return
+            store.bump_generation(session)
+            session.commit()
 
 
-def _prepare_file(file: Path, root: str, collection: str, known: dict[str, KbDocument],
-                  report: IngestReport) -> _Prepared | None:
+def _prepare_file(file: Path, root: str, collection: str, known: dict[str, KbDocument], report: IngestReport,
+                  load: Callable[[Path, bytes], LoadedDocument]) -> _Prepared | None:
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -155,15 +196,19 @@ def _prepare_file(file: Path, root: str, collection: str, known: dict[str, KbDoc
     return _Prepared(str(file), root, collection, document.title, digest, chunks)
 
 
-def _upsert_document(session: Session, item: _Prepared, existing: KbDocument | None,
-                     report: IngestReport) -> KbDocument:
-    if existing is not None:
-        document = session.get(KbDocument, existing.id)
+def _upsert_document(session: Session, item: _Prepared, report: IngestReport) -> KbDocument | None:
+    """The document's row, written, with its old chunks deleted; None when the stored row already holds this
+    content (another ingest stored it meanwhile). Read in the writing session, not from the run's start."""
+    document = _stored(session, item.path)
+    if document is not None and document.content_hash == item.content_hash:
+        report.documents_unchanged += 1
+        return None
+    if document is not None:
         report.chunks_removed += _delete_chunks(session, document.id)
         document.title, document.collection, document.root = item.title, item.collection, item.root
         document.content_hash = item.content_hash
+        store.note_changed(session, item.path)
         report.documents_changed += 1
-        report.changed.append(item.path)
     else:
         document = KbDocument(path=item.path, root=item.root, collection=item.collection, title=item.title,
                               content_hash=item.content_hash)
@@ -171,6 +216,10 @@ def _upsert_document(session: Session, item: _Prepared, existing: KbDocument | N
     session.add(document)
     session.flush()
     return document
+
+
+def _stored(session: Session, path: str) -> KbDocument | None:
+    return session.exec(select(KbDocument).where(KbDocument.path == path)).first()
 
 
 def _batches(items: list[_Prepared], chunks_per_batch: int) -> Iterable[list[_Prepared]]:

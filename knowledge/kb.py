@@ -213,8 +213,11 @@ class KnowledgeBase:
 
     # -- facts ----------------------------------------------------------------------------------------------------
     def collections(self) -> list[str]:
+        """Every collection that holds a document or an entry."""
         with Session(self._engine) as session:
-            return sorted(set(session.exec(select(KbDocument.collection)).all()))
+            names = set(session.exec(select(KbDocument.collection).distinct()).all())
+            names |= set(session.exec(select(KbEntry.collection).distinct()).all())
+        return sorted(names)
 
     def stats(self) -> dict:
         with Session(self._engine) as session:

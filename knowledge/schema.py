@@ -32,6 +32,7 @@ def create_tables(engine: sqlalchemy.Engine, tables: Iterable[Table]) -> None:
             connection.rollback()
             raise
         connection.commit()
+    _add_missing_columns(engine, tables)
     _add_missing_indexes(engine, tables)
 
 
@@ -43,6 +44,33 @@ def _lock(connection: sqlalchemy.Connection) -> None:
         connection.begin()
         if connection.dialect.name == "postgresql":
             connection.execute(sqlalchemy.text("select pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+
+
+def _add_missing_columns(engine: sqlalchemy.Engine, tables: list[Table]) -> None:
+    """Columns declared after their table was first created, for the same reason as indexes below. A column
+    added this way must be nullable or carry a server default, so the rows already there stay valid; one that
+    cannot be added stops the start with the database's reason (the code would fail on every query)."""
+    inspector = sqlalchemy.inspect(engine)
+    for table in tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = [column for column in table.columns if column.name not in present]
+        if not missing:
+            continue  # the usual case: no lock taken, nothing written at start
+        with engine.connect() as connection:
+            _lock(connection)
+            try:
+                again = {column["name"] for column in sqlalchemy.inspect(connection).get_columns(table.name)}
+                compiler = connection.dialect.ddl_compiler(connection.dialect, None)
+                for column in missing:
+                    if column.name in again:
+                        continue  # another process added it while this one waited for the lock
+                    spec = compiler.get_column_specification(column)
+                    connection.exec_driver_sql(f"ALTER TABLE {compiler.preparer.format_table(table)} ADD COLUMN {spec}")
+                    log.info("added column %s.%s", table.name, column.name)
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
 
 
 def _add_missing_indexes(engine: sqlalchemy.Engine, tables: list[Table]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, delete, select
 
 from knowledge import schema
 from knowledge.errors import StoreUnavailable
@@ -84,6 +84,18 @@ class KbAlias(SQLModel, table=True):
     embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+class KbUnreportedChange(SQLModel, table=True):
+    """A document changed or removed by an ingest that has not reported it yet: written in the transaction that
+    changes the document, taken when an ingest finishes. An interrupted ingest keeps the documents it wrote and
+    the next one finds them unchanged, so this is how their paths still reach a report (``IngestReport.changed``,
+    from which answers built on them are sent back to be re-checked)."""
+
+    __tablename__ = "kb_unreported_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class KbState(SQLModel, table=True):
     """One row: versions of the chunk set and of the entries, bumped in the same transaction as each change."""
 
@@ -94,7 +106,8 @@ class KbState(SQLModel, table=True):
     entries_version: int = 0
 
 
-KB_TABLES = [KbDocument.__table__, KbChunk.__table__, KbEntry.__table__, KbAlias.__table__, KbState.__table__]
+KB_TABLES = [KbDocument.__table__, KbChunk.__table__, KbEntry.__table__, KbAlias.__table__, KbState.__table__,
+             KbUnreportedChange.__table__]
 
 
 # Connections one process keeps open, and how many more it may open in a burst. A served process runs Slack's
@@ -180,6 +193,26 @@ def bump_entries_version(session: Session) -> None:
     state = session.get(KbState, 1, with_for_update=True)
     state.entries_version += 1
     session.add(state)
+
+
+TAKE_BATCH = 5000  # unreported changes deleted per IN list
+
+
+def note_changed(session: Session, path: str) -> None:
+    session.add(KbUnreportedChange(path=path))
+
+
+def take_changed(engine: sqlalchemy.Engine) -> list[str]:
+    """Every path changed since the last take, by this ingest or an interrupted one, removed as it is read."""
+    with Session(engine) as session:
+        rows = session.exec(select(KbUnreportedChange.id, KbUnreportedChange.path)).all()
+        if not rows:
+            return []
+        ids = [row_id for row_id, _ in rows]
+        for start in range(0, len(ids), TAKE_BATCH):
+            session.exec(delete(KbUnreportedChange).where(KbUnreportedChange.id.in_(ids[start:start + TAKE_BATCH])))
+        session.commit()
+    return sorted({path for _, path in rows})
 
 
 def versions(engine: sqlalchemy.Engine) -> tuple[int, int]:

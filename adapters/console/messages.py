@@ -7,6 +7,7 @@ HELP = """Commands:
   <question>                    ask Lorebot
   /as <name>                    become someone else (e.g. a champion: /as alice)
   /reply <message-id> <text>    answer in that message's thread
+  /edit <message-id> <text>     rewrite a message you wrote
   /react <message-id> <emoji>   react: ✅ verify, ❌ reject a source, 📌 pin, 👍, 👎 (or a name like +1)
   /unreact <message-id> <emoji> take a reaction back
   /click <button> <message-id>  press a button, by number or name (e.g. /click 3 m2)
@@ -31,6 +32,7 @@ def usage(command: str) -> str:
     return {
         "/as": "Usage: /as <name>, e.g. /as alice",
         "/reply": "Usage: /reply <message-id> <text>, e.g. /reply m2 Yes, 25 days.",
+        "/edit": "Usage: /edit <message-id> <text>, e.g. /edit m4 Yes, 25 days plus bank holidays.",
         "/react": "Usage: /react <message-id> <emoji>, e.g. /react m3 ✅",
         "/unreact": "Usage: /unreact <message-id> <emoji>, e.g. /unreact m3 ✅",
         "/click": "Usage: /click <button number or name> <message-id>, e.g. /click 3 m2",

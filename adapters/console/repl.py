@@ -12,7 +12,7 @@ from adapters.console import messages
 from adapters.console.messenger import PLATFORM, ConsoleMessage, ConsoleMessenger
 from bot.addresses import Address, MessageRef, Person
 from bot.core import Lorebot
-from bot.events import Action, Ask, Reaction, ThreadReply
+from bot.events import Action, Ask, Edit, Reaction, ThreadReply
 from bot.messengers import MessengerRouter
 
 EMOJI = {"✅": "white_check_mark", "❌": "x", "📌": "pushpin", "👍": "+1", "👎": "-1", "✔": "white_check_mark"}
@@ -71,6 +71,8 @@ class Console:
             self.react(command, rest, added=command == "/react")
         elif command == "/click":
             self.click(rest)
+        elif command == "/edit":
+            self.edit(rest)
         else:
             self._say(messages.usage(command))
         return True
@@ -80,7 +82,7 @@ class Console:
         conversation = Address(PLATFORM, f"dm-{self.person.id}")
         message = self.messenger.post_as(conversation, self.person.id, text)
         self.core.handle(Ask(event_id=_event_id(), person=self.person, text=text,
-                             where=conversation.in_thread(message.id)))
+                             where=conversation.in_thread(message.id), private=True))
 
     def switch(self, name: str) -> None:
         if not name or " " in name:
@@ -90,17 +92,23 @@ class Console:
         self._say(messages.now_as(self.core.context.person_name(self.person), self.core.champion_topics(self.person)))
 
     def reply(self, rest: str) -> None:
-        message_id, _, text = rest.strip().partition(" ")
-        if not message_id or not text.strip():
-            self._say(messages.usage("/reply"))
-            return
-        target = self._message(message_id)
+        target, text = self._message_and_text("/reply", rest)
         if target is None:
             return
         where = target.address.in_thread(target.thread_root)
-        posted = self.messenger.post_as(where, self.person.id, text.strip())
-        self.core.handle(ThreadReply(event_id=_event_id(), person=self.person, text=text.strip(), where=where,
+        posted = self.messenger.post_as(where, self.person.id, text)
+        self.core.handle(ThreadReply(event_id=_event_id(), person=self.person, text=text, where=where,
                                      message_id=posted.id))
+
+    def edit(self, rest: str) -> None:
+        """Rewrite a message; as on a chat platform, only its author's words change."""
+        target, text = self._message_and_text("/edit", rest)
+        if target is None:
+            return
+        if target.author == self.person.id and target.reply is None:
+            target.text = text
+        self.core.handle(Edit(event_id=_event_id(), person=self.person, text=text, where=target.address,
+                              message_id=target.id))
 
     def react(self, command: str, rest: str, *, added: bool) -> None:
         parts = rest.split()
@@ -133,6 +141,14 @@ class Console:
                                 where=target.address.in_thread(target.thread_root)))
 
     # -- helpers -----------------------------------------------------------------------------------------
+    def _message_and_text(self, command: str, rest: str) -> tuple[ConsoleMessage | None, str]:
+        """``<message-id> <text>``: the message (None after saying what went wrong) and the text."""
+        message_id, _, text = rest.strip().partition(" ")
+        if not message_id or not text.strip():
+            self._say(messages.usage(command))
+            return None, ""
+        return self._message(message_id), text.strip()
+
     def _message(self, message_id: str) -> ConsoleMessage | None:
         message = self.messenger.messages.get(message_id)
         if message is None:

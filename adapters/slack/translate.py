@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from bot.addresses import Address, MessageRef, Person
-from bot.events import Action, Ask, Reaction, ThreadReply
+from bot.events import Action, Ask, Edit, Reaction, ThreadReply
 
 from adapters.slack.blocks import ACTION_PREFIX
 
@@ -34,16 +34,23 @@ def _files(event: dict) -> tuple[str, ...]:
     return tuple(str(f.get("name") or f.get("title") or "file") for f in event.get("files") or [])
 
 
+def is_direct(channel: str) -> bool:
+    """Slack's direct-message conversation ids start with D (group DMs, G or C, have several readers)."""
+    return channel.startswith("D")
+
+
 def from_mention(event: dict, event_id: str) -> Ask:
     return Ask(event_id=event_id, person=Person("slack", event["user"]),
                text=as_typed(strip_mentions(event.get("text", ""))),
                where=Address("slack", event["channel"], event.get("thread_ts") or event["ts"]),
-               message_id=event["ts"], attachments=_files(event))
+               message_id=event["ts"], attachments=_files(event), private=is_direct(event["channel"]))
 
 
-def from_message(event: dict, event_id: str, bot_user_id: str | None) -> Ask | ThreadReply | None:
-    """A direct message is a question; a human reply in a channel thread may answer a routed question.
-    Mentions are left to ``app_mention`` (Slack sends both for one message)."""
+def from_message(event: dict, event_id: str, bot_user_id: str | None) -> Ask | ThreadReply | Edit | None:
+    """A direct message is a question; a human reply in a channel thread may answer a routed question; a
+    person's edit of a message is an ``Edit``. Mentions are left to ``app_mention`` (Slack sends both)."""
+    if event.get("subtype") == "message_changed":
+        return from_edit(event, event_id)
     if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES or "user" not in event:
         return None
     if event.get("subtype") not in (None, "file_share"):
@@ -60,8 +67,20 @@ def from_message(event: dict, event_id: str, bot_user_id: str | None) -> Ask | T
     if event.get("channel_type") == "im":
         return Ask(event_id=event_id, person=person, text=as_typed(strip_mentions(text)),
                    where=Address("slack", event["channel"], event["ts"]), message_id=event["ts"],
-                   attachments=_files(event))
+                   attachments=_files(event), private=True)
     return None
+
+
+def from_edit(event: dict, event_id: str) -> Edit | None:
+    """A ``message_changed`` that a person made (``edited`` says who). Slack sends the same subtype when a
+    thread gains replies or a bot updates its message; those are not edits."""
+    message = event.get("message") or {}
+    edited = message.get("edited") or {}
+    if message.get("bot_id") or not edited.get("user") or not message.get("ts") or not event.get("channel"):
+        return None
+    return Edit(event_id=event_id, person=Person("slack", edited["user"]),
+                text=as_typed((message.get("text") or "").strip()),
+                where=Address("slack", event["channel"], message.get("thread_ts")), message_id=message["ts"])
 
 
 def from_reaction(event: dict, event_id: str, added: bool, thread: str | None) -> Reaction | None:
@@ -75,7 +94,8 @@ def from_reaction(event: dict, event_id: str, added: bool, thread: str | None) -
 def from_command(command: dict) -> Ask:
     return Ask(event_id=f"command:{command['trigger_id']}", person=Person("slack", command["user_id"],
                                                                          command.get("user_name")),
-               text=as_typed(command.get("text", "").strip()), where=Address("slack", command["channel_id"]))
+               text=as_typed(command.get("text", "").strip()), where=Address("slack", command["channel_id"]),
+               private=is_direct(command["channel_id"]))
 
 
 def from_action(body: dict, action: dict) -> Action | None:

@@ -6,6 +6,7 @@ non-numeric timestamp) with a 500; here it gets a 4xx, and nothing is stored or 
 from __future__ import annotations
 
 import json
+import re
 import time
 from http import HTTPStatus
 from urllib.parse import parse_qs
@@ -14,6 +15,9 @@ from slack_sdk.signature import SignatureVerifier
 
 MAX_CLOCK_SKEW = 300  # seconds; Slack's own recommendation for replay protection
 MAX_TIMESTAMP_DIGITS = 12  # seconds since 1970: 10 digits until the year 2286
+# Slack's signature: version 0, a hex SHA-256. Checked first, because the verifier's comparison raises on text
+# that is not ASCII (hmac.compare_digest).
+SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 
 
 class RejectedRequest(Exception):
@@ -34,6 +38,8 @@ def check_request(headers: dict[str, str], raw: bytes, signing_secret: str, now:
         raise RejectedRequest(HTTPStatus.UNAUTHORIZED, "non-numeric timestamp")
     if abs((now or time.time()) - int(timestamp)) > MAX_CLOCK_SKEW:
         raise RejectedRequest(HTTPStatus.UNAUTHORIZED, "stale timestamp")
+    if not SIGNATURE.fullmatch(signature):
+        raise RejectedRequest(HTTPStatus.UNAUTHORIZED, "malformed signature")
     try:
         body = raw.decode("utf-8")  # Slack always sends UTF-8; the verifier itself would crash on anything else
     except UnicodeDecodeError:
@@ -44,7 +50,7 @@ def check_request(headers: dict[str, str], raw: bytes, signing_secret: str, now:
     if content_type == "application/json":
         try:
             parsed = json.loads(body)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested deeper than Python parses
             raise RejectedRequest(HTTPStatus.BAD_REQUEST, "bad JSON") from None
         if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
             raise RejectedRequest(HTTPStatus.BAD_REQUEST, "not a Slack event")
@@ -56,7 +62,7 @@ def check_request(headers: dict[str, str], raw: bytes, signing_secret: str, now:
         if "payload" in form:
             try:
                 payload = json.loads(form["payload"][0])
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 raise RejectedRequest(HTTPStatus.BAD_REQUEST, "bad JSON payload") from None
             if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
                 raise RejectedRequest(HTTPStatus.BAD_REQUEST, "not a Slack interaction")

@@ -33,7 +33,7 @@ MESSENGER_KEY = web.AppKey("lorebot_teams_messenger", TeamsMessenger)
 DELIVERIES_KEY = web.AppKey("lorebot_teams_deliveries", RecentDeliveries)
 TURNS_KEY = web.AppKey("lorebot_teams_turns", set)
 # Activities the bot acts on must say where they come from and who sent them.
-_NEEDS_ROUTING = {"message", "messageReaction", "conversationUpdate", "installationUpdate"}
+_NEEDS_ROUTING = {"message", "messageUpdate", "messageReaction", "conversationUpdate", "installationUpdate"}
 
 
 def build_teams_app(*, core, messenger: TeamsMessenger, workers: int = DEFAULT_WORKERS) -> web.Application:
@@ -157,8 +157,11 @@ def _delivery_key(activity: Activity) -> tuple[str, ...] | None:
     """What makes two deliveries the same activity; None for invokes, whose sender waits for their answer."""
     if activity.type == "invoke" or not activity.id:
         return None
-    return (activity.service_url or "", activity.conversation.id if activity.conversation else "", activity.type,
-            activity.id)
+    key = (activity.service_url or "", activity.conversation.id if activity.conversation else "", activity.type,
+           activity.id)
+    if activity.type == "messageUpdate":  # its id is the edited message's: each edit differs in time and text
+        key += (activity.timestamp.isoformat() if activity.timestamp else "", activity.text or "")
+    return key
 
 
 def _looks_like_bearer(header: str) -> bool:

@@ -53,6 +53,11 @@ class LorebotTeamsBot(ActivityHandler):
             return
         await self._in_worker(self.core.handle, event)
 
+    async def on_message_update_activity(self, turn_context: TurnContext) -> None:
+        event = await self._in_worker(translate.edit_event, turn_context.activity)
+        if event is not None:
+            await self._in_worker(self.core.handle, event)
+
     async def on_message_reaction_activity(self, turn_context: TurnContext) -> None:
         # One activity may carry both added and removed reactions: translate it once, in order.
         events = await self._in_worker(translate.reaction_events, turn_context.activity, self.reactions,

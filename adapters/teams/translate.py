@@ -7,6 +7,7 @@
   a thread is a ``ThreadReply`` (the core decides whether it matters, e.g. a champion answering in the asker's
   thread); other channel chatter is ignored.
 - An Adaptive Card ``Action.Submit`` arrives as a message whose value holds ``lorebot_action``: an ``Action``.
+- A ``messageUpdate`` whose channelData.eventType is ``editMessage`` is an ``Edit`` of that message.
 - ``messageReaction`` activities (Teams reports reactions on the bot's own messages only) become ``Reaction``s
   with Slack-style names, through the ``teams_reactions`` mapping of lorebot.toml.
 
@@ -27,7 +28,7 @@ from adapters.teams.cards import ACTION_KEY
 from adapters.teams.references import CHANNEL, PERSONAL, PLATFORM, person_id, split_conversation_id
 from bot.addresses import Address, MessageRef, Person
 from bot.config import TeamsReactionsConfig
-from bot.events import Action, Ask, Reaction, ThreadReply
+from bot.events import Action, Ask, Edit, Reaction, ThreadReply
 from bot.replies import ACTION_NAMES
 
 VERIFY_EMOJI = "white_check_mark"
@@ -101,7 +102,7 @@ def message_event(activity: Activity, places: Places) -> Ask | ThreadReply | Act
     value = activity.value if isinstance(activity.value, dict) else None
     if value and ACTION_KEY in value:
         if kind != CHANNEL and activity.reply_to_id:
-            where = where.in_thread(places.thread_of(where.channel, activity.reply_to_id))
+            where = where.in_thread(_chat_thread(places, where.channel, activity.reply_to_id))
         return _action(activity, person, value, where)
     text = clean_text(activity)
     if kind == CHANNEL:
@@ -119,7 +120,29 @@ def message_event(activity: Activity, places: Places) -> Ask | ThreadReply | Act
         return ThreadReply(event_id(activity), person, text, where.in_thread(quoted), activity.id)
     if kind != PERSONAL and not mentions_bot(activity):
         return None  # group chats: only when asked
-    return Ask(event_id(activity), person, text, where, activity.id, _attachments(activity))
+    return Ask(event_id(activity), person, text, where, activity.id, _attachments(activity), private=kind == PERSONAL)
+
+
+def _chat_thread(places: Places, conversation: str, card_id: str) -> str | None:
+    """The Lorebot thread of a card in a chat: the one it was sent into, or the one it starts (a routed post)."""
+    return places.thread_of(conversation, card_id) or (
+        card_id if places.started_thread(conversation, card_id) else None)
+
+
+def edit_event(activity: Activity) -> Edit | None:
+    """A person edited a message (``messageUpdate`` with eventType ``editMessage``; undeletes are not edits).
+    The activity's id is the edited message's, so the delivery id adds the edit's time and text: every edit
+    of one message is a new event, a redelivery of one edit is not."""
+    person = person_of(activity)
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    if (person is None or data.get("eventType") != "editMessage" or activity.conversation is None
+            or not activity.conversation.id or not activity.id):
+        return None
+    where, _ = where_of(activity)
+    text = clean_text(activity)
+    stamp = activity.timestamp.isoformat() if activity.timestamp else ""
+    digest = hashlib.sha1(f"{stamp}\n{text}".encode("utf-8")).hexdigest()[:16]
+    return Edit(event_id(activity, f":edit:{digest}"), person, text, where, activity.id)
 
 
 def quoted_message(activity: Activity) -> str | None:

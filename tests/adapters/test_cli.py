@@ -202,6 +202,39 @@ def test_an_endpoint_without_authentication_listens_on_this_machine_only() -> No
     assert host("--host", "127.0.0.1") == "127.0.0.1"
 
 
+def test_ask_as_a_person_or_in_a_channel_shows_only_what_they_may_read(tmp_path: Path, capsys) -> None:
+    finance = tmp_path / "finance"
+    finance.mkdir()
+    (finance / "salaries.md").write_text("# Salary bands\n\n## Engineering\n\nLevel L5 engineers earn between "
+                                         "95,000 and 120,000 pounds a year.\n", encoding="utf-8")
+    config = tmp_path / "lorebot.toml"
+    config.write_text('[people.fiona]\nname = "Fiona Grant"\nteam = "finance"\n\n[people.alice]\nname = "Alice"\n\n'
+                      '[teams.finance]\nmanager = "fiona"\n\n'
+                      '[collections.finance]\nvisible_to = ["team:finance", "channel:slack:C0FIN"]\n', encoding="utf-8")
+    base = ["--home", str(tmp_path / "home"), "--config", str(config)]
+    assert main([*base, "ingest", "--no-progress", str(finance)]) == 0
+    capsys.readouterr()
+    question = "What do L5 engineers earn?"
+
+    def ask(*options: str) -> dict:
+        assert main([*base, "ask", "--json", *options, question]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    assert "95,000" in ask()["answer"]  # the admin's own view: everything
+    as_fiona = ask("--as", "fiona")
+    assert "95,000" in as_fiona["answer"] and as_fiona["reader"] == {"as": "fiona", "channel": None}
+    assert ask("--as", "alice")["status"] == "unsure"
+    assert "95,000" in ask("--as", "alice", "--channel", "slack:C0FIN")["answer"]
+    assert ask("--channel", "slack:C0GENERAL")["status"] == "unsure"
+    assert main([*base, "ask", "--as", "fiona", question]) == 0
+    assert capsys.readouterr().out.startswith("As Fiona Grant would get it in a direct message:")
+
+    assert main([*base, "ask", "--as", "zed", question]) == 2
+    assert "--as zed: no such person in the config (known: alice, fiona)" in capsys.readouterr().err
+    assert main([*base, "ask", "--channel", "C0FIN", question]) == 2
+    assert "use PLATFORM:ID" in capsys.readouterr().err
+
+
 def test_chat_first_answers_a_question_a_crash_left_unanswered(tmp_path: Path, capsys, caplog, monkeypatch,
                                                                 embedder) -> None:
     import io

@@ -1,6 +1,7 @@
 """The shared aiohttp server on loopback: health, the body read timeout, and the order and deadline of shutdown."""
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -49,6 +50,44 @@ def test_a_body_sent_too_slowly_gets_408(loop) -> None:
         assert status_line.split()[1] == "408"
     finally:
         loop.run(listening.stop())
+
+
+def test_a_connection_that_never_finishes_its_headers_is_closed(loop) -> None:
+    listening = _serve(loop, web_server.new_application(web_server.Timeouts(headers=1.0)))
+    where = urlsplit(listening.url)
+    try:
+        with socket.create_connection((where.hostname, where.port), timeout=10) as connection:
+            connection.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            assert connection.recv(1024) == b""  # closed, long before the 75 s keep-alive timeout
+            assert time.monotonic() - started < 5
+    finally:
+        loop.run(listening.stop())
+
+
+def test_a_body_that_does_not_decode_as_its_content_encoding_says_gets_400(loop) -> None:
+    listening = _serve(loop, web_server.new_application())
+    try:
+        for encoding in ("gzip", "deflate"):
+            response = requests.post(listening.url + "/echo", data=b"not compressed at all", timeout=10,
+                                     headers={"Content-Encoding": encoding})
+            assert response.status_code == 400
+    finally:
+        loop.run(listening.stop())
+
+
+def test_malformed_http_is_logged_without_the_request_bytes(loop, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    listening = _serve(loop, web_server.new_application())
+    where = urlsplit(listening.url)
+    try:
+        with socket.create_connection((where.hostname, where.port), timeout=10) as connection:
+            connection.sendall(b"POST /echo HTTP/1.1\nHost: x\nContent-Length: 6\n\nsecret")  # bare LF: refused
+            assert connection.makefile("rb").readline().split()[1] == b"400"
+    finally:
+        loop.run(listening.stop())
+    assert "malformed HTTP request refused" in caplog.text
+    assert "secret" not in caplog.text
 
 
 def test_shutdown_finishes_background_work_before_the_platforms_clean_up_and_waits_no_longer_than_the_deadline(

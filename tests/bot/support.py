@@ -16,7 +16,7 @@ from bot.addresses import Address, MessageRef, Person
 from bot.config import LorebotConfig, parse_config
 from bot.core import Lorebot
 from bot.curation import CurationAudit
-from bot.events import Action, Ask, Reaction, ThreadReply
+from bot.events import Action, Ask, Edit, Reaction, ThreadReply
 from bot.questions import Question
 
 HANDBOOK = {
@@ -119,7 +119,7 @@ class Chat:
         message_id = message_id or self.next_id("u")
         event = Ask(event_id=event_id or self.next_id("ev"), person=self.person(who), text=text,
                     where=Address("console", channel or f"dm-{who}", thread=message_id), message_id=message_id,
-                    attachments=attachments)
+                    attachments=attachments, private=channel is None)
         self.core.handle(event)
         return event
 
@@ -139,6 +139,18 @@ class Chat:
         action = next(a for a in message.reply.actions if a.name == name)
         self.core.handle(Action(event_id=self.next_id("ev"), person=self.person(who), name=name,
                                 value=action.value, where=message.address.in_thread(message.thread_root)))
+
+    def edit(self, who: str, message: ConsoleMessage, text: str) -> None:
+        """``who`` rewrites a message (only its author can, on a real platform; the core checks anyway)."""
+        if message.author == who:
+            message.text = text
+        self.core.handle(Edit(event_id=self.next_id("ev"), person=self.person(who), text=text,
+                              where=message.address, message_id=message.id))
+
+    def press(self, who: str, name: str, value: str, where: Address) -> None:
+        """A button press with any value from any place: what a crafted payload can send."""
+        self.core.handle(Action(event_id=self.next_id("ev"), person=self.person(who), name=name, value=value,
+                                where=where))
 
     # -- what the bot said -------------------------------------------------------------------------------
     def bot_messages(self, channel: str | None = None, thread: str | None = None) -> list[ConsoleMessage]:
@@ -160,6 +172,12 @@ def questions(kb) -> list[Question]:
     """Every question row, oldest first."""
     with Session(kb.engine) as session:
         return session.exec(select(Question).order_by(Question.id)).all()
+
+
+def rows(kb, model, *where) -> list:
+    """The rows of ``model`` matching ``where``, read in a fresh session."""
+    with Session(kb.engine) as session:
+        return session.exec(select(model).where(*where)).all()
 
 
 def audit_trail(kb) -> list[tuple[str, str, int | None]]:

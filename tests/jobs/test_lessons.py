@@ -63,3 +63,18 @@ def test_replies_in_the_prompt_thread_become_candidates(config, engine) -> None:
     assert not lessons.handle_reaction(ctx, tick)
     with Session(engine) as session:
         assert session.exec(select(Lesson)).one().status == CANDIDATE
+
+
+def test_who_may_promote_follows_the_channels_team_or_topic(engine) -> None:
+    from bot.config import parse_config
+    from bot.lessons import may_promote
+    from tests.jobs.conftest import CONFIG
+
+    raw = {**CONFIG, "topics": {**CONFIG["topics"], "it": {**CONFIG["topics"]["it"],
+                                                           "channel": {"console": "it-help"}}}}
+    ctx = LorebotContext(config=parse_config(raw), knowledge=None, messenger=console(), engine=engine)
+    cara, ivan, sam = (Person("console", handle) for handle in ("cara", "ivan", "sam"))
+    assert may_promote(ctx, ivan, "console", "it-help") and not may_promote(ctx, cara, "console", "it-help")
+    assert may_promote(ctx, cara, "console", "general") and may_promote(ctx, ivan, "console", "general")
+    assert not may_promote(ctx, sam, "console", "general")  # no champion at all
+    assert not may_promote(ctx, cara, "console", "sales-lessons")

@@ -93,3 +93,19 @@ def test_nudge_dry_run_counts_nothing(config, engine) -> None:
     assert messenger.messages == {}
     with Session(engine) as session:
         assert all(q.nudge_count == 0 for q in session.exec(select(Question)).all())
+
+
+def test_a_restricted_question_is_nudged_only_to_champions_who_may_read_it(engine) -> None:
+    from bot.config import parse_config
+    from tests.jobs.conftest import CONFIG
+
+    config = parse_config({**CONFIG, "collections": {"payroll": {"visible_to": ["person:cara"]}}})
+    with Session(engine) as session:
+        add_question(session, asker="sam", text="What is the payroll cut-off?", asked_at=london(2026, 3, 12, 10),
+                     audience='["payroll"]')
+        add_question(session, asker="sue", text="Can I carry over unused leave?", asked_at=london(2026, 3, 12, 10))
+    messenger = console()
+    JobRunner(config=config, engine=engine, messengers=messenger, clock=FakeClock(london(2026, 3, 16, 9))).catch_up()
+    nudged = nudges_by_person(messenger)
+    assert "payroll" in nudged["cara"] and "carry over" in nudged["cara"]
+    assert "payroll" not in nudged["carl"] and "carry over" in nudged["carl"]

@@ -10,7 +10,7 @@ from bot.addresses import Address, MessageRef, Person
 from bot.config import parse_config
 from bot.core import Lorebot
 from bot.curation import VerifiedAnswer
-from bot.events import Action, Ask, Reaction, ThreadReply
+from bot.events import Action, Ask, Edit, Reaction, ThreadReply
 from bot.lessons import CANDIDATE, PROMOTED, Lesson, LessonsExtension
 from bot.replies import OUTDATED
 from bot.reverification import ReverifyExtension, flag_changed_sources
@@ -129,3 +129,48 @@ def test_changed_document_sends_its_verified_answer_back_and_outdated_ranks_lowe
         assert session.get(VerifiedAnswer, verified.id).stale
     entries = [hit for hit in kb.search(question, k=10) if hit.kind == "entry"]
     assert entries and all(hit.stale for hit in entries)
+
+
+def share_lesson(config, kb, channel: str, text: str) -> tuple[Lorebot, MessageRef]:
+    """The weekly prompt goes out and Sam replies to the one in ``channel``: returns the core and his reply."""
+    messenger = console()
+    core = make_core(config, kb, messenger, FakeClock(london(2026, 3, 20, 15, 2)))
+    JobRunner(core).catch_up()
+    prompt = next(m for m in messenger.messages.values() if m.address.channel == channel)
+    thread = Address("console", channel, prompt.id)
+    posted = messenger.post_as(thread, "sam", text)
+    core.handle(ThreadReply(event_id="r1", person=Person("console", "sam"), text=text, where=thread,
+                            message_id=posted.id))
+    return core, MessageRef(thread, posted.id)
+
+
+def test_a_teams_lessons_are_promoted_only_by_that_teams_champions(kb) -> None:
+    """Cara champions HR but is not in sales: her ✅ in the sales lessons thread is no promotion. Sue, in
+    sales and a champion, promotes. A company-wide prompt (jobs.lessons.channels) stays any champion's."""
+    raw = {**CONFIG, "topics": {**CONFIG["topics"], "crm": {"description": "The CRM and sales tools",
+                                                            "champions": ["sue"]}}}
+    config = parse_config(raw)
+    core, ref = share_lesson(config, kb, "sales-lessons", LESSON)
+
+    core.handle(Reaction(event_id="x1", person=Person("console", "cara"), emoji="white_check_mark", added=True,
+                         message=ref))
+    assert lesson_status(kb) == CANDIDATE
+    core.handle(Reaction(event_id="x2", person=Person("console", "sue"), emoji="white_check_mark", added=True,
+                         message=ref))
+    assert lesson_status(kb) == PROMOTED
+
+
+def test_a_lesson_edited_before_promotion_is_promoted_in_its_new_words(config, kb) -> None:
+    core, ref = share_lesson(config, kb, "general", "Hotel bookings abroad go through the travel desk.")
+    thread = ref.address
+
+    core.handle(Edit(event_id="e1", person=Person("console", "sue"), text="Book hotels yourself.", where=thread,
+                     message_id=ref.message_id))  # not the author: nothing changes
+    core.handle(Edit(event_id="e2", person=Person("console", "sam"), text=LESSON, where=thread,
+                     message_id=ref.message_id))
+    core.handle(Reaction(event_id="x1", person=Person("console", "cara"), emoji="white_check_mark", added=True,
+                         message=ref))
+
+    assert lesson_status(kb) == PROMOTED
+    hits = [hit for hit in kb.search("Do I book hotels abroad through the travel desk?", k=5) if hit.kind == "entry"]
+    assert hits and "otherwise they are not reimbursed" in hits[0].text

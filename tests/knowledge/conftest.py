@@ -2,6 +2,7 @@
 tests can prove that unchanged documents are not embedded again."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -61,4 +62,17 @@ def write_handbook(folder: Path, files: dict[str, str] = HANDBOOK) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+SAMPLE_HANDBOOK = Path(__file__).resolve().parents[2] / "examples" / "handbook"
+
+
+def write_sample_copies(folder: Path, copies: int) -> Path:
+    """``copies`` copies of the sample handbook (ten files, about 110 chunks each): a corpus that takes the real
+    model seconds to embed, for tests of what happens while an ingest runs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for copy in range(copies):
+        for source in sorted(SAMPLE_HANDBOOK.glob("*.md")):
+            shutil.copy(source, folder / f"{copy}-{source.name}")
     return folder

@@ -63,12 +63,21 @@ class KnowledgeProcess:
         return self._commands.recv()
 
     def ask(self, command: str, *args, timeout: float = 120) -> Any:
-        self._commands.send((command, *args))
+        self.send(command, *args)
         if not self._commands.poll(timeout):
             raise TimeoutError(command)
         status, value = self._commands.recv()
         assert status == "done", value
         return value
+
+    def send(self, command: str, *args) -> None:
+        """Start a command without waiting for its answer (to kill the process while it runs)."""
+        self._commands.send((command, *args))
+
+    def kill(self) -> None:
+        """SIGKILL: what a crash, an out-of-memory kill or a pulled plug leaves, with no cleanup at all."""
+        self.process.kill()
+        self.process.join(30)
 
     def stop(self) -> None:
         if self.process.is_alive():

@@ -1,10 +1,16 @@
 """Ingest and re-ingest on SQLite and PostgreSQL: summaries, skipped files, and incremental work."""
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
-from knowledge import KnowledgeBase
-from tests.knowledge.conftest import HANDBOOK, write_handbook
+import sqlalchemy
+
+from knowledge import KnowledgeBase, store
+from tests.knowledge.conftest import HANDBOOK, write_handbook, write_sample_copies
+
+LONGEST_WAIT = 1.0  # seconds a bot's write may wait for an ingest's
 
 
 def test_ingest_counts_documents_and_chunks_and_skips_bad_files(kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -116,3 +122,52 @@ def test_oversized_and_expanding_files_are_skipped_with_the_reason(kb: Knowledge
     assert reasons["bomb.docx"].startswith("unpacks to 100 MB")
     assert reasons["dump.txt"].startswith("too much text")
     assert report.documents_added == 3  # the rest of the folder still goes in
+
+
+def test_a_bot_writing_while_an_ingest_embeds_never_waits_a_second(kb: KnowledgeBase, tmp_path: Path,
+                                                                    database_url: str) -> None:
+    """The bot writes through its own engine (its own connections) to the same database while a re-ingest
+    removes one document and embeds about 560 new chunks with the real model: seconds of work."""
+    folder = write_handbook(tmp_path / "docs")
+    kb.ingest([folder])
+    (folder / "security.md").unlink()
+    write_sample_copies(folder, copies=5)
+    bot = store.make_engine(database_url, tmp_path)
+    probe = sqlalchemy.Table("bot_writes", sqlalchemy.MetaData(),
+                             sqlalchemy.Column("id", sqlalchemy.Integer, primary_key=True),
+                             sqlalchemy.Column("at", sqlalchemy.Float, nullable=False))
+    probe.metadata.create_all(bot)
+    reports = []
+    ingest = threading.Thread(target=lambda: reports.append(kb.ingest([folder])))
+    waits: list[float] = []
+    try:
+        ingest.start()
+        while ingest.is_alive():
+            started = time.perf_counter()
+            with bot.begin() as connection:
+                connection.execute(probe.insert().values(at=time.time()))
+            waits.append(time.perf_counter() - started)
+            time.sleep(0.05)
+        ingest.join()
+    finally:
+        bot.dispose()
+    report, = reports
+    assert (report.documents_added, report.documents_removed) == (50, 1)
+    assert max(waits) < LONGEST_WAIT, f"a bot write waited {max(waits):.1f} s for the ingest"
+    assert len(waits) >= 10, "the ingest should take seconds, with the bot writing all along"
+
+
+def test_a_file_that_takes_too_long_to_parse_is_skipped_and_the_rest_goes_in(kb: KnowledgeBase,
+                                                                            tmp_path: Path) -> None:
+    from knowledge.ingesting import Ingester
+    from tests.knowledge.pdfs import pdf_with_text, slow_pdf
+    from tests.knowledge.workers import parsers
+
+    folder = write_handbook(tmp_path / "handbook")
+    (folder / "a-crafted.pdf").write_bytes(slow_pdf())
+    (folder / "benefits.pdf").write_bytes(pdf_with_text(["Pension matching is 5 percent."]))
+    (folder / "it.html").write_text("<h1>IT guide</h1><p>Use WireGuard on every network.</p>", encoding="utf-8")
+    report, changed = Ingester(kb.engine, kb.embedder, parse_timeout=1).ingest([folder])
+    assert _reasons(report) == {"a-crafted.pdf": "took longer than 1 s to read"}
+    assert report.documents_added == 5 and changed
+    assert not parsers()  # the worker that read the PDFs and the HTML is gone with the ingest

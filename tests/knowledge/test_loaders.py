@@ -6,30 +6,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.loaders import UnreadableFile, decode_text, load
-
-
-def _pdf_with_text(path: Path, lines: list[str]) -> None:
-    """A real, minimal PDF with one page of text (built by hand, so the test needs no PDF writer)."""
-    text_ops = " ".join(f"({line}) Tj 0 -16 Td" for line in lines)
-    stream = f"BT /F1 12 Tf 72 720 Td {text_ops} ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    path.write_bytes(bytes(out))
+from tests.knowledge.pdfs import pdf_with_text
 
 
 def test_markdown_keeps_headings_and_title(tmp_path: Path) -> None:
@@ -70,7 +47,7 @@ def test_html_headings_become_markdown_and_scripts_vanish(tmp_path: Path) -> Non
 
 def test_pdf_text_is_extracted(tmp_path: Path) -> None:
     path = tmp_path / "benefits.pdf"
-    _pdf_with_text(path, ["Pension matching is 5 percent.", "Dental cover starts after probation."])
+    path.write_bytes(pdf_with_text(["Pension matching is 5 percent.", "Dental cover starts after probation."]))
     document = load(path)
     assert "Pension matching is 5 percent." in document.text
     assert "Dental cover" in document.text

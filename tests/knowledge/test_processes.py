@@ -8,8 +8,14 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+import sqlalchemy
+from sqlmodel import Session, func, select
 
-from tests.knowledge.conftest import HANDBOOK, write_handbook
+from knowledge import KnowledgeBase, chunk_rows, store
+from knowledge.chunking import chunk_document
+from knowledge.loaders import load
+from knowledge.store import KbChunk, KbDocument
+from tests.knowledge.conftest import HANDBOOK, write_handbook, write_sample_copies
 from tests.knowledge.knowledge_process import KnowledgeProcess
 
 SEEN_WITHIN = 5.0  # seconds: how soon a change made in one process must reach another's search
@@ -82,3 +88,56 @@ def test_an_ingest_in_one_process_reaches_another_running_process_without_a_rebu
     for kind in ("built", "loaded"):
         assert after.get(kind, 0) == before.get(kind, 0), f"the reader's index was {kind} anew: {before} {after}"
     assert after["changes applied"] >= before.get("changes applied", 0) + 2
+
+
+def _chunks_per_document(engine: sqlalchemy.Engine) -> dict[str, int]:
+    with Session(engine) as session:
+        return dict(session.exec(select(KbDocument.path, func.count(KbChunk.id)).join(
+            KbChunk, KbChunk.document_id == KbDocument.id, isouter=True).group_by(KbDocument.path)).all())
+
+
+def test_an_ingest_killed_midway_leaves_whole_documents_and_the_next_one_finishes(
+        processes, tmp_path: Path, database_url: str, counting_embedder) -> None:
+    """One copy of the sample handbook is stored; then its first file changes and four more copies arrive. The
+    ingest of that is killed as soon as its first batch is in: the changed file went in with it."""
+    home = tmp_path / "home"
+    folder = write_sample_copies(tmp_path / "docs", copies=1)
+    kb = KnowledgeBase.open(home, database_url=database_url, embedder=counting_embedder)
+    kb.ingest([folder], collection="handbook")
+    kb.close()
+    write_sample_copies(folder, copies=5)  # copy 0 as it was, and four more
+    first = sorted(folder.glob("*.md"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n\nA new paragraph: lunch is on us on Fridays.\n",
+                     encoding="utf-8")
+    expected = {str(file.resolve()): len(chunk_document(load(file).text, load(file).title))
+                for file in sorted(folder.glob("*.md"))}
+
+    ingester, = _start(processes, 1, home, database_url)
+    engine = store.make_engine(database_url, home)
+    try:
+        generation = store.versions(engine)[0]
+        ingester.send("ingest", str(folder))
+        deadline = time.monotonic() + 120
+        while store.versions(engine)[0] == generation and time.monotonic() < deadline:
+            time.sleep(0.02)
+        ingester.kill()  # as soon as the first batch is in: the rest is still being embedded
+        stored = _chunks_per_document(engine)
+        assert 10 < len(stored) < len(expected), "what was stored before the kill stays; the rest is not there yet"
+        assert stored == {path: expected[path] for path in stored}, "every stored document has all its chunks"
+    finally:
+        engine.dispose()
+
+    kb = KnowledgeBase.open(home, database_url=database_url, embedder=counting_embedder)
+    try:
+        assert list(kb._live.chunks.ids) == list(chunk_rows.chunk_ids(kb.engine)), "the index serves what is stored"
+        embedded = counting_embedder.texts_embedded
+        report = kb.ingest([folder], collection="handbook")
+        assert (report.documents_unchanged, report.documents_added) == (len(stored), len(expected) - len(stored))
+        assert counting_embedder.texts_embedded - embedded == sum(expected.values()) - sum(stored.values()), \
+            "only the documents the killed ingest had not stored are embedded"
+        assert report.changed == [str(first.resolve())], "the killed ingest's change is still reported"
+        assert _chunks_per_document(kb.engine) == expected
+        assert list(kb._live.chunks.ids) == list(chunk_rows.chunk_ids(kb.engine))
+        assert kb.search("I lost my laptop", k=1)[0].source.endswith("Lost or stolen devices")
+    finally:
+        kb.close()

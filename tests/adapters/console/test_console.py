@@ -76,6 +76,19 @@ def test_the_whole_learning_loop(console, kb) -> None:
     assert CHAMPION_ANSWER in out and f"✅ Verified answer to “{UNKNOWN_QUESTION}” · Alice" in out
 
 
+def test_an_edited_answer_is_verified_in_its_new_words(console, kb) -> None:
+    corrected = "Dogs are welcome on Fridays, on the first floor only."
+    console.run(UNKNOWN_QUESTION)
+    post = console.id_of(lambda m: m.address.channel == "office-champions")
+    console.run("/as alice", f"/reply {post} {CHAMPION_ANSWER}")
+    answer = console.id_of(lambda m: m.reply is None and m.text == CHAMPION_ANSWER)
+    out = console.run("/as bob", f"/edit {answer} Dogs are never allowed.",
+                      "/as alice", f"/edit {answer} {corrected}", f"/react {answer} ✅")
+    assert f"Alice answered:\n  {corrected}" in out  # the asker's copy follows the edit
+    assert "never" not in out.split("You are now Alice")[1]
+    assert [v.answer_text for v in rows(kb, VerifiedAnswer)] == [corrected]
+
+
 def test_a_non_champion_reaction_is_only_feedback(console, kb) -> None:
     console.run(UNKNOWN_QUESTION)
     post = console.id_of(lambda m: m.address.channel == "office-champions")

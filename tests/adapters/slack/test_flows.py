@@ -156,3 +156,50 @@ def test_app_home_shows_a_champion_what_waits(rig) -> None:
     views = rig.api.named("views.publish")
     assert len(views) == 1 and views[0]["user_id"] == "UALICE"
     assert "dog" in json.dumps(views[0]["view"]).lower()
+
+
+def test_a_signed_click_by_someone_else_on_a_private_question_routes_nothing(rig) -> None:
+    """Bob's genuine, signed click carries the id of Erin's DM question: her question is not posted to the
+    champions, nothing is recorded, and Bob hears only that the button no longer works."""
+    rig.dm("UERIN", LEAVE_QUESTION, "700.1")
+    rig.settle()
+    answer = rig.api.posts_to("DUERIN", thread="700.1")[0]
+    button = next(e for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if e["action_id"].startswith("lorebot:not_helpful"))
+
+    assert rig.click("UBOB", button["action_id"], button["value"], "DUBOB", "800.2") == 200
+    rig.settle()
+
+    assert not rig.api.named("conversations.open") and not rig.api.posts_to("DUCAROL")
+    assert LEAVE_QUESTION not in _texts(rig.api.named("chat.postMessage")[1:])
+    assert "no longer works" in _texts(rig.api.posts_to("DUBOB"))
+    with rig.kb.engine.connect() as connection:
+        assert connection.execute(sqlalchemy.text("select count(*) from feedback")).scalar() == 0
+        assert connection.execute(sqlalchemy.text("select status from questions")).scalars().all() == ["answered"]
+
+
+def _edit(rig, user: str, reply_ts: str, text: str) -> int:
+    """The ``message_changed`` event Slack sends when ``user`` edits the message ``reply_ts`` in CCHAMPS."""
+    routed_ts = rig.api.threads[("CCHAMPS", reply_ts)]
+    return rig.event({"type": "message", "subtype": "message_changed", "hidden": True, "channel": "CCHAMPS",
+                      "channel_type": "channel", "ts": rig.api.next_ts(), "event_ts": rig.api.next_ts(),
+                      "message": {"type": "message", "user": "UALICE", "text": text, "ts": reply_ts,
+                                  "thread_ts": routed_ts, "edited": {"user": user, "ts": rig.api.next_ts()}},
+                      "previous_message": {"type": "message", "user": "UALICE", "text": CHAMPION_ANSWER,
+                                           "ts": reply_ts, "thread_ts": routed_ts}})
+
+
+def test_an_answer_edited_after_it_was_relayed_is_verified_in_its_new_words(rig) -> None:
+    corrected = "Dogs are welcome on Fridays, on the first floor only &amp; on a lead."
+    reply_ts = _routed_reply(rig, "900.1")
+    assert _edit(rig, "UERIN", reply_ts, "Dogs are never allowed.") == 200  # not hers to edit: ignored
+    assert _edit(rig, "UALICE", reply_ts, corrected) == 200
+    rig.settle()
+    [update] = rig.api.named("chat.update")
+    assert update["channel"] == "DUERIN" and "first floor only &amp; on a lead" in _texts([update])
+
+    rig.reaction("UALICE", "white_check_mark", "CCHAMPS", reply_ts)
+    rig.settle()
+    with rig.kb.engine.connect() as connection:
+        verified = connection.execute(sqlalchemy.text("select answer_text from verified_answers")).scalars().all()
+    assert verified == ["Dogs are welcome on Fridays, on the first floor only & on a lead."]

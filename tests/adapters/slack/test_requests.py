@@ -24,7 +24,7 @@ def _stored(rig) -> int:
 
 @pytest.mark.parametrize("case", ["unsigned", "forged", "stale", "non_numeric_timestamp", "superscript_timestamp",
                                   "huge_timestamp", "bad_json", "bad_form", "bad_payload", "wrong_content_type",
-                                  "not_utf8"])
+                                  "not_utf8", "non_ascii_signature", "deeply_nested_json"])
 def test_bad_requests_get_4xx_and_store_nothing(rig, case: str) -> None:
     body, content_type, headers = EVENT, "application/json", sign(EVENT)
     if case == "unsigned":
@@ -50,6 +50,11 @@ def test_bad_requests_get_4xx_and_store_nothing(rig, case: str) -> None:
         headers = sign(body)
     elif case == "wrong_content_type":
         content_type = "text/plain"
+    elif case == "non_ascii_signature":  # the verifier's hmac.compare_digest raises on it
+        headers = {**sign(EVENT), "X-Slack-Signature": "v0=" + "\u00e9" * 64}
+    elif case == "deeply_nested_json":  # deeper than json.loads recurses
+        body = "[" * 100_000 + "]" * 100_000
+        headers = sign(body)
     status, _ = rig.post(body, content_type, headers, sign_it=False) if case != "not_utf8" else _latin(rig)
     assert 400 <= status < 500
     rig.settle()

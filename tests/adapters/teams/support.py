@@ -151,14 +151,22 @@ class Teams:
         return activity
 
     def card_action(self, handle: str, data: dict, *, card_id: str, channel: str | None = None,
-                    root: str | None = None) -> dict:
+                    root: str | None = None, conversation: str | None = None) -> dict:
         if channel:
             conversation, channel_data = self._channel(channel, root)
         else:
-            conversation, channel_data = self._personal(handle)
+            conversation, channel_data = self._personal(handle, conversation)
         channel_data = {**channel_data, "source": {"name": "message"}, "legacy": {"replyToId": card_id}}
         return self._base("message", self.user(handle), conversation, channel_data, replyToId=card_id,
                           value=data)
+
+    def edit(self, handle: str, message_id: str, text: str, *, channel: str, root: str) -> dict:
+        """The ``messageUpdate`` Teams sends when ``handle`` edits message ``message_id`` in a channel thread."""
+        conversation, data = self._channel(channel, root)
+        activity = self._base("messageUpdate", self.user(handle), conversation, {**data, "eventType": "editMessage"},
+                              text=text, textFormat="plain", replyToId=root)
+        activity["id"] = message_id
+        return activity
 
     def reaction(self, handle: str, message_id: str, kind: str = "like", *, added: bool = True,
                  channel: str | None = None, root: str | None = None, conversation: str | None = None) -> dict:

@@ -20,7 +20,7 @@ from adapters.teams import TeamsMessenger, build_teams_app, connect_teams
 from adapters.teams.messages import AUTH_OFF_WARNING
 from bot.contacts import Contact
 from bot.errors import ConfigError
-from tests.adapters.teams.support import RecordingCore
+from tests.adapters.teams.support import CHAMPIONS, RecordingCore
 
 APP_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 
@@ -79,6 +79,8 @@ def test_missing_or_bad_tokens_get_401_and_store_nothing(servers, teams, engine,
     (b"{}", "application/json", 400),
     (b'{"type": 7}', "application/json", 400),
     (b'{"type": "message", "text": "hi"}', "application/json", 400),  # no conversation, sender or serviceUrl
+    (b'{"type": "messageUpdate", "id": "1", "text": "hi", "channelData": {"eventType": "editMessage"}}',
+     "application/json", 400),  # an edit must say where and who, too
     (b'{"type": "message", "text": "' + b"x" * 2_000_000 + b'"}', "application/json", 413),  # over the limit
     (b"[" * 200_000 + b"]" * 200_000, "application/json", 400),  # nested deeper than any parser recurses
     (b'{"type": "message", "value": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_001, "application/json", 400),
@@ -101,6 +103,14 @@ def test_a_well_formed_activity_is_accepted_when_authentication_is_off(servers, 
     assert response.status_code == 200
     assert [type(event).__name__ for event in open_endpoint.events] == ["Ask"]
     assert {contact.key for contact in stored(engine)} == {"a:1alice-personal", "aad-alice"}
+
+
+def test_two_edits_of_one_message_both_reach_the_core_and_a_redelivery_does_not(servers, teams, open_endpoint):
+    first = teams.edit("dave", "1700000000070", "Fridays only.", channel=CHAMPIONS, root="1700000000069")
+    second = {**first, "text": "Fridays and Mondays.", "timestamp": "2026-03-02T10:00:00Z"}
+    for activity in (first, first, second):
+        assert servers.post(activity).status_code == 200
+    assert [event.text for event in open_endpoint.events] == ["Fridays only.", "Fridays and Mondays."]
 
 
 def test_activities_the_bot_does_not_use_are_accepted_quietly(servers, teams, open_endpoint):

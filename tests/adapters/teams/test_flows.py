@@ -252,3 +252,37 @@ def test_askers_reaction_on_an_answer_in_a_personal_chat_is_feedback(servers, te
     post(servers, teams.reaction("alice", answer.id, "laugh"))
     assert [(f.kind, f.person_id) for f in rows(kb, Feedback)] == [("laughing", "teams:aad-alice")]
     assert rows(kb, VerifiedAnswer) == []
+
+
+def test_card_data_forged_by_someone_else_routes_nothing(servers, teams, bot, kb):
+    """Erin's client sends Alice's "Not helpful" card data from Erin's own chat: Alice's private question is not
+    posted to the champions and nothing is recorded; Erin hears only that the button no longer works."""
+    install(servers, teams)
+    post(servers, teams.personal_message("alice", LEAVE_QUESTION))
+    [answer] = servers.connector.delivered()
+    post(servers, teams.personal_message("erin", LEAVE_QUESTION))
+    erins = servers.connector.delivered("a:1erin-personal")[-1]
+
+    post(servers, teams.card_action("erin", answer.action("not_helpful"), card_id=erins.id))
+
+    assert not [call for call in servers.connector.calls if call.kind == "create"]
+    assert not servers.connector.delivered("a:dm-29:1carol")
+    assert "no longer works" in servers.connector.delivered("a:1erin-personal")[-1].text
+    assert rows(kb, Feedback) == [] and rows(kb, RoutedPost) == []
+    assert [q.status for q in rows(kb, Question)] == ["answered", "answered"]
+
+
+def test_an_answer_edited_after_it_was_relayed_is_verified_in_its_new_words(servers, teams, bot, kb):
+    corrected = "Dogs are welcome on Fridays, on the first floor only, on a lead."
+    routed = route_dog_question(servers, teams)
+    reply_id, ack = dave_answers(servers, teams, routed)
+
+    post(servers, teams.edit("erin", reply_id, "Dogs are never allowed.", channel=CHAMPIONS, root=routed.id))
+    post(servers, teams.edit("dave", reply_id, corrected, channel=CHAMPIONS, root=routed.id))
+    post(servers, teams.edit("dave", reply_id, corrected, channel=CHAMPIONS, root=routed.id))  # a new edit, same words
+
+    [update] = [call for call in servers.connector.calls if call.kind == "update"]
+    assert update.conversation == ALICE_CHAT and "first floor only" in update.text
+    assert rows(kb, ChampionAnswer)[0].text == corrected
+    post(servers, teams.card_action("dave", ack.action("verify"), card_id=ack.id, channel=CHAMPIONS, root=routed.id))
+    assert [v.answer_text for v in rows(kb, VerifiedAnswer)] == [corrected]

@@ -115,6 +115,25 @@ def test_champions_same_as_sends_the_verified_answer_and_learns_the_wording(serv
     assert len(servers.connector.delivered(CHAMPIONS)) == 2  # the routed card and "Done" only
 
 
+def test_same_as_on_a_question_routed_to_a_champions_chat_answers_it(servers, teams, kb, clock, sleeps, entry_id):
+    """Without a champions' channel the card goes to each champion's chat, where it starts the question's
+    thread: "Same as…" pressed there counts, because the click comes from that routed post."""
+    topics = {**CONFIG["topics"], "office": {k: v for k, v in CONFIG["topics"]["office"].items() if k != "channel"}}
+    messenger = TeamsMessenger(connect_teams(app_id=None, app_password=None, allow_anonymous=True), kb.engine,
+                               clock=clock, sleep=sleeps)
+    core = Lorebot(config=parse_config({**CONFIG, "topics": topics}), knowledge=kb, messenger=messenger, clock=clock)
+    servers.serve(build_teams_app(core=core, messenger=messenger))
+    post(servers, teams.bot_installed_in_team(CHAMPIONS, members=["dave", "carol", "erin"]))
+    post(servers, teams.personal_message("alice", ROUTED_WORDING))
+    [routed] = servers.connector.delivered("a:dm-29:1dave")
+
+    post(servers, teams.card_action("dave", routed.action("same_as"), card_id=routed.id, conversation="a:dm-29:1dave"))
+
+    assert "Fridays" in servers.connector.delivered(ALICE_CHAT)[-1].text
+    assert [q.status for q in _questions(kb)] == ["answered"]
+    messenger.close()
+
+
 def test_a_second_same_as_click_is_too_late_and_changes_nothing(servers, teams, bot, kb, entry_id):
     routed = _route(servers, teams)
     _same_as(servers, teams, routed)

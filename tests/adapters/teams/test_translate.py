@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from botbuilder.schema import Activity
 
-from adapters.teams.translate import emoji_for, message_event, reaction_events
+from adapters.teams.translate import edit_event, emoji_for, message_event, reaction_events
 from bot.addresses import Address, MessageRef
 from bot.config import TeamsReactionsConfig, parse_config
 from bot.events import Action, Ask, Reaction, ThreadReply
@@ -39,6 +39,7 @@ def test_personal_message_is_a_question_from_the_entra_user():
     assert (event.person.platform, event.person.id, event.person.name) == ("teams", "aad-alice", "Alice")
     assert event.where == Address("teams", "a:1alice-personal") and event.message_id == data["id"]
     assert event.text == "How many days of leave?"
+    assert event.private  # one reader: restricted collections follow the person (bot.audiences)
 
 
 def test_channel_mention_is_stripped_and_answered_in_its_thread():
@@ -47,6 +48,7 @@ def test_channel_mention_is_stripped_and_answered_in_its_thread():
     assert isinstance(event, Ask)
     assert event.text == "What about Carol's leave?"
     assert event.where == Address("teams", GENERAL, data["id"])
+    assert not event.private
 
 
 def test_reply_in_a_thread_the_bot_started_is_a_thread_reply_even_with_a_mention():
@@ -71,6 +73,18 @@ def test_card_submit_is_an_action_and_unknown_actions_are_ignored():
     assert (event.name, event.value, event.where) == ("verify", "3", Address("teams", CHAMPIONS, "1700000000001"))
     forged = TEAMS.card_action("dave", {"lorebot_action": "drop_tables", "value": "3"}, card_id="17")
     assert message_event(activity(forged), never) is None
+
+
+def test_a_card_in_a_chat_acts_in_the_thread_it_belongs_to_or_starts():
+    """A card sent into a Lorebot thread (an answer) acts there; a card that starts one (a question routed to a
+    champion's chat) acts in its own thread, so the core can tell where the click came from."""
+    data = {"lorebot_action": "same_as", "value": "3:4"}
+    chat = "a:1carol-personal"
+    places = Places(roots={(chat, "1700000000060")}, threads={(chat, "1700000000061"): "1700000000059"})
+    routed = message_event(activity(TEAMS.card_action("carol", data, card_id="1700000000060")), places)
+    answer = message_event(activity(TEAMS.card_action("carol", data, card_id="1700000000061")), places)
+    other = message_event(activity(TEAMS.card_action("carol", data, card_id="1700000000062")), places)
+    assert [event.where.thread for event in (routed, answer, other)] == ["1700000000060", "1700000000059", None]
 
 
 def test_reactions_map_through_the_configuration():
@@ -119,3 +133,16 @@ def test_reaction_in_a_chat_lands_in_the_thread_the_message_belongs_to():
     places = Places(threads={("a:1alice-personal", "1700000000050"): "1700000000049"})
     [event] = reaction_events(activity(data), TeamsReactionsConfig(), places)
     assert event.message == MessageRef(Address("teams", "a:1alice-personal", "1700000000049"), "1700000000050")
+
+
+def test_an_edited_message_is_an_edit_and_each_edit_is_its_own_event():
+    data = TEAMS.edit("dave", "1700000000070", "<at>Lorebot</at> Fridays only.", channel=CHAMPIONS,
+                      root="1700000000069")
+    data["entities"] = [{"type": "mention", "text": "<at>Lorebot</at>", "mentioned": data["recipient"]}]
+    event = edit_event(activity(data))
+    assert (event.message_id, event.text, event.where) == (
+        "1700000000070", "Fridays only.", Address("teams", CHAMPIONS, "1700000000069"))
+    again = edit_event(activity({**data, "text": "Fridays and Mondays."}))
+    assert again.event_id != event.event_id and edit_event(activity(data)).event_id == event.event_id
+    undelete = {**data, "channelData": {**data["channelData"], "eventType": "undeleteMessage"}}
+    assert edit_event(activity(undelete)) is None
