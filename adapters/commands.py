@@ -197,6 +197,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
         wiring.create_schema(kb.engine)
         messenger = ConsoleMessenger(sys.stdout)
         core = wiring.build_core(settings, config, kb, messenger)
+        wiring.recover(core)
         run_console(core, sys.stdin, sys.stdout, user=args.user)
     finally:
         kb.close()

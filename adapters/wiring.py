@@ -107,6 +107,14 @@ def build_core(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", m
                    engine=engine, identities_verified=engine is None)
 
 
+def recover(core: "Lorebot") -> None:
+    """Finish or undo what a crashed process left half done (``bot.recovery``), with one line of counts."""
+    from bot.recovery import recover as run_recovery
+
+    report = run_recovery(core.context)
+    (log.warning if report.recovered or report.failed else log.info)("%s", report.summary())
+
+
 def after_ingest(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", report: "IngestReport") -> None:
     """Verified answers whose source documents changed go back to their champions at the next re-verification."""
     if not report.changed:
@@ -167,6 +175,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             if args.slack and "slack" not in messengers:
                 raise LorebotError("SLACK_BOT_TOKEN is not set: Lorebot needs it to serve Slack")
             core = build_core(settings, config, kb, MessengerRouter(messengers), engine=scratch)
+            recover(core)
             scheduler = _serve_core(args, settings, config, core, messengers, port,
                                     jobs=args.jobs_only or not args.no_jobs)
     finally:

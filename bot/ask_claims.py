@@ -11,6 +11,11 @@ a done claim is never taken again. A claim still open when its lease runs out be
 crashed (or hung): the next delivery (a platform retry, another replica) takes it over with a conditional
 UPDATE, so exactly one attempt wins on SQLite and PostgreSQL alike, and the loser of a takeover finds out when
 its ``complete`` changes no row.
+
+Completing a claim renews its lease for the reply: the question is recorded, and its reply is sent right after.
+A done claim whose question still has no reply (no AnswerShown row) once that lease has run out belongs to an
+attempt that crashed between the two; ``take_for_reply`` gives it to exactly one recovering attempt
+(``bot.ask_recovery``), again by a conditional UPDATE.
 """
 from __future__ import annotations
 
@@ -18,12 +23,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import UniqueConstraint, update
+from sqlalchemy import UniqueConstraint, exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from bot.columns import UTCDateTime
 from bot.events import Ask
+from bot.questions import AnswerShown
 
 # Long enough for a search and the platform calls under load (seconds, not minutes), short enough that a
 # platform's retries (Slack: at once, after about a minute, after five minutes) find a crashed attempt's
@@ -90,10 +96,24 @@ def claim(session: Session, event: Ask, now: datetime, lease: timedelta = LEASE)
 
 
 def complete(session: Session, lease: Lease, now: datetime, question_id: int | None = None) -> bool:
-    """Mark the claim done inside the caller's transaction (not committed here); False when this attempt no
-    longer holds it (its lease ran out and a later delivery took over), so the caller must roll back."""
+    """Mark the claim done inside the caller's transaction (not committed here) and lease it anew for the reply;
+    False when this attempt no longer holds it (its lease ran out and a later delivery took over), so the caller
+    must roll back."""
     return session.execute(
         update(AskClaim)
         .where(AskClaim.id == lease.claim_id, AskClaim.holder == lease.holder, AskClaim.done_at.is_(None))
-        .values(done_at=now, question_id=question_id)
+        .values(done_at=now, question_id=question_id, leased_until=now + LEASE)
     ).rowcount == 1
+
+
+def take_for_reply(session: Session, claim_id: int, now: datetime, lease: timedelta = LEASE) -> bool:
+    """Take a done claim whose question was never replied to, once its lease has run out (commits); False when
+    another attempt holds it or the reply is recorded meanwhile."""
+    taken = session.execute(
+        update(AskClaim)
+        .where(AskClaim.id == claim_id, AskClaim.done_at.is_not(None), AskClaim.question_id.is_not(None),
+               AskClaim.leased_until < now, ~exists().where(AnswerShown.question_id == AskClaim.question_id))
+        .values(holder=uuid.uuid4().hex, leased_until=now + lease, takeovers=AskClaim.takeovers + 1)
+    ).rowcount
+    session.commit()
+    return taken == 1

@@ -4,7 +4,8 @@ Nothing is searched before the delivery has claimed its message (``bot.ask_claim
 sends (Slack's ``app_mention`` and ``message`` for one mention, retries, other replicas) stop at that claim.
 The winner embeds the question once and the vector serves the search, the topic pick and the "Same as…"
 offers. The question row is inserted once, with its final status, in the same transaction that marks the claim
-done; the reply carries the question's id, so it is sent right after that commit.
+done; the reply carries the question's id, so it is sent right after that commit. A crash between that commit
+and the reply leaves a question without an AnswerShown row, which ``bot.ask_recovery`` answers later.
 """
 from __future__ import annotations
 
@@ -72,19 +73,27 @@ def handle_ask(ctx: LorebotContext, topics: TopicPicker, event: Ask) -> None:
             return
         log.info("question %s recorded (%s, confidence %.2f)", question.id, question.status, answer.confidence)
 
-        if answer.answered:
-            reply = messages.answer(answer, question.id, now, event.attachments)
-        elif answer.suggested:
-            reply = messages.suggestion(answer, question.id, now, event.attachments)
-        else:
-            outcome = routing.route(ctx, session, question, vector)
-            reply = _routing_reply(outcome, event.attachments)
-        ref = ctx.messenger.send(_reply_address(event), reply)
-        record_shown(session, question, answer, ref.message_id, ctx.now())
-        if question.thread is None:
-            question.thread = ref.message_id
-            session.add(question)
-        session.commit()
+        send_reply(ctx, session, question, answer, _reply_address(event), vector, event.attachments)
+
+
+def send_reply(ctx: LorebotContext, session: Session, question: Question, answer: Answer, where: Address,
+               vector: Sequence[float] | None = None, unreadable: tuple[str, ...] = ()) -> None:
+    """Tell the asker about their recorded question: the answer, the suggestion, or that champions were asked
+    (routing it now unless an earlier attempt already did). The AnswerShown row committed here is what marks
+    the question replied, so ``bot.ask_recovery`` can finish a reply a crash cut off."""
+    if answer.answered:
+        reply = messages.answer(answer, question.id, ctx.now(), unreadable)
+    elif answer.suggested:
+        reply = messages.suggestion(answer, question.id, ctx.now(), unreadable)
+    else:
+        outcome = routing.routed_before(ctx, session, question) or routing.route(ctx, session, question, vector)
+        reply = _routing_reply(outcome, unreadable)
+    ref = ctx.messenger.send(where, reply)
+    record_shown(session, question, answer, ref.message_id, ctx.now())
+    if question.thread is None:
+        question.thread = ref.message_id
+        session.add(question)
+    session.commit()
 
 
 def _record(session: Session, lease: ask_claims.Lease, processed: ProcessedEvent,
@@ -96,7 +105,8 @@ def _record(session: Session, lease: ask_claims.Lease, processed: ProcessedEvent
         session.add(question)
     try:
         session.flush()
-        if not ask_claims.complete(session, lease, processed.at, question.id if question else None):
+        done_at = question.asked_at if question else processed.at  # the reply's lease starts now, not at the claim
+        if not ask_claims.complete(session, lease, done_at, question.id if question else None):
             session.rollback()
             return False
         session.commit()

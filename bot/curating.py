@@ -1,7 +1,9 @@
 """Curating acts by a champion: verify, reject a source, pin, and their undoing. Each writes an audit row.
 
 A verification writes the knowledge base entry first and the bot's row second; if the second fails, the entry
-is removed again, so the two never disagree for long.
+is removed again, so the two never disagree for long. An unverification retires the row first and removes the
+entry second. Either way a crash in between leaves only an entry no row holds, which
+``bot.curation_recovery`` removes.
 """
 from __future__ import annotations
 
@@ -76,8 +78,6 @@ def unverify(ctx: LorebotContext, session: Session, champion: Person, question: 
     verified = _active_for(session, target)
     if verified is None or verified.champion_id != champion.key:
         return False
-    if verified.entry_id is not None:
-        ctx.knowledge.remove_entry(verified.entry_id)
     verified.status = "removed"
     verified.pinned = False
     session.add(verified)
@@ -85,6 +85,8 @@ def unverify(ctx: LorebotContext, session: Session, champion: Person, question: 
     session.add(question)
     audit(session, ctx, champion, "unverify", question, verified)
     session.commit()
+    if verified.entry_id is not None:  # after the commit: a crash leaves an entry nothing holds (curation_recovery)
+        ctx.knowledge.remove_entry(verified.entry_id)
     log.info("verified answer %s withdrawn", verified.id)
     return True
 

@@ -132,7 +132,8 @@ class LessonsExtension:
                 return False  # not curation; the core may keep it as feedback
             # Take the lesson with one conditional update so two deliveries or replicas promote it once.
             taken = session.execute(
-                update(Lesson).where(Lesson.id == lesson.id, Lesson.status == CANDIDATE).values(status=PROMOTING)
+                update(Lesson).where(Lesson.id == lesson.id, Lesson.status == CANDIDATE)
+                .values(status=PROMOTING, promoted_at=ctx.clock())  # when it started: see bot.curation_recovery
             ).rowcount
             session.commit()
             if taken != 1:
@@ -168,13 +169,14 @@ class LessonsExtension:
             )).first()
             if lesson is None:
                 return False
-            if lesson.entry_id is not None:
-                ctx.knowledge.remove_entry(lesson.entry_id)
+            entry_id = lesson.entry_id
             lesson.status, lesson.entry_id, lesson.promoted_by, lesson.promoted_at = CANDIDATE, None, None, None
             session.add(lesson)
             session.add(CurationAudit(actor_id=event.person.key, action="withdraw_lesson",
                                       reason=f"lesson {lesson.id}", at=ctx.clock()))
             session.commit()
+            if entry_id is not None:  # after the commit: a crash leaves an entry nothing holds (curation_recovery)
+                ctx.knowledge.remove_entry(entry_id)
             log.info("lesson %s withdrawn", lesson.id)
         return True
 

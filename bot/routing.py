@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot import audiences, messages
 from bot.addresses import Address, MessageRef, Person
@@ -71,6 +71,14 @@ def route(ctx: LorebotContext, session: Session, question: Question,
     session.commit()
     log.info("question %s routed to %d destination(s)", question.id, posted)
     return RouteOutcome(ROUTED if posted else UNREACHABLE, question.topic, names)
+
+
+def routed_before(ctx: LorebotContext, session: Session, question: Question) -> RouteOutcome | None:
+    """The outcome of an earlier routing of this question (its posts are recorded), so an attempt that finishes
+    a crashed one tells the asker without posting to the champions twice; None when it was never routed."""
+    if session.exec(select(RoutedPost.id).where(RoutedPost.question_id == question.id)).first() is None:
+        return None
+    return RouteOutcome(ROUTED, question.topic, _targets(ctx, question)[1])
 
 
 def _similar(ctx: LorebotContext, question: Question, vector: Sequence[float] | None,

@@ -3,7 +3,8 @@
 A message moves pending -> sending -> sent. "sending" is taken by one conditional UPDATE, so two processes
 resuming the same outbox never both send a row; a row left "sending" by a crashed process goes back to pending
 after a lease. The window between the platform accepting a message and our commit is the only place a crash
-can repeat one message; every other crash resumes exactly where it stopped.
+can repeat one message; every other crash resumes exactly where it stopped. A failing after-send hook never
+reopens that window: the row is then marked sent on its own.
 """
 from __future__ import annotations
 
@@ -72,6 +73,7 @@ def to_row(job: str, period: str, delivery: Delivery, now: datetime) -> OutboxMe
 
 
 # Called after a message was sent, inside the transaction that marks it sent (e.g. remember a lessons thread).
+# A hook that fails is logged and the row is marked sent without it: resending the message would not fix it.
 AfterSent = Callable[[Session, OutboxMessage, MessageRef], None]
 
 
@@ -160,6 +162,18 @@ def _send_one(ctx: LorebotContext, row_id: int, after_sent: dict[str, AfterSent]
         log.warning("outbox %s (%s %s): send failed (%s), %s", row_id, row.job, row.period,
                     exc.__class__.__name__, status)
         return "failed" if status == FAILED else "retrying"
+    hook = after_sent.get(row.job)
+    try:
+        _mark_sent(ctx, row_id, ref, hook)
+    except Exception as exc:  # noqa: BLE001 - the message is out: it must be marked sent whatever the hook did
+        log.warning("outbox %s (%s %s): after-send step failed (%s); marked sent without it", row_id, row.job,
+                    row.period, exc.__class__.__name__)
+        _mark_sent(ctx, row_id, ref, None)
+    return "sent"
+
+
+def _mark_sent(ctx: LorebotContext, row_id: int, ref: MessageRef, hook: AfterSent | None) -> None:
+    """Mark the row sent, with the hook's changes in the same transaction when there is a hook."""
     with ctx.session() as session:
         stored = session.get(OutboxMessage, row_id)
         stored.status = SENT
@@ -167,11 +181,9 @@ def _send_one(ctx: LorebotContext, row_id: int, after_sent: dict[str, AfterSent]
         stored.message_id = ref.message_id
         stored.channel = ref.address.channel
         session.add(stored)
-        hook = after_sent.get(stored.job)
         if hook is not None:
             hook(session, stored, ref)
         session.commit()
-    return "sent"
 
 
 def _finish(ctx: LorebotContext, row_id: int, status: str) -> None:

@@ -28,6 +28,7 @@ from bot.errors import LorebotError
 from bot.markdown import plain
 from bot.messengers import one_messenger
 from bot.ports import Clock, Knowledge, Messenger, system_clock
+from bot.recovery import recover
 from jobs import digest, lessons, messages, nudges, reverify
 from jobs.locks import SchedulerLock
 from jobs.outbox import Delivery, SendReport, release_stale_claims, send_pending, to_row
@@ -181,8 +182,12 @@ class JobRunner:
         return result if result.ran else None
 
     def catch_up(self) -> list[RunResult]:
-        """On start-up and periodically: finish unsent messages of claimed runs, then run every job whose last
-        fire time (within grace) has no claimed run yet."""
+        """On start-up and periodically: finish what a crashed process left half done (``bot.recovery``) and
+        the unsent messages of claimed runs, then run every job whose last fire time (within grace) has no
+        claimed run yet."""
+        report = recover(self.ctx)
+        if report.recovered or report.failed:
+            log.warning("%s", report.summary())
         self.resume()
         results = []
         for name in JOBS:

@@ -7,6 +7,7 @@ in ``knowledge.entry_matching``; this module keeps the rows and the in-memory ta
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Sequence
 
 import numpy as np
@@ -93,14 +94,21 @@ def update(engine: sqlalchemy.Engine, embedder: Embedder, entry_id: int, *, answ
 
 
 def remove(engine: sqlalchemy.Engine, entry_id: int) -> None:
-    """The entry and the wordings it learned go together."""
+    """The entry and the wordings it learned go together; removing one already gone (by another process at the
+    same moment) does nothing."""
     with Session(engine) as session:
-        entry = session.get(KbEntry, entry_id)
-        if entry is not None:
-            session.exec(delete(KbAlias).where(KbAlias.entry_id == entry_id))
-            session.delete(entry)
+        session.exec(delete(KbAlias).where(KbAlias.entry_id == entry_id))
+        if session.exec(delete(KbEntry).where(KbEntry.id == entry_id)).rowcount:
             store.bump_entries_version(session)
             session.commit()
+
+
+def ids(engine: sqlalchemy.Engine, created_before: datetime | None = None) -> list[int]:
+    with Session(engine) as session:
+        query = select(KbEntry.id).order_by(KbEntry.id)
+        if created_before is not None:
+            query = query.where(KbEntry.created_at < created_before)
+        return list(session.exec(query).all())
 
 
 def add_alias(engine: sqlalchemy.Engine, embedder: Embedder, entry_id: int, text: str, *,

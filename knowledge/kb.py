@@ -8,6 +8,7 @@ A thin front over its parts (ingesting, entries, searching, index_lifecycle), us
 """
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -199,6 +200,11 @@ class KnowledgeBase:
 
     def aliases(self, entry_id: int | None = None) -> list[Alias]:
         return entries.list_aliases(self._engine, entry_id)
+
+    def entry_ids(self, *, created_before: datetime | None = None) -> list[int]:
+        """Every entry's id (those written before ``created_before`` only, when given): what a curating
+        application checks its own records against, to remove entries a crash left without one."""
+        return entries.ids(self._engine, created_before)
 
     # -- indexes ------------------------------------------------------------------------------------------------
     def rebuild_index(self) -> None:

@@ -233,3 +233,33 @@ def test_ask_as_a_person_or_in_a_channel_shows_only_what_they_may_read(tmp_path:
     assert "--as zed: no such person in the config (known: alice, fiona)" in capsys.readouterr().err
     assert main([*base, "ask", "--channel", "C0FIN", question]) == 2
     assert "use PLATFORM:ID" in capsys.readouterr().err
+
+
+def test_chat_first_answers_a_question_a_crash_left_unanswered(tmp_path: Path, capsys, caplog, monkeypatch,
+                                                                embedder) -> None:
+    import io
+    from datetime import datetime, timedelta, timezone
+
+    from adapters.wiring import create_schema
+    from bot.core import Lorebot
+    from bot.config import parse_config
+    from knowledge import KnowledgeBase
+    from tests.bot.support import Chat, Clock
+    from tests.bot.test_recovery import Crash, CrashingPlatform
+
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "ingest", "--no-progress", str(HANDBOOK / "leave.md")]) == 0
+    kb = KnowledgeBase.open(home, embedder=embedder)
+    create_schema(kb.engine)
+    platform = CrashingPlatform("general")
+    core = Lorebot(config=parse_config({}), knowledge=kb, messenger=platform,
+                   clock=Clock(datetime.now(timezone.utc) - timedelta(minutes=2)))
+    with pytest.raises(Crash):
+        Chat(core, platform).ask("you", "How many days of annual leave do I get?", channel="general")
+    kb.close()
+    capsys.readouterr()
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["--home", str(home), "chat"]) == 0
+    assert "25 days" in capsys.readouterr().out
+    assert "recovery: 1 unanswered question(s) answered, 0 orphan entries removed" in caplog.text

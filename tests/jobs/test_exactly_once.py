@@ -232,3 +232,33 @@ def test_started_scheduler_catches_up_in_the_background(config, engine) -> None:
     finally:
         scheduler.shutdown()
     assert digests(messenger) == MANAGERS
+
+
+def test_a_failing_after_send_step_never_sends_the_message_again(config, engine, caplog) -> None:
+    from bot.context import LorebotContext
+    from bot.replies import Reply
+    from jobs.outbox import Delivery, release_stale_claims, send_pending, to_row
+
+    clock = FakeClock(london(2026, 3, 20, 15))
+    messenger = console()
+    ctx = LorebotContext(config=config, engine=engine, messenger=messenger, clock=clock)
+    with Session(engine) as session:
+        session.add(to_row("lessons", "2026-W12", Delivery(recipient="general", platform="console", kind="channel",
+                                                           target="general", reply=Reply(text="What did you learn?")),
+                           clock()))
+        session.commit()
+
+    def broken(session, row, ref) -> None:
+        raise RuntimeError("the hook's own table is unavailable")
+
+    report = send_pending(ctx, {"lessons": broken})
+    assert report.sent == 1 and len(messenger.messages) == 1
+    with Session(engine) as session:
+        row = session.exec(select(OutboxMessage)).one()
+    assert row.status == SENT and row.message_id == next(iter(messenger.messages))
+    assert "after-send step failed (RuntimeError)" in caplog.text
+
+    clock.advance(minutes=30)  # well past the sending lease: nothing comes back to be sent again
+    assert release_stale_claims(ctx) == 0
+    assert send_pending(ctx, {"lessons": broken}).sent == 0
+    assert len(messenger.messages) == 1

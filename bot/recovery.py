@@ -1,0 +1,49 @@
+"""The recovery pass: finish or undo what a crashed process left half done, at start-up and periodically.
+
+Each step is safe to run on every replica at once (conditional UPDATEs decide who does what) and does nothing
+while the work it finishes may still be running elsewhere (leases and grace periods), so it can simply run
+whenever convenient: when ``serve`` or ``chat`` starts, and at each scheduler catch-up.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot import ask_recovery, curation_recovery
+from bot.context import LorebotContext
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RecoveryReport:
+    answered: int = 0  # questions recorded without their reply, answered now
+    entries_removed: int = 0  # knowledge entries a crashed curating step left without a record
+    lessons_released: int = 0  # lessons stuck promoting, candidates again
+    failed: int = 0  # steps that failed this time (logged; the next pass retries)
+
+    def summary(self) -> str:
+        return (f"recovery: {self.answered} unanswered question(s) answered, {self.entries_removed} orphan "
+                f"entr{'y' if self.entries_removed == 1 else 'ies'} removed, {self.lessons_released} stuck "
+                f"lesson(s) released" + (f", {self.failed} step(s) failed" if self.failed else ""))
+
+    @property
+    def recovered(self) -> int:
+        return self.answered + self.entries_removed + self.lessons_released
+
+
+def recover(ctx: LorebotContext) -> RecoveryReport:
+    """Run every recovery step; one that fails is logged and the others still run."""
+    report = RecoveryReport()
+    if ctx.knowledge is None:
+        return report  # nothing curated or answered without a knowledge base
+    steps = (("lessons_released", curation_recovery.release_stuck_lessons),
+             ("entries_removed", curation_recovery.remove_orphan_entries),
+             ("answered", ask_recovery.answer_unreplied))
+    for field, step in steps:
+        try:
+            setattr(report, field, step(ctx))
+        except Exception as exc:  # noqa: BLE001 - a recovery step must never stop a start or the scheduler
+            report.failed += 1
+            log.warning("recovery step %s failed: %s", step.__name__, type(exc).__name__)
+    return report

@@ -1,0 +1,321 @@
+"""Crashes between a database change and what must follow it, and the recovery pass that repairs them.
+
+A crash is the process dying at one point: a ``Crash`` (a BaseException, which no ``except Exception`` in the
+core catches) raised by a messenger or a knowledge base standing in for the platform or the library, right
+after (or instead of) the call where the process died. Recovery then runs on a fresh core over the same store,
+on SQLite and PostgreSQL.
+"""
+from __future__ import annotations
+
+import io
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import Session, select
+
+from adapters.console import ConsoleMessenger
+from bot.addresses import Address, MessageRef, Person
+from bot.core import Lorebot
+from bot.curation import VerifiedAnswer
+from bot.events import Reaction, ThreadReply
+from bot.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson, LessonPrompt, LessonsExtension
+from bot.ports import Unreachable
+from bot.questions import AnswerShown, Question, RoutedPost
+from bot.recovery import recover
+from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, UNKNOWN_QUESTION, Chat, Clock, make_config
+
+THRESHOLDS = {"answer_threshold": 0.5, "verified_threshold": 0.6}
+LESSON = "Hotel bookings abroad must go through the travel desk, otherwise they are not reimbursed."
+
+
+class Crash(BaseException):
+    """The process dies here."""
+
+
+class CrashingPlatform(ConsoleMessenger):
+    """The console as the platform, except that the process dies the first time it is about to post into
+    ``channel``: the message never reaches the platform."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(io.StringIO())
+        self.channel, self.crashed = channel, False
+
+    def send(self, address: Address, reply) -> MessageRef:
+        if address.channel == self.channel and not self.crashed:
+            self.crashed = True
+            raise Crash(address.channel)
+        return super().send(address, reply)
+
+
+class CrashAfter:
+    """The real knowledge base, except that the process dies right after ``method`` has done its work."""
+
+    def __init__(self, kb, method: str) -> None:
+        self._kb, self._method = kb, method
+
+    def __getattr__(self, name: str):
+        real = getattr(self._kb, name)
+        if name != self._method:
+            return real
+
+        def call(*args, **kwargs):
+            real(*args, **kwargs)
+            raise Crash(name)
+        return call
+
+
+def core_on(kb, messenger, clock, knowledge=None) -> Lorebot:
+    return Lorebot(config=make_config(**THRESHOLDS), knowledge=knowledge or kb, messenger=messenger, clock=clock,
+                   extensions=[LessonsExtension()])
+
+
+def rows(kb, model, *where):
+    with Session(kb.engine) as session:
+        return session.exec(select(model).where(*where)).all()
+
+
+def real_clock_later(**delta: float) -> Clock:
+    """A clock past the grace periods, measured from the real time the knowledge base stamps entries with."""
+    return Clock(datetime.now(timezone.utc) + timedelta(**delta))
+
+
+def recover_on_replicas(kb, messenger, clock, replicas: int = 2) -> list:
+    """Run the recovery pass on several fresh cores at the same moment, as restarted replicas would."""
+    cores = [core_on(kb, messenger, clock) for _ in range(replicas)]
+    start = threading.Barrier(replicas)
+    reports: list = []
+
+    def run(core: Lorebot) -> None:
+        start.wait()
+        reports.append(recover(core.context))
+
+    threads = [threading.Thread(target=run, args=(core,)) for core in cores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return reports
+
+
+# -- a question recorded, its reply never sent ---------------------------------------------------------------
+
+def test_a_question_recorded_but_never_answered_is_answered_once_on_recovery(kb) -> None:
+    clock = Clock()
+    platform = CrashingPlatform("general")
+    chat = Chat(core_on(kb, platform, clock), platform)
+    with pytest.raises(Crash):
+        chat.ask("you", LEAVE_QUESTION, channel="general", message_id="1700000000.100", event_id="Ev1")
+    [question] = rows(kb, Question)
+    assert question.status == "answered" and rows(kb, AnswerShown) == [] and chat.bot_messages() == []
+
+    chat.ask("you", LEAVE_QUESTION, channel="general", message_id="1700000000.100", event_id="Ev1")  # a retry
+    assert chat.bot_messages() == []  # stops at the done claim, as before
+
+    # Within the reply lease the attempt may still be replying: recovery leaves it alone.
+    assert recover(core_on(kb, platform, clock).context).answered == 0
+    assert chat.bot_messages() == []
+
+    clock.advance(seconds=61)
+    reports = recover_on_replicas(kb, platform, clock)
+    assert sorted(report.answered for report in reports) == [0, 1]
+    [reply] = chat.bot_messages()
+    assert "25 days" in reply.text and reply.address == Address("console", "general", "1700000000.100")
+    [shown] = rows(kb, AnswerShown)
+    assert shown.question_id == question.id and shown.message_id == reply.id
+    assert [q.status for q in rows(kb, Question)] == ["answered"]
+
+    clock.advance(minutes=5)
+    assert recover(core_on(kb, platform, clock).context).answered == 0
+    assert len(chat.bot_messages()) == 1
+
+
+class SlowSearch:
+    """The real knowledge base on a busy day: embedding a question takes ``seconds`` of the test's clock."""
+
+    def __init__(self, kb, clock: Clock, seconds: float) -> None:
+        self._kb, self._clock, self._seconds = kb, clock, seconds
+
+    def __getattr__(self, name: str):
+        return getattr(self._kb, name)
+
+    def embed_question(self, question: str):
+        self._clock.advance(seconds=self._seconds)
+        return self._kb.embed_question(question)
+
+
+def test_a_reply_still_being_sent_after_a_slow_search_is_not_sent_again(kb) -> None:
+    clock = Clock()
+    platform = CrashingPlatform("general")
+    chat = Chat(core_on(kb, platform, clock, knowledge=SlowSearch(kb, clock, 50)), platform)
+    with pytest.raises(Crash):
+        chat.ask("you", LEAVE_QUESTION, channel="general")
+    clock.advance(seconds=30)  # the claim's first lease ran out, but the reply's began when the question was recorded
+    assert recover(core_on(kb, platform, clock).context).answered == 0
+    clock.advance(seconds=31)
+    assert recover(core_on(kb, platform, clock).context).answered == 1
+    assert len(chat.bot_messages()) == 1
+
+
+def test_a_routed_question_whose_asker_was_never_told_is_told_once_and_not_routed_again(kb) -> None:
+    clock = Clock()
+    platform = CrashingPlatform("dm-you")  # the champions' post goes out; the reply to the asker does not
+    chat = Chat(core_on(kb, platform, clock), platform)
+    with pytest.raises(Crash):
+        chat.ask("you", UNKNOWN_QUESTION)
+    assert len(chat.bot_messages(channel="office-champions")) == 1
+    assert len(rows(kb, RoutedPost)) == 1 and rows(kb, AnswerShown) == []
+
+    clock.advance(seconds=61)
+    reports = recover_on_replicas(kb, platform, clock)
+    assert sorted(report.answered for report in reports) == [0, 1]
+    [told] = chat.bot_messages(channel="dm-you")
+    assert "Alice" in told.text
+    assert len(chat.bot_messages(channel="office-champions")) == 1  # the champions were not asked twice
+    assert len(rows(kb, RoutedPost)) == 1 and len(rows(kb, AnswerShown)) == 1
+    assert rows(kb, Question)[0].status == "routed"
+
+
+# -- a verification or a lesson promotion cut in half ------------------------------------------------------
+
+def champion_answered(chat: Chat):
+    chat.ask("you", UNKNOWN_QUESTION)
+    post = chat.last(channel="office-champions")
+    chat.reply("alice", post, CHAMPION_ANSWER)
+    return next(m for m in chat.messenger.messages.values() if m.text == CHAMPION_ANSWER and m.reply is None)
+
+
+def test_an_entry_written_by_a_verification_that_died_is_removed_on_recovery(kb) -> None:
+    clock = Clock()
+    messenger = ConsoleMessenger(io.StringIO())
+    chat = Chat(core_on(kb, messenger, clock), messenger)
+    answer = champion_answered(chat)
+    dying = Chat(core_on(kb, messenger, clock, knowledge=CrashAfter(kb, "add_entry")), messenger)
+    with pytest.raises(Crash):
+        dying.react("alice", answer, "white_check_mark")
+    assert kb.stats()["entries"] == 1 and rows(kb, VerifiedAnswer) == []
+
+    # Another replica may be between the two writes of its own verification: young entries stay.
+    assert recover(core_on(kb, messenger, real_clock_later(seconds=10)).context).entries_removed == 0
+    assert kb.stats()["entries"] == 1
+
+    reports = recover_on_replicas(kb, messenger, real_clock_later(minutes=6))
+    assert sorted(report.entries_removed for report in reports) in ([0, 1], [1, 1])  # removing twice is harmless
+    assert kb.stats()["entries"] == 0
+    assert all(hit.kind != "entry" for hit in kb.search(UNKNOWN_QUESTION, k=5))
+    assert rows(kb, Question)[0].status == "champion_answered"
+
+    chat.react("alice", answer, "white_check_mark")  # the champion verifies again, and it holds
+    [verified] = rows(kb, VerifiedAnswer)
+    assert verified.status == "active" and kb.entry_ids() == [verified.entry_id]
+    assert recover(core_on(kb, messenger, real_clock_later(minutes=6)).context).entries_removed == 0
+    assert kb.entry_ids() == [verified.entry_id]
+
+
+def test_recovery_removes_only_entries_the_bot_filed_and_never_from_a_trial_process(kb) -> None:
+    messenger = ConsoleMessenger(io.StringIO())
+    library = kb.add_entry("Where is the office?", "At 1 Main Street.", source="faq", verified_by="import",
+                           collection="faq")  # added by a program through the knowledge library
+    orphan = kb.add_entry("Lost?", "Written by a verification that died.", source="x", verified_by="Alice")
+    trial = Lorebot(config=make_config(), knowledge=kb, messenger=messenger, clock=real_clock_later(minutes=6),
+                    identities_verified=False)
+    assert recover(trial.context).entries_removed == 0  # its records are elsewhere: everything looks orphaned
+    assert sorted(kb.entry_ids()) == sorted([library, orphan])
+    assert recover(core_on(kb, messenger, real_clock_later(minutes=6)).context).entries_removed == 1
+    assert kb.entry_ids() == [library]
+
+
+def test_an_unverification_that_died_leaves_no_half_verification_after_recovery(kb) -> None:
+    clock = Clock()
+    messenger = ConsoleMessenger(io.StringIO())
+    chat = Chat(core_on(kb, messenger, clock), messenger)
+    answer = champion_answered(chat)
+    chat.react("alice", answer, "white_check_mark")
+    dying = Chat(core_on(kb, messenger, clock, knowledge=CrashAfter(kb, "remove_entry")), messenger)
+    with pytest.raises(Crash):
+        dying.react("alice", answer, "white_check_mark", added=False)
+
+    recover(core_on(kb, messenger, real_clock_later(minutes=6)).context)
+    active = rows(kb, VerifiedAnswer, VerifiedAnswer.status == "active")
+    assert sorted(kb.entry_ids()) == sorted(v.entry_id for v in active)  # both sides agree
+    assert active == [] and rows(kb, Question)[0].status == "champion_answered"
+
+
+def test_a_lesson_stuck_promoting_is_a_candidate_again_after_recovery(kb) -> None:
+    clock = Clock()
+    messenger = ConsoleMessenger(io.StringIO())
+    with Session(kb.engine) as session:
+        session.add(LessonPrompt(platform="console", channel="general", message_id="p1", posted_at=clock()))
+        session.commit()
+    thread = Address("console", "general", "p1")
+    posted = messenger.post_as(thread, "you", LESSON, echo=False)
+    core = core_on(kb, messenger, clock)
+    core.handle(ThreadReply(event_id="r1", person=Person("console", "you"), text=LESSON, where=thread,
+                            message_id=posted.id))
+    tick = dict(person=Person("console", "carol"), emoji="white_check_mark", added=True,
+                message=MessageRef(thread, posted.id))
+    dying = core_on(kb, messenger, clock, knowledge=CrashAfter(kb, "add_entry"))
+    with pytest.raises(Crash):
+        dying.handle(Reaction(event_id="t1", **tick))
+    assert rows(kb, Lesson)[0].status == PROMOTING and kb.stats()["entries"] == 1
+
+    clock.advance(minutes=1)  # a promotion that may still be running elsewhere is left alone
+    assert recover(core_on(kb, messenger, clock).context).lessons_released == 0
+    assert rows(kb, Lesson)[0].status == PROMOTING
+
+    report = recover(core_on(kb, messenger, real_clock_later(minutes=6)).context)
+    assert (report.lessons_released, report.entries_removed) == (1, 1)
+    [lesson] = rows(kb, Lesson)
+    assert (lesson.status, lesson.entry_id, lesson.promoted_at) == (CANDIDATE, None, None)
+    assert kb.stats()["entries"] == 0
+
+    core.handle(Reaction(event_id="t2", **tick))  # the champion's ✅ promotes it now
+    [lesson] = rows(kb, Lesson)
+    assert lesson.status == PROMOTED and kb.entry_ids() == [lesson.entry_id]
+
+
+def test_the_scheduler_catch_up_answers_what_a_crash_left_unanswered(kb) -> None:
+    from jobs import JobRunner
+
+    clock = Clock()
+    platform = CrashingPlatform("general")
+    chat = Chat(core_on(kb, platform, clock), platform)
+    with pytest.raises(Crash):
+        chat.ask("you", LEAVE_QUESTION, channel="general")
+    runner = JobRunner(core_on(kb, platform, clock))
+    runner.catch_up()
+    assert chat.bot_messages(channel="general") == []
+    clock.advance(minutes=2)
+    runner.catch_up()
+    [reply] = chat.bot_messages(channel="general")
+    assert "25 days" in reply.text and len(rows(kb, AnswerShown)) == 1
+
+
+class GoneAsker(ConsoleMessenger):
+    """The console as a platform that can no longer reach anyone in ``channel`` (the asker left)."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(io.StringIO())
+        self.channel, self.tries = channel, 0
+
+    def send(self, address: Address, reply) -> MessageRef:
+        if address.channel == self.channel:
+            self.tries += 1
+            raise Unreachable(address.channel)
+        return super().send(address, reply)
+
+
+def test_an_asker_who_cannot_be_reached_is_tried_once_on_recovery(kb) -> None:
+    clock = Clock()
+    platform = GoneAsker("general")
+    chat = Chat(core_on(kb, platform, clock), platform)
+    chat.ask("you", LEAVE_QUESTION, channel="general")  # the reply and the apology both fail
+    assert platform.tries == 2 and rows(kb, AnswerShown) == []
+    clock.advance(minutes=2)
+    assert recover(core_on(kb, platform, clock).context).answered == 0
+    assert platform.tries == 3
+    [shown] = rows(kb, AnswerShown)
+    assert shown.message_id is None
+    clock.advance(minutes=2)
+    recover(core_on(kb, platform, clock).context)
+    assert platform.tries == 3
