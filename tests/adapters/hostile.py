@@ -469,6 +469,7 @@ def serve_both(kb, *, timeouts=None, connections: int | None = None) -> Target:
     from tests.adapters.loopback import LoopThread
     from tests.adapters.slack.conftest import CONFIG
     from tests.adapters.slack.fake_slack import FakeSlackApi
+    from tests.adapters.teams.support import TENANT
 
     api = FakeSlackApi()
     client = make_web_client("xoxb-test-token", api.base_url)
@@ -477,9 +478,9 @@ def serve_both(kb, *, timeouts=None, connections: int | None = None) -> Target:
                    messenger=MessengerRouter({"slack": SlackMessenger(client), "teams": teams}))
     work = Pool(max_workers=4)
     app = web_server.new_application(timeouts or web_server.Timeouts())
-    add_slack_routes(app, build_app(core=core, client=client, signing_secret=SECRET, executor=work), SECRET,
-                     work=work)
-    add_teams_routes(app, core=core, messenger=teams)
+    add_slack_routes(app, build_app(core=core, client=client, signing_secret=SECRET, executor=work,
+                                    workspaces=["T1"]), SECRET, work=work)
+    add_teams_routes(app, core=core, messenger=teams, tenants=[TENANT])
     loop = LoopThread()
     options = {} if connections is None else {"connections": connections}
     listening = loop.run(web_server.start(app, "127.0.0.1", 0, **options))

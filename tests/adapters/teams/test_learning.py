@@ -118,8 +118,7 @@ def test_same_as_on_a_question_routed_to_a_champions_chat_answers_it(servers, te
     """Without a champions' channel the card goes to each champion's chat, where it starts the question's
     thread: "Same as…" pressed there counts, because the click comes from that routed post."""
     topics = {**CONFIG["topics"], "office": {k: v for k, v in CONFIG["topics"]["office"].items() if k != "channel"}}
-    messenger = TeamsMessenger(connect_teams(app_id=None, app_password=None, allow_anonymous=True), kb.engine,
-                               clock=clock, sleep=sleeps)
+    messenger = storing_messenger(kb.engine, clock=clock, sleep=sleeps)
     core = Lorebot(config=parse_config({**CONFIG, "topics": topics}), knowledge=kb, messenger=messenger, clock=clock)
     servers.serve(build_teams_app(core=core, messenger=messenger))
     post(servers, teams.bot_installed_in_team(CHAMPIONS, members=["dave", "carol", "erin"]))
