@@ -10,10 +10,13 @@ from sqlmodel import Session, select
 
 from bot import access, curating, messages
 from bot.addresses import Address, MessageRef, Person
+from bot.ask_claims import LEASE
 from bot.context import LorebotContext
 from bot.events import Action, Reaction, ThreadReply
 from bot.feedback import Feedback
+from bot.ports import Unreachable
 from bot.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
+from bot.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,9 @@ def handle_thread_reply(ctx: LorebotContext, event: ThreadReply) -> bool:
         now = ctx.now()
         name = ctx.person_name(event.person)
         answer = ChampionAnswer(question_id=question.id, champion_id=event.person.key, champion_name=name,
-                                text=event.text.strip(), message_id=event.message_id, answered_at=now)
+                                text=event.text.strip(), message_id=event.message_id, answered_at=now,
+                                channel=event.where.channel, thread=event.where.thread,
+                                pass_on_leased_until=now + LEASE)
         session.add(answer)
         try:
             session.flush()
@@ -54,17 +59,37 @@ def handle_thread_reply(ctx: LorebotContext, event: ThreadReply) -> bool:
         session.add(question)
         session.commit()
         log.info("question %s answered by a champion (answer %s)", question.id, answer.id)
+        pass_on(ctx, session, question, answer)
+        return True
 
-        if not in_askers_thread:  # an answer given right in the asker's thread needs no relay
-            relay = ctx.messenger.send(Address(question.platform, question.channel, question.thread),
-                                       messages.champion_answered(name, answer.text))
-            answer.relay_message_id = relay.message_id
-        ack = ctx.messenger.send(event.where, messages.champion_answer_passed_on(
-            question.asker_name or question.asker_id, answer.id, relayed=not in_askers_thread))
-        answer.ack_message_id = ack.message_id
+
+def pass_on(ctx: LorebotContext, session: Session, question: Question, answer: ChampionAnswer) -> None:
+    """Relay the answer into the asker's thread (unless it was given there) and thank the champion.
+
+    Each message is recorded as soon as it is sent, so a crash repeats at most the one in flight and recovery
+    sends only what is missing; a person the platform cannot reach counts as told."""
+    where = Address(question.platform, answer.channel, answer.thread)
+    askers_thread = Address(question.platform, question.channel, question.thread)
+    relayed = where != askers_thread  # an answer given right in the asker's thread needs no relay
+    if relayed and answer.relay_message_id is None:
+        answer.relay_message_id = _send(ctx, askers_thread, messages.champion_answered(
+            answer.champion_name or answer.champion_id, answer.text))
         session.add(answer)
         session.commit()
-        return True
+    if answer.ack_message_id is None:
+        answer.ack_message_id = _send(ctx, where, messages.champion_answer_passed_on(
+            question.asker_name or question.asker_id, answer.id, relayed=relayed))
+    answer.passed_on_at = ctx.now()
+    session.add(answer)
+    session.commit()
+
+
+def _send(ctx: LorebotContext, address: Address, reply: Reply) -> str | None:
+    try:
+        return ctx.messenger.send(address, reply).message_id
+    except Unreachable:
+        log.info("champion answer not passed on in %s: unreachable", address.channel)
+        return None
 
 
 def handle_reaction(ctx: LorebotContext, event: Reaction) -> bool:

@@ -94,7 +94,13 @@ class RoutedPost(SQLModel, table=True):
 
 
 class ChampionAnswer(SQLModel, table=True):
-    """A champion's reply in a routed thread, and where the bot relayed it (reactions may land on either)."""
+    """A champion's reply in a routed thread, and where the bot relayed it (reactions may land on either).
+
+    Passing it on (the relay to the asker, the thanks to the champion) follows the commit of this row, so a crash
+    can cut it off: until ``passed_on_at`` is set the row is leased to whoever is passing it on (the handler
+    first, then ``bot.relay_recovery``, which takes it over with a conditional UPDATE once the lease has run
+    out). Rows recorded before this was kept have no lease and are never passed on again.
+    """
 
     __tablename__ = "champion_answers"
     __table_args__ = (UniqueConstraint("question_id", "message_id", name="uq_champion_answers_message"),)
@@ -108,3 +114,8 @@ class ChampionAnswer(SQLModel, table=True):
     relay_message_id: str | None = Field(default=None, max_length=255, index=True)  # in the asker's thread
     ack_message_id: str | None = Field(default=None, max_length=255, index=True)  # in the routed thread
     answered_at: datetime = Field(sa_type=UTCDateTime)
+    channel: str | None = Field(default=None, max_length=255)  # where the champion replied: the routed thread,
+    thread: str | None = Field(default=None, max_length=255)  # or the asker's own
+    pass_on_leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    pass_on_takeovers: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    passed_on_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot import ask_recovery, curation_recovery
+from bot import ask_recovery, curation_recovery, relay_recovery
 from bot.context import LorebotContext
 
 log = logging.getLogger(__name__)
@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class RecoveryReport:
     answered: int = 0  # questions recorded without their reply, answered now
+    relayed: int = 0  # champions' answers recorded but never passed on to the asker, passed on now
     entries_removed: int = 0  # knowledge entries a crashed curating step left without a record
     lessons_released: int = 0  # lessons stuck promoting, candidates again
     failed: int = 0  # steps that failed this time (logged; the next pass retries)
@@ -25,11 +26,12 @@ class RecoveryReport:
     def summary(self) -> str:
         return (f"recovery: {self.answered} unanswered question(s) answered, {self.entries_removed} orphan "
                 f"entr{'y' if self.entries_removed == 1 else 'ies'} removed, {self.lessons_released} stuck "
-                f"lesson(s) released" + (f", {self.failed} step(s) failed" if self.failed else ""))
+                f"lesson(s) released, {self.relayed} champion answer(s) relayed"
+                + (f", {self.failed} step(s) failed" if self.failed else ""))
 
     @property
     def recovered(self) -> int:
-        return self.answered + self.entries_removed + self.lessons_released
+        return self.answered + self.relayed + self.entries_removed + self.lessons_released
 
 
 def recover(ctx: LorebotContext) -> RecoveryReport:
@@ -39,7 +41,8 @@ def recover(ctx: LorebotContext) -> RecoveryReport:
         return report  # nothing curated or answered without a knowledge base
     steps = (("lessons_released", curation_recovery.release_stuck_lessons),
              ("entries_removed", curation_recovery.remove_orphan_entries),
-             ("answered", ask_recovery.answer_unreplied))
+             ("answered", ask_recovery.answer_unreplied),
+             ("relayed", relay_recovery.pass_on_unrelayed))
     for field, step in steps:
         try:
             setattr(report, field, step(ctx))

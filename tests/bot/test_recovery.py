@@ -21,7 +21,7 @@ from bot.curation import VerifiedAnswer
 from bot.events import Reaction, ThreadReply
 from bot.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson, LessonPrompt, LessonsExtension
 from bot.ports import Unreachable
-from bot.questions import AnswerShown, Question, RoutedPost
+from bot.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
 from bot.recovery import recover
 from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, UNKNOWN_QUESTION, Chat, Clock, make_config
 
@@ -35,16 +35,18 @@ class Crash(BaseException):
 
 class CrashingPlatform(ConsoleMessenger):
     """The console as the platform, except that the process dies the first time it is about to post into
-    ``channel``: the message never reaches the platform."""
+    ``channel`` (after ``sparing`` posts there went through): the message never reaches the platform."""
 
-    def __init__(self, channel: str) -> None:
+    def __init__(self, channel: str, sparing: int = 0) -> None:
         super().__init__(io.StringIO())
-        self.channel, self.crashed = channel, False
+        self.channel, self.sparing, self.crashed = channel, sparing, False
 
     def send(self, address: Address, reply) -> MessageRef:
         if address.channel == self.channel and not self.crashed:
-            self.crashed = True
-            raise Crash(address.channel)
+            if self.sparing == 0:
+                self.crashed = True
+                raise Crash(address.channel)
+            self.sparing -= 1
         return super().send(address, reply)
 
 
@@ -174,6 +176,95 @@ def test_a_routed_question_whose_asker_was_never_told_is_told_once_and_not_route
     assert len(chat.bot_messages(channel="office-champions")) == 1  # the champions were not asked twice
     assert len(rows(kb, RoutedPost)) == 1 and len(rows(kb, AnswerShown)) == 1
     assert rows(kb, Question)[0].status == "routed"
+
+
+# -- a champion's answer recorded, never passed on to the asker -------------------------------------------
+
+def relays(chat: Chat) -> list:
+    return [m for m in chat.bot_messages(channel="dm-you") if CHAMPION_ANSWER in m.text]
+
+
+def thanks(chat: Chat) -> list:
+    return [m for m in chat.bot_messages(channel="office-champions") if "passed your answer on" in m.text]
+
+
+def test_a_champion_answer_a_crash_kept_from_the_asker_is_relayed_once_on_recovery(kb) -> None:
+    clock = Clock()
+    platform = CrashingPlatform("dm-you", sparing=1)  # the asker hears "not sure"; then the process dies
+    chat = Chat(core_on(kb, platform, clock), platform)
+    chat.ask("you", UNKNOWN_QUESTION)
+    post = chat.last(channel="office-champions")
+    with pytest.raises(Crash):
+        chat.reply("alice", post, CHAMPION_ANSWER)
+    [answer] = rows(kb, ChampionAnswer)
+    assert answer.relay_message_id is None and relays(chat) == [] and thanks(chat) == []
+
+    # Within the lease the champion's delivery may still be passing it on: recovery leaves it alone.
+    clock.advance(seconds=30)
+    assert recover(core_on(kb, platform, clock).context).relayed == 0
+    assert relays(chat) == []
+
+    clock.advance(seconds=31)
+    reports = recover_on_replicas(kb, platform, clock)
+    assert sorted(report.relayed for report in reports) == [0, 1]
+    [relay] = relays(chat)
+    assert "Alice" in relay.text and relay.address.channel == "dm-you"
+    [thank] = thanks(chat)
+    assert thank.address.thread == post.id
+    [answer] = rows(kb, ChampionAnswer)
+    assert (answer.relay_message_id, answer.ack_message_id) == (relay.id, thank.id)
+
+    clock.advance(minutes=5)
+    assert recover(core_on(kb, platform, clock).context).relayed == 0
+    assert len(relays(chat)) == 1 and len(thanks(chat)) == 1
+    assert rows(kb, Question)[0].status == "champion_answered"
+
+
+def test_a_relay_sent_before_the_crash_is_not_sent_again_only_the_thanks(kb) -> None:
+    clock = Clock()
+    platform = CrashingPlatform("office-champions", sparing=1)  # the routed post goes out, the thanks does not
+    chat = Chat(core_on(kb, platform, clock), platform)
+    chat.ask("you", UNKNOWN_QUESTION)
+    post = chat.last(channel="office-champions")
+    with pytest.raises(Crash):
+        chat.reply("alice", post, CHAMPION_ANSWER)
+    assert len(relays(chat)) == 1 and thanks(chat) == []
+
+    clock.advance(seconds=61)
+    assert recover(core_on(kb, platform, clock).context).relayed == 1
+    assert len(relays(chat)) == 1 and len(thanks(chat)) == 1
+    [answer] = rows(kb, ChampionAnswer)
+    assert answer.passed_on_at is not None and answer.ack_message_id == thanks(chat)[0].id
+
+
+class CrashThenGone(CrashingPlatform):
+    """The process dies posting into ``channel``; by the time it is back, nobody there can be reached."""
+
+    tries = 0
+
+    def send(self, address: Address, reply) -> MessageRef:
+        if address.channel == self.channel and self.crashed:
+            self.tries += 1
+            raise Unreachable(address.channel)
+        return super().send(address, reply)
+
+
+def test_a_champion_answer_for_an_asker_who_cannot_be_reached_is_tried_once_on_recovery(kb) -> None:
+    clock = Clock()
+    platform = CrashThenGone("dm-you", sparing=1)
+    chat = Chat(core_on(kb, platform, clock), platform)
+    chat.ask("you", UNKNOWN_QUESTION)
+    post = chat.last(channel="office-champions")
+    with pytest.raises(Crash):
+        chat.reply("alice", post, CHAMPION_ANSWER)
+    clock.advance(seconds=61)
+    assert recover(core_on(kb, platform, clock).context).relayed == 1
+    assert platform.tries == 1 and len(thanks(chat)) == 1  # the champion is still thanked
+    [answer] = rows(kb, ChampionAnswer)
+    assert answer.passed_on_at is not None and answer.relay_message_id is None
+    clock.advance(minutes=5)
+    recover(core_on(kb, platform, clock).context)
+    assert platform.tries == 1
 
 
 # -- a verification or a lesson promotion cut in half ------------------------------------------------------
