@@ -16,8 +16,10 @@ from sqlmodel import Session, select
 
 from bot import audiences, messages
 from bot.addresses import Address, Person
+from bot.ask_claims import LEASE
 from bot.context import LorebotContext
 from bot.curation import CurationAudit, Rejection, VerifiedAnswer
+from bot.ports import Unreachable
 from bot.questions import AnswerShown, ChampionAnswer, Question
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ def verify(ctx: LorebotContext, session: Session, champion: Person, question: Qu
             source_documents=json.dumps(_source_documents(session, question)),
             champion_answer_id=target.id if isinstance(target, ChampionAnswer) else None,
             answer_shown_id=target.id if isinstance(target, AnswerShown) else None,
-            verified_at=now, last_verified_at=now,
+            verified_at=now, last_verified_at=now, announce_leased_until=now + LEASE,
         )
         session.add(verified)
         session.flush()
@@ -69,8 +71,20 @@ def verify(ctx: LorebotContext, session: Session, champion: Person, question: Qu
         ctx.knowledge.remove_entry(entry_id)
         raise
     log.info("question %s verified as entry %s", question.id, entry_id)
-    ctx.messenger.send(_asker_thread(question), messages.verified(name))
+    announce(ctx, session, question, verified)
     return True
+
+
+def announce(ctx: LorebotContext, session: Session, question: Question, verified: VerifiedAnswer) -> None:
+    """Tell the asker their answer is verified knowledge now, and record that they were told (an asker the
+    platform cannot reach counts as told)."""
+    try:
+        ctx.messenger.send(_asker_thread(question), messages.verified(verified.champion_name or verified.champion_id))
+    except Unreachable:
+        log.info("question %s: its asker cannot be reached; verification not announced", question.id)
+    verified.announced_at = ctx.now()
+    session.add(verified)
+    session.commit()
 
 
 def unverify(ctx: LorebotContext, session: Session, champion: Person, question: Question, target: Target) -> bool:

@@ -44,6 +44,11 @@ class VerifiedAnswer(SQLModel, table=True):
     pinned: bool = False
     stale: bool = False
     status: str = Field(default="active", max_length=16, index=True)  # "active" | "removed"
+    # Announcing it in the asker's thread follows the commit: leased to the sender, taken over after a crash by
+    # bot.followup_recovery (None on rows recorded before this was kept: never announced again).
+    announce_leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    announce_takeovers: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    announced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     def documents(self) -> list[str]:
         return json.loads(self.source_documents or "[]")

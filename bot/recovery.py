@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot import ask_recovery, curation_recovery, relay_recovery
+from bot import ask_recovery, curation_recovery, followup_recovery
 from bot.context import LorebotContext
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 class RecoveryReport:
     answered: int = 0  # questions recorded without their reply, answered now
     relayed: int = 0  # champions' answers recorded but never passed on to the asker, passed on now
+    announced: int = 0  # verifications committed but never announced to the asker, announced now
     entries_removed: int = 0  # knowledge entries a crashed curating step left without a record
     lessons_released: int = 0  # lessons stuck promoting, candidates again
     failed: int = 0  # steps that failed this time (logged; the next pass retries)
@@ -26,12 +27,13 @@ class RecoveryReport:
     def summary(self) -> str:
         return (f"recovery: {self.answered} unanswered question(s) answered, {self.entries_removed} orphan "
                 f"entr{'y' if self.entries_removed == 1 else 'ies'} removed, {self.lessons_released} stuck "
-                f"lesson(s) released, {self.relayed} champion answer(s) relayed"
+                f"lesson(s) released, {self.relayed} champion answer(s) relayed, {self.announced} verification(s) "
+                f"announced"
                 + (f", {self.failed} step(s) failed" if self.failed else ""))
 
     @property
     def recovered(self) -> int:
-        return self.answered + self.relayed + self.entries_removed + self.lessons_released
+        return self.answered + self.relayed + self.announced + self.entries_removed + self.lessons_released
 
 
 def recover(ctx: LorebotContext) -> RecoveryReport:
@@ -42,7 +44,8 @@ def recover(ctx: LorebotContext) -> RecoveryReport:
     steps = (("lessons_released", curation_recovery.release_stuck_lessons),
              ("entries_removed", curation_recovery.remove_orphan_entries),
              ("answered", ask_recovery.answer_unreplied),
-             ("relayed", relay_recovery.pass_on_unrelayed))
+             ("relayed", followup_recovery.pass_on_unrelayed),
+             ("announced", followup_recovery.announce_unannounced))
     for field, step in steps:
         try:
             setattr(report, field, step(ctx))

@@ -267,6 +267,48 @@ def test_a_champion_answer_for_an_asker_who_cannot_be_reached_is_tried_once_on_r
     assert platform.tries == 1
 
 
+def announcements(chat: Chat) -> list:
+    return [m for m in chat.bot_messages(channel="dm-you") if "Verified by" in m.text]
+
+
+def test_a_verification_a_crash_kept_from_the_asker_is_announced_once_on_recovery(kb) -> None:
+    clock = Clock()
+    platform = CrashingPlatform("dm-you", sparing=2)  # "not sure" and the relay reach the asker; then it dies
+    chat = Chat(core_on(kb, platform, clock), platform)
+    answer = champion_answered(chat)
+    with pytest.raises(Crash):
+        chat.react("alice", answer, "white_check_mark")
+    [verified] = rows(kb, VerifiedAnswer)
+    assert verified.status == "active" and announcements(chat) == []
+
+    clock.advance(seconds=30)
+    assert recover(core_on(kb, platform, clock).context).announced == 0
+    clock.advance(seconds=31)
+    reports = recover_on_replicas(kb, platform, clock)
+    assert sorted(report.announced for report in reports) == [0, 1]
+    [announcement] = announcements(chat)
+    assert "Alice" in announcement.text
+    assert all(report.relayed == 0 for report in reports)  # the relay went out before: not sent again
+    assert len(relays(chat)) == 1
+
+    clock.advance(minutes=5)
+    assert recover(core_on(kb, platform, clock).context).announced == 0
+    assert len(announcements(chat)) == 1
+
+
+def test_a_verification_withdrawn_before_recovery_is_not_announced(kb) -> None:
+    clock = Clock()
+    platform = CrashingPlatform("dm-you", sparing=2)
+    chat = Chat(core_on(kb, platform, clock), platform)
+    answer = champion_answered(chat)
+    with pytest.raises(Crash):
+        chat.react("alice", answer, "white_check_mark")
+    chat.react("alice", answer, "white_check_mark", added=False)
+    clock.advance(seconds=61)
+    assert recover(core_on(kb, platform, clock).context).announced == 0
+    assert announcements(chat) == []
+
+
 # -- a verification or a lesson promotion cut in half ------------------------------------------------------
 
 def champion_answered(chat: Chat):
