@@ -23,13 +23,18 @@ def is_asker(question: Question, person: Person) -> bool:
     return (person.platform, person.id) == (question.platform, question.asker_id)
 
 
-def in_askers_thread(question: Question, where: Address) -> bool:
-    """The click came from the asker's conversation, in the question's thread. A conversation without threads
-    (a Teams chat, where the adapter may not know a message's thread) is matched by the conversation alone;
-    a Teams personal chat is the asker's own anyway."""
-    if (where.platform, where.channel) != (question.platform, question.channel):
+def in_place(where: Address, platform: str, channel: str, thread: str | None) -> bool:
+    """The click came from that conversation, in that thread. A conversation without threads (a Teams chat,
+    where the adapter may not know a message's thread) is matched by the conversation alone."""
+    if (where.platform, where.channel) != (platform, channel):
         return False
-    return where.thread is None or where.thread == question.thread
+    return where.thread is None or where.thread == thread
+
+
+def in_askers_thread(question: Question, where: Address) -> bool:
+    """The click came from the asker's conversation, in the question's thread (a Teams personal chat, matched
+    by the conversation alone, is the asker's own anyway)."""
+    return in_place(where, question.platform, question.channel, question.thread)
 
 
 def in_routed_post(session: Session, question: Question, where: Address) -> bool:

@@ -3,6 +3,14 @@ document they rely on changes; unanswered requests past their grace time turn th
 
 The request table holds one open request per verified answer at most: ``open_for`` carries the answer id
 while the request is open and NULL once closed, and a unique key on it does the rest.
+
+A button's value is only the request id, which can be forged, so "Still right" / "Outdated" count only from
+the message the request was shown in (``platform``, ``channel``, ``message_id``, recorded by the sending job
+through ``record_shown``) and only from the answer's champion or a champion of its topic. A click from
+anywhere else is answered like an unknown id and changes nothing (see bot.access). Requests sent before the
+place was recorded (or whose recording failed after the send) count only when the answer's own champion
+clicks in their direct message with the bot, the only place the job ever sends them; anyone else is refused
+without asking the platform for a conversation.
 """
 from __future__ import annotations
 
@@ -16,11 +24,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
-from bot.addresses import Person
+from bot import access, messages
+from bot.addresses import Address, MessageRef, Person
 from bot.columns import UTCDateTime
 from bot.curation import CurationAudit, VerifiedAnswer
 from bot.events import Action, Edit, Reaction, ThreadReply
-from bot.ports import system_clock
+from bot.ports import Unreachable, system_clock
 from bot.replies import OUTDATED, STILL_RIGHT, Reply
 
 log = logging.getLogger("lorebot.reverification")
@@ -55,6 +64,10 @@ class ReverificationRequest(SQLModel, table=True):
     period: str | None = Field(default=None, max_length=64)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_by: str | None = Field(default=None, max_length=255)
+    # Where the request was shown; NULL for requests sent before this was recorded.
+    platform: str | None = Field(default=None, max_length=32)
+    channel: str | None = Field(default=None, max_length=255)
+    message_id: str | None = Field(default=None, max_length=255)
 
     def document_list(self) -> list[str]:
         return json.loads(self.documents or "[]")
@@ -69,6 +82,33 @@ def open_request(session: Session, answer_id: int, reason: str, at: datetime,
     session.add(request)
     session.flush()
     return request
+
+
+def record_shown(session: Session, request_id: int, message: MessageRef) -> None:
+    """Remember the message that asked the champion, so its buttons count only from there."""
+    request = session.get(ReverificationRequest, request_id)
+    if request is None:
+        return
+    request.platform = message.address.platform
+    request.channel = message.address.channel
+    request.message_id = message.message_id
+    session.add(request)
+
+
+def _shown_there(ctx, request: ReverificationRequest, answer: VerifiedAnswer, event: Action) -> bool:
+    """The click came from the message the request was shown in; for a request whose place is unknown, from
+    the answer's champion in their direct message with the bot."""
+    where = event.where
+    if request.platform is not None and request.channel is not None:
+        return access.in_place(where, request.platform, request.channel, request.message_id)
+    platform, _, user_id = answer.champion_id.partition(":")
+    if event.person.key != answer.champion_id or where.platform != platform or not user_id:
+        return False
+    try:
+        direct = ctx.messenger.open_dm(Person(platform=platform, id=user_id))
+    except Unreachable:
+        return False
+    return (direct.platform, direct.channel) == (where.platform, where.channel)
 
 
 def _session(target) -> Session:
@@ -143,8 +183,11 @@ class ReverifyExtension:
         with ctx.session() as session:
             request = session.get(ReverificationRequest, request_id)
             answer = session.get(VerifiedAnswer, request.verified_answer_id) if request else None
-            if request is None or answer is None:
-                return False
+            if request is None or answer is None or not _shown_there(ctx, request, answer, event):
+                log.info("%s on re-verification request %s refused: unknown or not where it was shown",
+                         event.name, request_id)
+                ctx.messenger.send(event.where, messages.action_expired())
+                return True
             if not _is_allowed(ctx, event.person, answer):
                 ctx.messenger.send(event.where, Reply(text=NOT_YOURS_TEXT))
                 return True

@@ -1,22 +1,27 @@
 """Re-verification run: turn overdue requests stale, then ask champions about old or source-changed answers.
 
 Each answer gets its own message with "Still right" / "Outdated" buttons (handled by
-bot.reverification.ReverifyExtension), so a champion can settle them one by one.
+bot.reverification.ReverifyExtension), so a champion can settle them one by one. Once a message is out,
+``after_sent`` records where it was shown: its buttons count only there.
 """
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from bot.addresses import MessageRef
 from bot.context import LorebotContext
 from bot.curation import VerifiedAnswer
 from bot.replies import OUTDATED, STILL_RIGHT, Reply, ReplyAction
-from bot.reverification import AGE, FLAGGED, REQUESTED, SOURCE_CHANGED, STALE, ReverificationRequest, open_request
+from bot.reverification import (AGE, FLAGGED, REQUESTED, SOURCE_CHANGED, STALE, ReverificationRequest, open_request,
+                                record_shown)
 from jobs import messages
 from jobs.outbox import Delivery
 from jobs.render import said
+from jobs.tables import OutboxMessage
 
 NAME = "reverify"
 log = logging.getLogger("lorebot.jobs")
@@ -57,6 +62,13 @@ def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) 
         request.requested_at = at
         session.add(request)
     return deliveries
+
+
+def after_sent(session: Session, row: OutboxMessage, ref: MessageRef) -> None:
+    """Record where the request was shown, so its buttons act only from that message."""
+    request_id = json.loads(row.meta or "{}").get("request")
+    if request_id is not None:
+        record_shown(session, int(request_id), ref)
 
 
 def _mark_overdue_stale(ctx: LorebotContext, session: Session, grace_days: int, at: datetime, *, dry_run: bool) -> None:

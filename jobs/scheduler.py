@@ -42,7 +42,7 @@ log = logging.getLogger("lorebot.jobs")
 
 JOBS: dict[str, ModuleType] = {"nudges": nudges, "lessons": lessons, "digest": digest, "reverify": reverify}
 JOB_NAMES = tuple(JOBS)
-AFTER_SENT = {"lessons": lessons.after_sent}
+AFTER_SENT = {"lessons": lessons.after_sent, "reverify": reverify.after_sent}
 
 RAN = "ran"
 ALREADY_RAN = "already_ran"

@@ -6,13 +6,14 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from bot import messages
 from bot.addresses import Address, Person
 from bot.context import LorebotContext
-from bot.curation import VerifiedAnswer
+from bot.curation import CurationAudit, VerifiedAnswer
 from bot.events import Action
 from bot.replies import OUTDATED, STILL_RIGHT
-from bot.reverification import (CONFIRMED, REQUESTED, STALE, ReverificationRequest, ReverifyExtension,
-                                flag_changed_sources)
+from bot.reverification import (CONFIRMED, OUTDATED_STATUS, REQUESTED, STALE, ReverificationRequest,
+                                ReverifyExtension, flag_changed_sources)
 from jobs import JobRunner
 from tests.jobs.conftest import FakeClock, console, london
 
@@ -44,6 +45,19 @@ def requests(engine) -> dict[int, ReverificationRequest]:
         return {r.verified_answer_id: r for r in session.exec(select(ReverificationRequest)).all()}
 
 
+def first_run(config, engine, changed: tuple[str, ...] = ()):
+    """Seed the store, flag answers built on ``changed``, run the jobs once: the ids, the messenger, the clock
+    and a context for clicking the buttons."""
+    ids = seed(engine)
+    if changed:
+        flag_changed_sources(engine, changed, now=TUESDAY)
+    messenger = console()
+    clock = FakeClock(TUESDAY)
+    JobRunner(config=config, engine=engine, messengers=messenger, clock=clock).catch_up()
+    ctx = LorebotContext(config=config, knowledge=None, messenger=messenger, clock=clock, engine=engine)
+    return ids, messenger, clock, ctx
+
+
 def test_old_and_source_changed_answers_go_back_to_their_champion(config, engine) -> None:
     ids = seed(engine)
     assert flag_changed_sources(engine, ["handbook/leave.md", "handbook/unrelated.md"], now=TUESDAY) == 1
@@ -64,15 +78,10 @@ def test_old_and_source_changed_answers_go_back_to_their_champion(config, engine
 
 
 def test_still_right_confirms_and_silence_turns_stale(config, engine) -> None:
-    ids = seed(engine)
-    flag_changed_sources(engine, ["handbook/leave.md"], now=TUESDAY)
-    messenger = console()
-    clock = FakeClock(TUESDAY)
-    JobRunner(config=config, engine=engine, messengers=messenger, clock=clock).catch_up()
+    ids, messenger, clock, ctx = first_run(config, engine, ("handbook/leave.md",))
     request_ids = {answer: r.id for answer, r in requests(engine).items()}
 
     clock.advance(days=2)
-    ctx = LorebotContext(config=config, knowledge=None, messenger=messenger, clock=clock, engine=engine)
     extension = ReverifyExtension()
     dm = Address("console", "dm-carl")
     stranger = Action(event_id="e1", person=Person("console", "sam"), name=STILL_RIGHT,
@@ -98,12 +107,8 @@ def test_still_right_confirms_and_silence_turns_stale(config, engine) -> None:
 
 
 def test_outdated_marks_the_answer_stale(config, engine) -> None:
-    ids = seed(engine)
-    messenger = console()
-    clock = FakeClock(TUESDAY)
-    JobRunner(config=config, engine=engine, messengers=messenger, clock=clock).catch_up()
+    ids, _, _, ctx = first_run(config, engine)
     request = requests(engine)[ids["old"]]
-    ctx = LorebotContext(config=config, knowledge=None, messenger=messenger, clock=clock, engine=engine)
     assert ReverifyExtension().handle_action(ctx, Action(event_id="e1", person=Person("console", "cara"),
                                                          name=OUTDATED, value=str(request.id),
                                                          where=Address("console", "dm-cara")))
@@ -120,3 +125,64 @@ def test_reverify_dry_run_changes_nothing(config, engine) -> None:
     assert "How long is parental leave?" in result.text()
     assert messenger.messages == {} and requests(engine) == {}
     assert ids
+
+
+def _sent_request(messenger, channel: str):
+    """The request message the run sent into ``channel``, and the address a click on it comes from (the
+    console, like Slack, reports a button's message as the thread root)."""
+    message = next(m for m in messenger.messages.values() if m.address.channel == channel)
+    return message, message.address.in_thread(message.thread_root)
+
+
+def test_buttons_act_only_on_the_message_the_run_sent(config, engine) -> None:
+    ids, messenger, _, ctx = first_run(config, engine, ("handbook/leave.md",))
+    request = requests(engine)[ids["changed"]]
+    message, shown = _sent_request(messenger, "dm-carl")
+    assert (request.platform, request.channel, request.message_id) == ("console", "dm-carl", message.id)
+
+    extension = ReverifyExtension()
+    forged = [
+        Action(event_id="f1", person=Person("console", "carl"), name=STILL_RIGHT, value=str(request.id),
+               where=Address("console", "general")),  # the champion, from a channel
+        Action(event_id="f2", person=Person("console", "cara"), name=OUTDATED, value=str(request.id),
+               where=Address("console", "dm-cara")),  # a champion of the topic, from her own DM
+        Action(event_id="f3", person=Person("console", "carl"), name=OUTDATED, value=str(request.id),
+               where=Address("console", "dm-carl", "another-message")),  # the right DM, another message
+    ]
+    for click in forged:
+        before = len(messenger.messages)
+        assert extension.handle_action(ctx, click)
+        replies = list(messenger.messages.values())[before:]
+        assert [(r.address.channel, r.reply.text) for r in replies] == [
+            (click.where.channel, messages.action_expired().text)]
+    assert requests(engine)[ids["changed"]].status == REQUESTED
+    with Session(engine) as session:
+        answer = session.get(VerifiedAnswer, ids["changed"])
+        assert not answer.stale and answer.last_verified_at == TUESDAY - timedelta(days=10)
+        assert session.exec(select(CurationAudit)).all() == []
+
+    assert extension.handle_action(ctx, Action(event_id="ok", person=Person("console", "carl"), name=OUTDATED,
+                                               value=str(request.id), where=shown))
+    assert requests(engine)[ids["changed"]].status == OUTDATED_STATUS
+    with Session(engine) as session:
+        assert session.get(VerifiedAnswer, ids["changed"]).stale
+
+
+def test_a_request_sent_before_its_place_was_recorded_counts_from_the_champions_dm_only(config, engine) -> None:
+    ids, _, _, ctx = first_run(config, engine)
+    with Session(engine) as session:
+        request = session.exec(select(ReverificationRequest)).one()
+        request.platform = request.channel = request.message_id = None
+        session.add(request)
+        session.commit()
+        request_id = request.id
+    extension = ReverifyExtension()
+    forged = ((Address("console", "general"), "cara"), (Address("console", "dm-carl"), "carl"),
+              (Address("console", "dm-cara"), "carl"))  # carl champions the topic, but was not sent this one
+    for where, person in forged:
+        assert extension.handle_action(ctx, Action(event_id=f"f-{person}", person=Person("console", person),
+                                                   name=OUTDATED, value=str(request_id), where=where))
+    assert requests(engine)[ids["old"]].status == REQUESTED
+    assert extension.handle_action(ctx, Action(event_id="ok", person=Person("console", "cara"), name=STILL_RIGHT,
+                                               value=str(request_id), where=Address("console", "dm-cara")))
+    assert requests(engine)[ids["old"]].status == CONFIRMED

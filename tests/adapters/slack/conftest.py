@@ -145,11 +145,12 @@ def rig(kb):
     yield from serve_rig(kb, CONFIG)
 
 
-def serve_rig(kb, config: dict, workspaces: tuple[str, ...] = (WORKSPACE,)):
+def serve_rig(kb, config: dict, workspaces: tuple[str, ...] = (WORKSPACE,), extensions: tuple = ()):
     """The real Bolt app on loopback with the fake Web API, for a test's own configuration."""
     api = FakeSlackApi()
     client = make_web_client("xoxb-test-token", api.base_url)
-    core = Lorebot(config=parse_config(config), knowledge=kb, messenger=SlackMessenger(client))
+    core = Lorebot(config=parse_config(config), knowledge=kb, messenger=SlackMessenger(client),
+                   extensions=extensions)
     executor = TrackingExecutor()
     web_app = web_server.new_application()
     bolt = build_app(core=core, client=client, signing_secret=SECRET, executor=executor, workspaces=workspaces)
