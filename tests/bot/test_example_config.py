@@ -69,3 +69,12 @@ def test_a_collections_base_url_ends_with_a_slash() -> None:
                                            "b": {"base_url": "http://wiki.example.com/index.php?page="}}})
     assert config.collections["a"].base_url == "https://wiki.example.com/handbook/"
     assert config.collections["b"].base_url == "http://wiki.example.com/index.php?page="  # a query is kept as is
+
+
+def test_the_commented_base_url_example_is_valid() -> None:
+    import tomllib
+
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace("# [collections.handbook]\n# base_url", "[collections.handbook]\nbase_url")
+    config = parse_config(tomllib.loads(text))
+    assert config.collections["handbook"].base_url == "https://wiki.example.com/handbook/"
