@@ -62,7 +62,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
             from bot.answering import answer_from_hits
 
             hits = kb.search(question, k=10, collections=args.collections)
-            answer = answer_from_hits(question, hits, config.answers)
+            answer = answer_from_hits(question, hits, config.answers, config.collections)
         else:
             answer = wiring.answer_as(config, kb, reader, question)
     finally:

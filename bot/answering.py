@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Mapping
 
-from bot.config import AnswersConfig
+from bot.config import AnswersConfig, CollectionConfig
 from bot.extracts import choose, trim as _trim
+from bot.links import source_url
 from bot.markdown import plain
 from bot.provenance import verified_line
 from knowledge.types import Hit
@@ -33,10 +35,11 @@ class Source:
     key: str = ""
     document: str = ""
     verified_by: str | None = None
+    url: str | None = None  # where the source can be read (bot/links.py)
 
     def to_json(self) -> dict:
         return {"title": self.title, "source": self.source, "heading": self.heading, "score": self.score,
-                "snippet": self.snippet}
+                "snippet": self.snippet, "url": self.url}
 
 
 @dataclass(frozen=True)
@@ -94,42 +97,48 @@ class Answer:
                 lines.append("These might be related:")
         if self.sources:
             lines.append("Sources:")
-            lines.extend(f"  {number}. {source.source or source.title}" for number, source in
-                         enumerate(self.sources, 1))
+            for number, source in enumerate(self.sources, 1):
+                lines.append(f"  {number}. {source.source or source.title}")
+                if source.url:
+                    lines.append(f"     {source.url}")
         return "\n".join(lines)
 
 
 RELATED_FLOOR = 0.3  # confidence below which a passage is not even "related" (see knowledge.confidence)
 
 
-def answer_from_hits(question: str, hits: list[Hit], answers: AnswersConfig) -> Answer:
+def answer_from_hits(question: str, hits: list[Hit], answers: AnswersConfig,
+                     collections: Mapping[str, CollectionConfig] | None = None) -> Answer:
     """Decide in this order: a verified entry that is surely the same question answers "as verified"; else a
     passage that surely answers it; else a verified entry that may be the same question is suggested; else
-    "not sure". Each confidence is calibrated by the knowledge base, so the thresholds keep their meaning."""
+    "not sure". Each confidence is calibrated by the knowledge base, so the thresholds keep their meaning.
+    ``collections`` (the config's) give sources their links."""
+    links = collections or {}
     if not hits:
         return Answer(question=question, status=UNSURE, confidence=0.0, answer="", sources=())
     entry = max((hit for hit in hits if hit.is_verified), key=lambda hit: hit.confidence, default=None)
     passage = next((hit for hit in hits if not hit.is_verified), None)
     if entry is not None and entry.confidence >= answers.verified_threshold:
-        return _from_entry(question, ANSWERED, entry, hits, answers)
+        return _from_entry(question, ANSWERED, entry, hits, answers, links)
     if passage is not None and passage.confidence >= answers.answer_threshold:
         rest = [hit for hit in hits if hit is not passage and hit.confidence >= answers.answer_threshold]
         return Answer(question, ANSWERED, float(passage.confidence), extract(question, passage.text),
-                      _sources([passage, *rest], answers.max_sources), top_key=passage.key)
+                      _sources([passage, *rest], answers.max_sources, links), top_key=passage.key)
     if entry is not None and entry.confidence >= answers.suggest_threshold:
-        return _from_entry(question, SUGGESTED, entry, hits, answers)
+        return _from_entry(question, SUGGESTED, entry, hits, answers, links)
     top = passage or hits[0]
     # Beside "not sure", only sources that are at least related: weak matches only add noise.
     related = [hit for hit in hits if hit is not top and hit.confidence >= RELATED_FLOOR]
-    return Answer(question, UNSURE, float(top.confidence), "", _sources([top, *related], answers.max_sources),
+    return Answer(question, UNSURE, float(top.confidence), "", _sources([top, *related], answers.max_sources, links),
                   top_key=top.key)
 
 
-def _from_entry(question: str, status: str, entry: Hit, hits: list[Hit], answers: AnswersConfig) -> Answer:
+def _from_entry(question: str, status: str, entry: Hit, hits: list[Hit], answers: AnswersConfig,
+                links: Mapping[str, CollectionConfig]) -> Answer:
     others = [hit for hit in hits if hit is not entry and hit.kind == "chunk"
               and hit.confidence >= answers.answer_threshold]
     return Answer(question, status, float(entry.confidence), _trim(entry.text.strip(), EXTRACT_CHARS * 2),
-                  _sources([entry, *others], answers.max_sources), verified_by=entry.verified_by or "a champion",
+                  _sources([entry, *others], answers.max_sources, links), verified_by=entry.verified_by or "a champion",
                   top_key=entry.key, verified_question=entry.title, verified_at=entry.verified_at,
                   entry_id=entry.entry_id)
 
@@ -141,7 +150,7 @@ def extract(question: str, text: str, limit: int = EXTRACT_CHARS) -> str:
     return choose(question, text, limit)
 
 
-def _sources(hits: list[Hit], limit: int) -> tuple[Source, ...]:
+def _sources(hits: list[Hit], limit: int, links: Mapping[str, CollectionConfig]) -> tuple[Source, ...]:
     seen: set[tuple[str, str]] = set()
     sources: list[Source] = []
     for hit in hits:
@@ -158,6 +167,7 @@ def _sources(hits: list[Hit], limit: int) -> tuple[Source, ...]:
             key=hit.key,
             document=hit.document,
             verified_by=hit.verified_by if hit.is_verified else None,
+            url=source_url(hit, links),
         ))
         if len(sources) >= limit:
             break

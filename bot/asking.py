@@ -171,7 +171,7 @@ def decide(ctx: LorebotContext, session: Session, reader: audiences.Reader, text
                                 vector=vector)
     rejected = _rejected_keys(session, text_key(text))
     hits = [hit for hit in hits if hit.key not in rejected]
-    return hits, answer_from_hits(text, hits, ctx.config.answers)
+    return hits, answer_from_hits(text, hits, ctx.config.answers, ctx.config.collections)
 
 
 def _status(answer: Answer) -> str:

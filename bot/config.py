@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from urllib.parse import urlsplit
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
+from knowledge.urls import web_url
 
 PLATFORMS = ("slack", "teams", "console")
 
@@ -64,9 +67,26 @@ AUDIENCE_KINDS = ("team", "person", "channel")
 
 class CollectionConfig(_Strict):
     """Who may read a collection. Without ``visible_to`` everyone may; with it, only the people, teams and
-    channels it names (``"team:finance"``, ``"person:carol"``, ``"channel:slack:C0FIN"``)."""
+    channels it names (``"team:finance"``, ``"person:carol"``, ``"channel:slack:C0FIN"``).
+
+    ``base_url`` is where its documents are published, so sources become links (``bot/links.py``)."""
 
     visible_to: list[str] | None = None
+    base_url: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _web_address(cls, url: str | None) -> str | None:
+        """An http(s) URL; a missing final "/" is added (a documents' path follows it) unless it has a query."""
+        if url is None:
+            return None
+        checked = web_url(url)
+        if checked is None:
+            raise ValueError(f"{url!r} is not an http(s) URL, e.g. \"https://wiki.example.com/handbook/\"")
+        parts = urlsplit(checked)
+        if not parts.query and not parts.fragment and not checked.endswith("/"):
+            checked += "/"
+        return checked
 
     @field_validator("visible_to")
     @classmethod

@@ -64,8 +64,8 @@ def _provenance(answer: Answer, now: datetime) -> str:
 
 
 def _source_refs(answer: Answer) -> tuple[SourceRef, ...]:
-    return tuple(SourceRef(title=s.title, source=s.source or s.title, snippet=s.snippet, verified_by=s.verified_by)
-                 for s in answer.sources)
+    return tuple(SourceRef(title=s.title, source=s.source or s.title, snippet=s.snippet, verified_by=s.verified_by,
+                           url=s.url) for s in answer.sources)
 
 
 def routed(topic: str | None, champion_names: list[str], unreadable: tuple[str, ...] = ()) -> Reply:

@@ -126,7 +126,7 @@ def on_same_as(ctx: LorebotContext, event: Action) -> None:
             ctx.messenger.send(event.where, messages.same_as_too_late())
             return
         session.refresh(question)
-        answer = answer_from_hits(question.text, [entry], ctx.config.answers)
+        answer = answer_from_hits(question.text, [entry], ctx.config.answers, ctx.config.collections)
         ref = ctx.messenger.send(Address(question.platform, question.channel, question.thread),
                                  messages.answer(answer, question.id, now))
         record_shown(session, question, answer, ref.message_id, now)

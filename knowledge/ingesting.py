@@ -46,6 +46,7 @@ class _Prepared:
     title: str
     content_hash: str
     chunks: list[Chunk]
+    url: str | None = None
 
 
 class Ingester:
@@ -193,7 +194,7 @@ def _prepare_file(file: Path, root: str, collection: str, known: dict[str, KbDoc
     if not chunks:
         report.skipped.append(SkippedFile(str(file), "no text found"))
         return None
-    return _Prepared(str(file), root, collection, document.title, digest, chunks)
+    return _Prepared(str(file), root, collection, document.title, digest, chunks, document.url)
 
 
 def _upsert_document(session: Session, item: _Prepared, report: IngestReport) -> KbDocument | None:
@@ -206,12 +207,12 @@ def _upsert_document(session: Session, item: _Prepared, report: IngestReport) ->
     if document is not None:
         report.chunks_removed += _delete_chunks(session, document.id)
         document.title, document.collection, document.root = item.title, item.collection, item.root
-        document.content_hash = item.content_hash
+        document.content_hash, document.url = item.content_hash, item.url
         store.note_changed(session, item.path)
         report.documents_changed += 1
     else:
         document = KbDocument(path=item.path, root=item.root, collection=item.collection, title=item.title,
-                              content_hash=item.content_hash)
+                              content_hash=item.content_hash, url=item.url)
         report.documents_added += 1
     session.add(document)
     session.flush()

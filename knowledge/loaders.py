@@ -5,6 +5,10 @@ A loader raises ``UnreadableFile`` with a short reason; ingest skips that file a
 bytes they are given (the very bytes ingest hashed, so the stored text always matches its hash), and refuse
 what would expand past ``MAX_TEXT_CHARACTERS`` or, for Word documents, ``MAX_UNPACKED_BYTES``: a 0.35 MB
 document can unpack to gigabytes.
+
+A document may name its own web address: ``url:`` in a Markdown file's YAML front matter, or an HTML page's
+``<link rel="canonical">``. It is kept when it is an absolute http(s) URL (``knowledge.urls``), and the front
+matter itself never reaches the text.
 """
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+from knowledge.urls import web_url
 
 MARKDOWN = {".md", ".markdown"}
 TEXT = {".txt", ".text", ".rst"}
@@ -23,6 +29,8 @@ SUPPORTED = MARKDOWN | TEXT | HTML | PDF | DOCX
 TEXT_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 MAX_TEXT_CHARACTERS = 5_000_000  # about 2,500 pages; a longer "document" is a dump, not a policy
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a Word document's parts once unzipped
+MAX_FRONT_MATTER_CHARACTERS = 64 * 1024  # a closing "---" further down is a rule in the text, not front matter
+_FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|$)", flags=re.DOTALL)
 
 
 class UnreadableFile(Exception):
@@ -33,6 +41,7 @@ class UnreadableFile(Exception):
 class LoadedDocument:
     title: str
     text: str  # Markdown-like: "#" headings and blank-line separated paragraphs
+    url: str | None = None  # the document's own web address, when it names one
 
 
 def is_supported(path: Path) -> bool:
@@ -49,12 +58,12 @@ def load(path: Path, data: bytes | None = None) -> LoadedDocument:
             data = path.read_bytes()
         except OSError as exc:
             raise UnreadableFile(f"cannot read the file ({exc.strerror or exc})") from None
-    text = loader(data)
+    text, url = loader(data)
     if len(text) > MAX_TEXT_CHARACTERS:
         raise UnreadableFile(f"too much text ({len(text):,} characters; at most {MAX_TEXT_CHARACTERS:,})")
     if not text.strip():
         raise UnreadableFile("no text found")
-    return LoadedDocument(title=title_of(text, path), text=text)
+    return LoadedDocument(title=title_of(text, path), text=text, url=url)
 
 
 def title_of(text: str, path: Path) -> str:
@@ -81,10 +90,36 @@ def _read_text(data: bytes) -> str:
     return decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _load_html(data: bytes) -> str:
+def _load_markdown(data: bytes) -> tuple[str, str | None]:
+    text, fields = split_front_matter(_read_text(data))
+    return text, web_url(fields.get("url"))
+
+
+def split_front_matter(text: str) -> tuple[str, dict]:
+    """The text without its YAML front matter (a mapping between ``---`` lines at the very start), and that
+    mapping. Anything else that starts with ``---`` (a rule, a setext heading) is text and stays."""
+    import yaml
+
+    match = _FRONT_MATTER.match(text[:MAX_FRONT_MATTER_CHARACTERS])
+    if match is None:
+        return text, {}
+    try:
+        fields = yaml.safe_load(match.group(1) or "")
+    except (yaml.YAMLError, RecursionError):  # malformed, or nested past the parser's depth
+        return text, {}
+    if fields is None:
+        fields = {}
+    if not isinstance(fields, dict):
+        return text, {}
+    return text[match.end():], fields
+
+
+def _load_html(data: bytes) -> tuple[str, str | None]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_read_text(data), "html.parser")
+    canonical = soup.find("link", rel="canonical", href=True)
+    url = web_url(canonical["href"]) if canonical is not None else None
     for tag in soup(["script", "style", "nav", "header", "footer", "noscript"]):
         tag.decompose()
     blocks: list[str] = []
@@ -105,7 +140,7 @@ def _load_html(data: bytes) -> str:
             blocks.append(f"- {text}")
         else:
             blocks.append(text)
-    return "\n\n".join(blocks)
+    return "\n\n".join(blocks), url
 
 
 def _load_pdf(data: bytes) -> str:
@@ -174,9 +209,15 @@ def _heading_level(style: str) -> int:
     return min(int(match.group(1)), 6) if match else 0
 
 
-_LOADERS: dict[str, Callable[[bytes], str]] = {
-    **{suffix: _read_text for suffix in MARKDOWN | TEXT},
+def _without_url(parse: Callable[[bytes], str]) -> Callable[[bytes], tuple[str, str | None]]:
+    return lambda data: (parse(data), None)
+
+
+# Each loader returns the text and the document's own web address (None when the format cannot name one).
+_LOADERS: dict[str, Callable[[bytes], tuple[str, str | None]]] = {
+    **{suffix: _load_markdown for suffix in MARKDOWN},
+    **{suffix: _without_url(_read_text) for suffix in TEXT},
     **{suffix: _load_html for suffix in HTML},
-    **{suffix: _load_pdf for suffix in PDF},
-    **{suffix: _load_docx for suffix in DOCX},
+    **{suffix: _without_url(_load_pdf) for suffix in PDF},
+    **{suffix: _without_url(_load_docx) for suffix in DOCX},
 }

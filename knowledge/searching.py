@@ -5,6 +5,8 @@ its own candidates and every candidate is scored by both, so the fusion compares
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Sequence
 
 import numpy as np
@@ -69,7 +71,8 @@ def search_chunks(engine: sqlalchemy.Engine, index: ChunkIndex | None, query: st
         hits.append(Hit(key=f"chunk:{chunk.id}", kind="chunk", title=chunk.title, source=source,
                         heading=chunk.heading, text=chunk.text, score=float(fused[i]),
                         confidence=passage_confidence(cosine, margin, coverage),
-                        collection=chunk.collection, document=document))
+                        collection=chunk.collection, document=document.path,
+                        relative_path=relative_path(document.path, document.root), url=document.url))
     return hits
 
 
@@ -101,10 +104,29 @@ def _documents_of(engine: sqlalchemy.Engine, chunk_ids: list[int]) -> dict[int, 
     return dict(rows)
 
 
-def _chunk_rows(engine: sqlalchemy.Engine, chunk_ids: list[int]) -> dict[int, tuple[KbChunk, str]]:
+@dataclass(frozen=True)
+class _DocumentRef:
+    path: str
+    root: str
+    url: str | None
+
+
+def relative_path(path: str, root: str) -> str:
+    """Where a document sits under the folder it was ingested from, with ``/`` separators; a file ingested on
+    its own (its root is itself) or a text item is known by its name."""
+    document = PurePath(path)
+    try:
+        relative = document.relative_to(root)
+    except ValueError:
+        return document.name
+    return relative.as_posix() if relative.parts else document.name
+
+
+def _chunk_rows(engine: sqlalchemy.Engine, chunk_ids: list[int]) -> dict[int, tuple[KbChunk, _DocumentRef]]:
     with Session(engine) as session:
         rows = session.exec(
-            select(KbChunk, KbDocument.path).join(KbDocument, KbDocument.id == KbChunk.document_id)
+            select(KbChunk, KbDocument.path, KbDocument.root, KbDocument.url)
+            .join(KbDocument, KbDocument.id == KbChunk.document_id)
             .where(KbChunk.id.in_(chunk_ids))
         ).all()
-    return {chunk.id: (chunk, path) for chunk, path in rows}
+    return {chunk.id: (chunk, _DocumentRef(path, root, url)) for chunk, path, root, url in rows}

@@ -32,6 +32,7 @@ class KbDocument(SQLModel, table=True):
     title: str = Field(sa_column=Column(Text, nullable=False))
     content_hash: str
     updated_at: datetime = Field(default_factory=_utcnow)
+    url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the document's own address
 
 
 class KbChunk(SQLModel, table=True):

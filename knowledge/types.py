@@ -26,6 +26,8 @@ class Hit:
     confidence: float  # calibrated to [0, 1]; the bot thresholds it
     collection: str
     document: str = ""  # document path/uri the chunk came from ("" for entries)
+    relative_path: str = ""  # that path under the folder it was ingested from (a lone file: its name)
+    url: str | None = None  # the document's own web address (front matter ``url:``, HTML canonical link)
     entry_id: int | None = None
     verified_by: str | None = None
     verified_at: datetime | None = None  # when the entry was verified

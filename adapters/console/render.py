@@ -27,6 +27,8 @@ def render_reply(message_id: str, address: Address, reply: Reply, *, author: str
         for number, source in enumerate(reply.sources, 1):
             verified = f" ✅ verified by {source.verified_by}" if source.verified_by else ""
             lines.append(f"    {number}. {source.source or source.title}{verified}")
+            if source.url:
+                lines.append(f"       {source.url}")
     if reply.actions:
         buttons = "  ".join(f"[{number}] {action.label}" for number, action in enumerate(reply.actions, 1))
         lines.append(f"  Buttons: {buttons}   (/click <number> {message_id})")

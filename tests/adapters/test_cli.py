@@ -43,8 +43,21 @@ def test_ask_json_answers_with_sources(home: Path, capsys) -> None:
                            "verified_at"}
     assert answer["status"] == "answered" and answer["confidence"] >= 0.55
     assert "25 days" in answer["answer"]
-    assert set(answer["sources"][0]) == {"title", "source", "heading", "score", "snippet"}
+    assert set(answer["sources"][0]) == {"title", "source", "heading", "score", "snippet", "url"}
+    assert answer["sources"][0]["url"] is None  # no [collections.handbook] base_url, no url in the document
     assert answer["sources"][0]["source"] == "Leave and time off › Annual leave › Entitlement"
+
+
+def test_ask_links_sources_to_the_collections_base_url(home: Path, tmp_path: Path, capsys) -> None:
+    config = tmp_path / "lorebot.toml"
+    config.write_text('[collections.handbook]\nbase_url = "https://wiki.example.com/handbook/"\n', encoding="utf-8")
+    question = "How many days of annual leave do I get?"
+    assert main(["--home", str(home), "--config", str(config), "ask", "--json", question]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["sources"][0]["url"] == "https://wiki.example.com/handbook/leave"
+    assert main(["--home", str(home), "--config", str(config), "ask", question]) == 0
+    assert "  1. Leave and time off › Annual leave › Entitlement\n     https://wiki.example.com/handbook/leave\n" \
+        in capsys.readouterr().out
 
 
 def test_ask_says_it_does_not_know_yet(home: Path, capsys) -> None:

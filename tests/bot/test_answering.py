@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from bot.answering import ANSWERED, SUGGESTED, UNSURE, answer_from_hits, extract
-from bot.config import AnswersConfig
+from bot.config import AnswersConfig, CollectionConfig
 from knowledge.types import Hit
 
 CONFIG = AnswersConfig(answer_threshold=0.5, verified_threshold=0.7, suggest_threshold=0.45, max_sources=2)
@@ -12,10 +12,11 @@ VERIFIED_AT = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
 
 def chunk(key: str, confidence: float, text: str = "Staff get 25 days of annual leave. Booking is in the portal.",
-          title: str = "Leave policy", heading: str = "Annual leave") -> Hit:
+          title: str = "Leave policy", heading: str = "Annual leave", relative_path: str = "",
+          url: str | None = None) -> Hit:
     return Hit(key=key, kind="chunk", title=title, source=f"Handbook › {title} › {heading}", heading=heading,
                text=text, score=confidence * 2, confidence=confidence, collection="handbook",
-               document=f"handbook/{key}.md")
+               document=f"handbook/{key}.md", relative_path=relative_path, url=url)
 
 
 def entry(confidence: float, stale: bool = False) -> Hit:
@@ -39,9 +40,9 @@ def test_confident_chunk_answers_with_extract_and_sources() -> None:
         "answer": answer.answer,
         "sources": [
             {"title": "Leave policy", "source": "Handbook › Leave policy › Annual leave", "heading": "Annual leave",
-             "score": 0.8, "snippet": answer.sources[0].snippet},
+             "score": 0.8, "snippet": answer.sources[0].snippet, "url": None},
             {"title": "Sick leave", "source": "Handbook › Sick leave › Pay", "heading": "Pay", "score": 0.6,
-             "snippet": answer.sources[1].snippet},
+             "snippet": answer.sources[1].snippet, "url": None},
         ],
         "verified_question": None,
         "verified_by": None,
@@ -125,3 +126,40 @@ def test_extract_prefers_sentences_sharing_the_question_words_in_original_order(
 def test_extract_trims_long_text() -> None:
     result = extract("leave", "leave " * 500, limit=100)
     assert len(result) <= 100 and result.endswith("…")
+
+
+LINKED = {"handbook": CollectionConfig(base_url="https://wiki.example.com/handbook/")}
+
+
+def test_sources_link_to_the_collections_base_url_by_their_path() -> None:
+    hits = [chunk("chunk:1", 0.8, relative_path="policies/annual leave.md"),
+            chunk("chunk:2", 0.7, title="Claim form", relative_path="forms/claim.pdf"),
+            chunk("chunk:3", 0.6, title="Canteen", relative_path="canteen.HTML")]
+    answer = answer_from_hits("How many days of annual leave?", hits, CONFIG.model_copy(update={"max_sources": 3}),
+                              LINKED)
+    assert [source.url for source in answer.sources] == [
+        "https://wiki.example.com/handbook/policies/annual%20leave",
+        "https://wiki.example.com/handbook/forms/claim.pdf",
+        "https://wiki.example.com/handbook/canteen",
+    ]
+    assert answer.to_json()["sources"][0]["url"] == "https://wiki.example.com/handbook/policies/annual%20leave"
+    assert "     https://wiki.example.com/handbook/policies/annual%20leave" in answer.to_text(VERIFIED_AT)
+
+
+def test_a_documents_own_url_wins_over_the_base_url() -> None:
+    hit = chunk("chunk:1", 0.8, relative_path="leave.md", url="https://intranet.example.com/hr/leave_(uk)|v2")
+    answer = answer_from_hits("How many days of annual leave?", [hit], CONFIG, LINKED)
+    assert answer.sources[0].url == "https://intranet.example.com/hr/leave_%28uk%29%7Cv2"  # safe in any chat link
+
+
+def test_no_base_url_and_no_own_url_means_no_link() -> None:
+    answer = answer_from_hits("How many days of annual leave?", [chunk("chunk:1", 0.8, relative_path="leave.md")],
+                              CONFIG, {"handbook": CollectionConfig()})
+    assert answer.sources[0].url is None and answer.to_json()["sources"][0]["url"] is None
+    assert "http" not in answer.to_text(VERIFIED_AT)
+
+
+def test_a_verified_answers_source_has_no_link() -> None:
+    answer = answer_from_hits("Can I bring my dog?", [entry(0.9)], CONFIG, {"verified": CollectionConfig(
+        base_url="https://wiki.example.com/")})
+    assert answer.is_verified and answer.sources[0].url is None

@@ -43,6 +43,9 @@ def test_workspaces_and_tenants_are_read() -> None:
         ({"slack": {"workspace": ["T01NORTHWIND"]}}, "slack.workspace"),
         ({"msteams": {"tenants": ["northwind.onmicrosoft.com"]}}, "msteams.tenants"),
         ({"msteams": {"tenants": "6babcaad-604b-40ac-a9d7-9fd97c0b779f"}}, "msteams.tenants"),
+        ({"collections": {"handbook": {"base_url": "wiki.example.com/handbook"}}}, "collections.handbook.base_url"),
+        ({"collections": {"handbook": {"base_url": "javascript:alert(1)"}}}, "collections.handbook.base_url"),
+        ({"collections": {"handbook": {"base_url": "ftp://files.example.com/"}}}, "collections.handbook.base_url"),
     ],
 )
 def test_bad_config_is_one_line_naming_the_key(raw: dict, key: str) -> None:
@@ -59,3 +62,19 @@ def test_broken_toml_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert "\n" not in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_a_collections_base_url_ends_with_a_slash() -> None:
+    config = parse_config({"collections": {"a": {"base_url": "https://wiki.example.com/handbook"},
+                                           "b": {"base_url": "http://wiki.example.com/index.php?page="}}})
+    assert config.collections["a"].base_url == "https://wiki.example.com/handbook/"
+    assert config.collections["b"].base_url == "http://wiki.example.com/index.php?page="  # a query is kept as is
+
+
+def test_the_commented_base_url_example_is_valid() -> None:
+    import tomllib
+
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace("# [collections.handbook]\n# base_url", "[collections.handbook]\nbase_url")
+    config = parse_config(tomllib.loads(text))
+    assert config.collections["handbook"].base_url == "https://wiki.example.com/handbook/"

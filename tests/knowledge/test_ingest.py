@@ -171,3 +171,56 @@ def test_a_file_that_takes_too_long_to_parse_is_skipped_and_the_rest_goes_in(kb:
     assert _reasons(report) == {"a-crafted.pdf": "took longer than 1 s to read"}
     assert report.documents_added == 5 and changed
     assert not parsers()  # the worker that read the PDFs and the HTML is gone with the ingest
+
+
+def test_ingest_stores_each_documents_own_url_and_where_it_sits(kb: KnowledgeBase, tmp_path: Path) -> None:
+    folder = write_handbook(tmp_path / "handbook")
+    (folder / "policies").mkdir()
+    (folder / "policies" / "leave.md").write_text(
+        "---\nurl: https://wiki.example.com/hr/leave\n---\n" + HANDBOOK["leave.md"], encoding="utf-8")
+    (folder / "leave.md").unlink()
+    (folder / "canteen.html").write_text(  # read in the parsing worker process
+        '<html><head><link rel="canonical" href="https://intranet.example.com/canteen"></head>'
+        "<body><h1>Canteen</h1><p>The canteen serves lunch from noon.</p></body></html>", encoding="utf-8")
+    kb.ingest([folder])
+    with sqlalchemy.orm.Session(kb.engine) as session:
+        urls = dict(session.execute(sqlalchemy.select(store.KbDocument.path, store.KbDocument.url)).all())
+    assert urls[str((folder / "policies" / "leave.md").resolve())] == "https://wiki.example.com/hr/leave"
+    assert urls[str((folder / "expenses.md").resolve())] is None
+    assert urls[str((folder / "canteen.html").resolve())] == "https://intranet.example.com/canteen"
+    leave = kb.search("How many days of annual leave do I get?", k=1)[0]
+    assert (leave.url, leave.relative_path) == ("https://wiki.example.com/hr/leave", "policies/leave.md")
+    assert "wiki.example.com" not in leave.text and "---" not in leave.text
+    meals = kb.search("meal allowance per day in London", k=1)[0]
+    assert (meals.url, meals.relative_path) == (None, "expenses.md")
+
+
+def test_a_changed_url_is_stored_on_the_next_ingest(kb: KnowledgeBase, tmp_path: Path) -> None:
+    folder = write_handbook(tmp_path / "handbook")
+    kb.ingest([folder])
+    (folder / "leave.md").write_text("---\nurl: https://wiki.example.com/leave\n---\n" + HANDBOOK["leave.md"],
+                                     encoding="utf-8")
+    assert kb.ingest([folder]).documents_changed == 1
+    assert kb.search("parental leave weeks on full pay", k=1)[0].url == "https://wiki.example.com/leave"
+
+
+def test_a_file_ingested_alone_is_known_by_its_name(kb: KnowledgeBase, tmp_path: Path) -> None:
+    folder = write_handbook(tmp_path / "handbook")
+    kb.ingest([folder / "leave.md"])
+    assert kb.search("parental leave weeks on full pay", k=1)[0].relative_path == "leave.md"
+
+
+def test_a_store_from_before_urls_gets_the_column_and_keeps_its_documents(tmp_path: Path, database_url: str,
+                                                                          counting_embedder) -> None:
+    folder = write_handbook(tmp_path / "handbook")
+    first = KnowledgeBase.open(tmp_path / "home", database_url=database_url, embedder=counting_embedder)
+    first.ingest([folder])
+    with first.engine.begin() as connection:  # as a database made before documents had a url
+        connection.execute(sqlalchemy.text("ALTER TABLE kb_documents DROP COLUMN url"))
+    first.close()
+    again = KnowledgeBase.open(tmp_path / "home", database_url=database_url, embedder=counting_embedder)
+    try:
+        hit = again.search("parental leave weeks on full pay", k=1)[0]
+        assert hit.url is None and hit.relative_path == "leave.md"
+    finally:
+        again.close()

@@ -97,3 +97,52 @@ def test_empty_and_unsupported_files_are_unreadable(tmp_path: Path) -> None:
     image.write_bytes(b"\x89PNG")
     with pytest.raises(UnreadableFile, match="unsupported"):
         load(image)
+
+
+def test_markdown_front_matter_names_the_url_and_stays_out_of_the_text(tmp_path: Path) -> None:
+    path = tmp_path / "leave.md"
+    path.write_text('---\ntitle: Leave\nurl: "https://wiki.example.com/hr/leave"\nowner: people-ops\n---\n'
+                    "# Leave policy\n\nYou get 25 days.\n", encoding="utf-8")
+    document = load(path)
+    assert document.url == "https://wiki.example.com/hr/leave"
+    assert document.title == "Leave policy"
+    assert "owner" not in document.text and "---" not in document.text and "url" not in document.text
+    assert document.text.startswith("# Leave policy")
+
+
+def test_html_canonical_link_is_the_url(tmp_path: Path) -> None:
+    path = tmp_path / "expenses.html"
+    path.write_text('<html><head><title>Expenses</title>'
+                    '<link rel="canonical" href=" https://intranet.example.com/expenses "></head>'
+                    "<body><p>Claim within 30 days.</p></body></html>", encoding="utf-8")
+    assert load(path).url == "https://intranet.example.com/expenses"
+
+
+@pytest.mark.parametrize("name, content", [
+    ("plain.md", "# Plain\n\nNo front matter here.\n"),
+    ("no-url.md", "---\ntitle: Only a title\n---\n# Plain\n\nText.\n"),
+    ("hostile.md", "---\nurl: \"javascript:alert(1)\"\n---\n# Plain\n\nText.\n"),
+    ("relative.md", "---\nurl: /hr/leave\n---\n# Plain\n\nText.\n"),
+    ("list.md", "---\nurl: [https://a.example.com]\n---\n# Plain\n\nText.\n"),
+    ("page.html", '<html><head><link rel="canonical" href="/relative/page"></head><body><p>Hi</p></body></html>'),
+    ("bare.html", "<html><body><p>Hi</p></body></html>"),
+    ("notes.txt", "url: https://wiki.example.com/notes\n\nText.\n"),
+])
+def test_documents_without_a_usable_url_have_none(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    assert load(path).url is None
+
+
+def test_a_leading_rule_that_is_not_front_matter_stays_text(tmp_path: Path) -> None:
+    path = tmp_path / "rule.md"
+    path.write_text("---\nJust a line under a rule\n---\n\nMore text.\n", encoding="utf-8")
+    document = load(path)
+    assert "Just a line under a rule" in document.text and document.url is None
+
+
+def test_malformed_front_matter_is_left_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "broken.md"
+    path.write_text("---\nurl: [unclosed\n" + "[" * 5000 + "\n---\n# Title\n\nBody.\n", encoding="utf-8")
+    document = load(path)
+    assert document.url is None and "Body." in document.text

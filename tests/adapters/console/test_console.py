@@ -228,3 +228,17 @@ def test_a_champion_answers_with_same_as_by_number(kb) -> None:
     assert CHAMPION_ANSWER in out and f"✅ Verified answer to “{UNKNOWN_QUESTION}” · Alice" in out
     assert "Done: I've sent Bob the verified answer" in out
     assert [a.text for a in kb.aliases()] == ["are pets ok at work on fridays?"]
+
+
+def test_sources_are_shown_with_their_links(kb) -> None:
+    from bot.config import parse_config
+    from tests.bot.support import RAW_CONFIG
+
+    config = parse_config({**RAW_CONFIG, "answers": THRESHOLDS,
+                           "collections": {"handbook": {"base_url": "https://wiki.example.com/handbook"}}})
+    output = io.StringIO()
+    core = Lorebot(config=config, knowledge=kb, messenger=ConsoleMessenger(output), clock=Clock())
+    run_console(core, io.StringIO(LEAVE_QUESTION + "\n"), output, user="you")
+    out = output.getvalue()
+    assert "25 days" in out
+    assert "    1. Leave policy › Annual leave\n       https://wiki.example.com/handbook/leave\n" in out

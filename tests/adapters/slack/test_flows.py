@@ -201,3 +201,18 @@ def test_an_answer_edited_after_it_was_relayed_is_verified_in_its_new_words(rig)
     with rig.kb.engine.connect() as connection:
         verified = connection.execute(sqlalchemy.text("select answer_text from verified_answers")).scalars().all()
     assert verified == ["Dogs are welcome on Fridays, on the first floor only & on a lead."]
+
+
+def test_an_answers_sources_link_to_where_the_documents_are_published(kb) -> None:
+    from contextlib import contextmanager
+
+    from tests.adapters.slack.conftest import CONFIG, serve_rig
+
+    linked = {**CONFIG, "collections": {"handbook": {"base_url": "https://wiki.example.com/handbook/"}}}
+    with contextmanager(serve_rig)(kb, linked) as rig:
+        rig.dm("UERIN", LEAVE_QUESTION, "700.1")
+        rig.settle()
+        [answer] = rig.api.posts_to("DUERIN", thread="700.1")
+        sources = [b["text"]["text"] for b in answer["blocks"] if b["type"] == "section"
+                   and b["text"]["text"].startswith("1. ")]
+        assert sources and sources[0].startswith("1. <https://wiki.example.com/handbook/leave|Leave policy › ")

@@ -284,3 +284,18 @@ def test_an_answer_edited_after_it_was_relayed_is_verified_in_its_new_words(serv
     assert rows(kb, ChampionAnswer)[0].text == corrected
     post(servers, teams.card_action("dave", ack.action("verify"), card_id=ack.id, channel=CHAMPIONS, root=routed.id))
     assert [v.answer_text for v in rows(kb, VerifiedAnswer)] == [corrected]
+
+
+def test_an_answers_sources_link_to_where_the_documents_are_published(servers, teams, kb, clock, sleeps):
+    messenger = storing_messenger(kb.engine, clock=clock, sleep=sleeps)
+    config = parse_config({**CONFIG, "collections": {"handbook": {"base_url": "https://wiki.example.com/handbook/"}}})
+    core = Lorebot(config=config, knowledge=kb, messenger=messenger, clock=clock)
+    servers.serve(build_teams_app(core=core, messenger=messenger))
+    try:
+        post(servers, teams.personal_message("alice", LEAVE_QUESTION))
+        [answer] = servers.connector.delivered()
+        lines = [item["text"] for block in answer.card["body"] if block.get("type") == "Container"
+                 for item in block["items"]]
+        assert any(line.startswith("[Leave policy](https://wiki.example.com/handbook/leave)") for line in lines)
+    finally:
+        messenger.close()
