@@ -1,7 +1,10 @@
 """Champion nudges: one DM per champion listing routed questions that have waited too long, oldest first.
 
-A question nudged ``escalate_after`` times goes to its topic's backup champion instead. Nudge counts are written
-in the same transaction that claims the run, so a repeated or resumed run never counts twice.
+A question nudged on ``escalate_after`` days goes to its topic's backup champion instead. A question is nudged at
+most once a local day, however many runs (scheduled or by hand) that day has, so a second run sends nothing new
+and escalation counts days, not runs. Nudge counts are written in the same transaction that claims the run, so
+a repeated or resumed run never counts twice. An open question asked in the very words of one that already has
+a verified answer is not nudged: the answer exists, the champions need not write it again.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from bot import audiences
 from bot.addresses import Address, MessageRef, Person
 from bot.audiences import Reader
 from bot.context import LorebotContext
+from bot.curation import VerifiedAnswer
 from bot.questions import Question, RoutedPost
 from bot.replies import Reply
 from jobs import messages
@@ -30,11 +34,15 @@ def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) 
     waiting = session.exec(
         select(Question).where(Question.status == "routed").order_by(Question.routed_at, Question.id)
     ).all()
+    answered = _verified_keys(session)
+    today = at.astimezone(tz).date()
     per_handle: dict[str, list[tuple[Question, float, bool]]] = defaultdict(list)
     for question in waiting:
         topic = ctx.config.topics.get(question.topic or "")
         since = question.routed_at or question.asked_at
-        if topic is None or since is None or since > at:
+        if topic is None or since is None or since > at or question.text_key in answered:
+            continue
+        if question.last_nudged_at is not None and question.last_nudged_at.astimezone(tz).date() == today:
             continue
         waited = working_hours_between(since, at, tz, settings.workday_start, settings.workday_end)
         if waited < settings.wait_hours:
@@ -64,6 +72,12 @@ def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) 
             meta={"questions": [question.id for question, _, _ in items]},
         ))
     return deliveries
+
+
+def _verified_keys(session: Session) -> set[str]:
+    """The normalised wording of every question with an active verified answer."""
+    return set(session.exec(select(Question.text_key).join(VerifiedAnswer, VerifiedAnswer.question_id == Question.id)
+                            .where(VerifiedAnswer.status == "active")).all()) - {""}
 
 
 def _render(ctx: LorebotContext, session: Session, person: Person, items: list[tuple[Question, float, bool]]) -> Reply:

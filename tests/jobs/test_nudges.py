@@ -109,3 +109,48 @@ def test_a_restricted_question_is_nudged_only_to_champions_who_may_read_it(engin
     nudged = nudges_by_person(messenger)
     assert "payroll" in nudged["cara"] and "carry over" in nudged["cara"]
     assert "payroll" not in nudged["carl"] and "carry over" in nudged["carl"]
+
+
+def test_runs_by_hand_nudge_once_a_day_and_escalate_after_distinct_days(config, engine) -> None:
+    with Session(engine) as session:
+        add_question(session, asker="sam", text="Can I carry over unused leave?", asked_at=london(2026, 3, 12, 10))
+    clock = FakeClock(london(2026, 3, 16, 9))
+    messenger = console()
+    jobs = JobRunner(config=config, engine=engine, messengers=messenger, clock=clock)
+
+    assert sorted(d.recipient for d in jobs.run("nudges").deliveries) == ["dm:cara", "dm:carl"]
+    clock.advance(seconds=30)
+    assert jobs.run("nudges", dry_run=True).deliveries == []  # the dry run shows what a run would send: nothing
+    second = jobs.run("nudges")
+    assert second.ran and second.deliveries == [] and len(nudges_by_person(messenger)) == 2
+    clock.advance(hours=6)
+    assert jobs.run("nudges").deliveries == []
+
+    clock.now = london(2026, 3, 17, 9)  # Tuesday: the second nudge; a repeat run that day still sends nothing
+    assert sorted(d.recipient for d in jobs.run("nudges").deliveries) == ["dm:cara", "dm:carl"]
+    clock.advance(minutes=1)
+    assert jobs.run("nudges").deliveries == []
+
+    clock.now = london(2026, 3, 18, 9)  # Wednesday: nudged on two days, so the backup takes over
+    assert [d.recipient for d in jobs.run("nudges").deliveries] == ["dm:bea"]
+    with Session(engine) as session:
+        question = session.exec(select(Question)).one()
+    assert (question.nudge_count, question.escalated) == (3, True)
+
+
+def test_an_open_duplicate_of_a_verified_question_is_not_nudged(config, engine) -> None:
+    from bot.curation import VerifiedAnswer
+
+    with Session(engine) as session:
+        done = add_question(session, asker="sam", text="Is Christmas Eve a holiday?", status="verified",
+                            resolved_by="champion", asked_at=london(2026, 3, 10, 10))
+        session.add(VerifiedAnswer(question_id=done.id, topic="hr", question_text=done.text, answer_text="Half day.",
+                                   champion_id="console:cara", verified_at=london(2026, 3, 10, 12),
+                                   last_verified_at=london(2026, 3, 10, 12)))
+        session.commit()
+        add_question(session, asker="sue", text="Is Christmas Eve a holiday?", asked_at=london(2026, 3, 12, 10))
+        add_question(session, asker="tom", text="How do I claim overtime?", asked_at=london(2026, 3, 12, 10))
+    messenger = console()
+    JobRunner(config=config, engine=engine, messengers=messenger, clock=FakeClock(london(2026, 3, 16, 9))).run("nudges")
+    nudged = nudges_by_person(messenger)
+    assert "overtime" in nudged["cara"] and "Christmas" not in nudged["cara"]
