@@ -9,7 +9,7 @@ NUDGE_ESCALATED_INTRO = (
 )
 NUDGE_LINE = "• {waited} waiting · _{topic}_ · “{text}” {link}"
 NUDGE_LINE_ESCALATED = "• {waited} waiting · _{topic}_ · “{text}” {link} (escalated)"
-NUDGE_OPEN_LINK = "[open thread]({url})"
+THREAD_LINK = "[open thread]({url})"
 NUDGE_CONTEXT = "Answering once teaches Lorebot for everyone who asks next."
 
 # Weekly lessons prompt

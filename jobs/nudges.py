@@ -17,12 +17,12 @@ from bot import audiences
 from bot.addresses import Address, MessageRef, Person
 from bot.audiences import Reader
 from bot.context import LorebotContext
-from bot.curation import VerifiedAnswer
 from bot.questions import Question, RoutedPost
 from bot.replies import Reply
 from jobs import messages
 from jobs.outbox import Delivery
-from jobs.render import hours, said
+from jobs.render import hours, said, thread_link
+from jobs.verified import verified
 from jobs.workhours import working_hours_between
 
 NAME = "nudges"
@@ -34,13 +34,13 @@ def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) 
     waiting = session.exec(
         select(Question).where(Question.status == "routed").order_by(Question.routed_at, Question.id)
     ).all()
-    answered = _verified_keys(session)
+    answered = verified(session)
     today = at.astimezone(tz).date()
     per_handle: dict[str, list[tuple[Question, float, bool]]] = defaultdict(list)
     for question in waiting:
         topic = ctx.config.topics.get(question.topic or "")
         since = question.routed_at or question.asked_at
-        if topic is None or since is None or since > at or question.text_key in answered:
+        if topic is None or since is None or since > at or answered.covers(question):
             continue
         if question.last_nudged_at is not None and question.last_nudged_at.astimezone(tz).date() == today:
             continue
@@ -74,12 +74,6 @@ def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) 
     return deliveries
 
 
-def _verified_keys(session: Session) -> set[str]:
-    """The normalised wording of every question with an active verified answer."""
-    return set(session.exec(select(Question.text_key).join(VerifiedAnswer, VerifiedAnswer.question_id == Question.id)
-                            .where(VerifiedAnswer.status == "active")).all()) - {""}
-
-
 def _render(ctx: LorebotContext, session: Session, person: Person, items: list[tuple[Question, float, bool]]) -> Reply:
     escalated_only = all(escalate for _, _, escalate in items)
     intro = messages.NUDGE_ESCALATED_INTRO if escalated_only else messages.NUDGE_INTRO
@@ -104,5 +98,4 @@ def _link(ctx: LorebotContext, session: Session, person: Person, question: Quest
                          question.routed_thread)
     else:
         return ""
-    url = ctx.messenger.link(ref) if ctx.serves(ref.address.platform) else None
-    return messages.NUDGE_OPEN_LINK.format(url=url) if url else ""
+    return thread_link(ctx, ref)
