@@ -89,5 +89,6 @@ DRY_RUN_NOTHING = "Nothing to send for {job}."
 # Command line summaries
 RUN_SUMMARY = "{job} ({period}): {sent} sent, {unreachable} unreachable, {failed} failed, {retrying} to retry."
 RUN_ALREADY = "{job} ({period}) already ran; nothing sent."
+RUN_ALREADY_BY_HAND = "{job} already ran by hand today ({period}); nothing sent. It runs again on its schedule."
 JOB_LINE = "{name:<9} {schedule:<18} next: {next_run}"
 JOB_NEVER = "never"
