@@ -51,7 +51,7 @@ DIGEST_GAPS_HEADER = "**Top knowledge gaps**"
 DIGEST_GAP_NAMED = "• **{label}**: {count}×, e.g. “{example}” {link}"
 DIGEST_GAP_LINE = "• {count}× e.g. “{example}” {link}"
 DIGEST_GAP_UNQUOTED = "• {count}× asked in private or about restricted material (not quoted)"
-DIGEST_NO_GAPS = "**Top knowledge gaps**: none, Lorebot answered everything with confidence."
+DIGEST_NO_GAPS = "**Top knowledge gaps**: none, every question was answered with confidence or verified."
 DIGEST_NEW_KNOWLEDGE = (
     "**New knowledge**: {verified} verified answer(s), {lessons} lesson(s) shared ({promoted} added)."
 )
