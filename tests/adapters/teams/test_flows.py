@@ -284,3 +284,28 @@ def test_an_answer_edited_after_it_was_relayed_is_verified_in_its_new_words(serv
     assert rows(kb, ChampionAnswer)[0].text == corrected
     post(servers, teams.card_action("dave", ack.action("verify"), card_id=ack.id, channel=CHAMPIONS, root=routed.id))
     assert [v.answer_text for v in rows(kb, VerifiedAnswer)] == [corrected]
+
+
+def test_the_admins_digest_counts_an_asker_in_no_team_and_links_the_thread(servers, teams, kb, clock, sleeps):
+    """Zed is in no [people] entry: his question in General reaches no manager, but the admin's digest lists it
+    under Unassigned with a deep link to its thread."""
+    from jobs import JobRunner
+
+    messenger = storing_messenger(kb.engine, clock=clock, sleep=sleeps)
+    core = Lorebot(config=parse_config({**CONFIG, "admins": ["erin"]}), knowledge=kb, messenger=messenger,
+                   clock=clock)
+    servers.serve(build_teams_app(core=core, messenger=messenger))
+    try:
+        install(servers, teams)
+        mention = teams.channel_message("zed", UNKNOWN_QUESTION, channel=GENERAL)
+        post(servers, mention)
+        clock.advance(days=1)
+        run = JobRunner(core).run("digest")
+        assert run.sent == 2
+        texts = [call.body.get("text", "") + str(call.card or "") for call in servers.connector.delivered("a:dm-29:1erin")]
+        [org] = [text for text in texts if "Everyone" in text]
+        [team] = [text for text in texts if "ops: the week" in text]
+        assert "Unassigned" in org and "dog" in org.lower() and "dog" not in team.lower()
+        assert f"https://teams.microsoft.com/l/message/{GENERAL.replace(':', '%3A').replace('@', '%40')}/" in org
+    finally:
+        messenger.close()
