@@ -1,7 +1,9 @@
-"""The weekly manager digest: what each team asked, learned and could not find in the week before the run.
+"""The weekly digests: what each team asked, learned and could not find in the week before the run, beside the
+week before that, for its manager; and the whole organisation's week for each admin, where askers in no team
+count too, so every question is in some digest.
 
-``team_week`` computes the numbers (tested against hand-computed values); ``render`` turns them into the one
-message a manager reads, the same text ``--dry-run`` prints.
+``team_week`` and ``org_week`` compute the numbers (tested against hand-computed values); ``render`` and
+``render_org`` turn them into the one message each reader gets, the same text ``--dry-run`` prints.
 """
 from __future__ import annotations
 
