@@ -95,9 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = commands.add_parser("jobs", help="list or run the scheduled jobs")
     job_commands = jobs.add_subparsers(dest="jobs_command", required=True, metavar="JOBS_COMMAND")
     job_commands.add_parser("list", help="each job and its next run")
-    run = job_commands.add_parser("run", help="run one job now")
+    run = job_commands.add_parser("run", help="run one job now (once a day by hand; the schedule is unaffected)")
     run.add_argument("name", choices=["nudges", "lessons", "digest", "reverify"])
-    run.add_argument("--dry-run", action="store_true", help="print what would be sent; send nothing")
+    run.add_argument("--dry-run", action="store_true", help="print exactly what would be sent; send nothing")
 
     package = commands.add_parser("teams-package", help="build the Teams app package (zip) for sideloading")
     package.add_argument("--app-id", help="the bot's Microsoft App ID; default $MicrosoftAppId")

@@ -301,7 +301,7 @@ def jobs_command(args: argparse.Namespace, settings: Settings) -> int:
             print(format_job_list(runner.list_jobs()))
             return 0
         result = runner.run(args.name, dry_run=args.dry_run)
-        print(result.text() if args.dry_run else result.summary())
+        print(result.summary())  # a dry run: exactly what would be sent
         return 0
     finally:
         kb.close()

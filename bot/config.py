@@ -196,6 +196,7 @@ class LorebotConfig(_Strict):
     teams_reactions: TeamsReactionsConfig = TeamsReactionsConfig()
     slack: SlackConfig = SlackConfig()
     msteams: MsTeamsConfig = MsTeamsConfig()
+    admins: list[str] = Field(default_factory=list)  # get the organisation-wide digest, with askers in no team
 
     @field_validator("timezone")
     @classmethod
@@ -215,6 +216,9 @@ class LorebotConfig(_Strict):
         for name, team in self.teams.items():
             if team.manager not in self.people:
                 raise ValueError(f"teams.{name}.manager: {team.manager!r} is not listed under [people]")
+        for handle in self.admins:
+            if handle not in self.people:
+                raise ValueError(f"admins: {handle!r} is not listed under [people]")
         for handle, person in self.people.items():
             if person.team and person.team not in self.teams:
                 raise ValueError(f"people.{handle}.team: {person.team!r} is not listed under [teams]")

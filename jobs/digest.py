@@ -1,39 +1,48 @@
-"""The weekly manager digest: what each team asked, learned and could not find in the week before the run.
+"""The weekly digests: what each team asked, learned and could not find in the week before the run, beside the
+week before that, for its manager; and the whole organisation's week for each admin, where askers in no team
+count too, so every question is in some digest.
 
-``team_week`` computes the numbers (tested against hand-computed values); ``render`` turns them into the one
-message a manager reads, the same text ``--dry-run`` prints.
+``team_week`` and ``org_week`` compute the numbers (tested against hand-computed values); ``render`` and
+``render_org`` turn them into the one message each reader gets, the same text ``--dry-run`` prints.
 """
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 
 from sqlmodel import Session, select
 
 from bot import audiences
+from bot.addresses import Address, MessageRef
 from bot.audiences import Reader
 from bot.context import LorebotContext
 from bot.curation import VerifiedAnswer
+from bot.feedback import Feedback
 from bot.lessons import PROMOTED, Lesson
 from bot.people import PersonRow
 from bot.questions import ChampionAnswer, Question
-from bot.replies import Reply
+from bot.replies import NOT_HELPFUL, Reply
 from jobs import messages, themes
 from jobs.outbox import Delivery
-from jobs.render import duration, said
+from jobs.render import duration, said, thread_link
+from jobs.verified import verified
 
 NAME = "digest"
 WEEK = timedelta(days=7)
 TOP_CHAMPIONS = 3
 TOP_KNOWLEDGE = 3
+NOT_HELPFUL_KINDS = (NOT_HELPFUL, "-1")  # the asker's button, or a 👎 on the answer
 
 
 @dataclass
 class Gap:
     count: int
     example: str | None  # None when every question of the theme is private or restricted for the reader
+    label: str | None = None  # the theme's name, from the words of the questions the reader may read
+    link: str = ""  # "[open thread](url)" to the example's thread
 
 
 @dataclass
@@ -52,18 +61,33 @@ class TeamWeek:
     by_bot: int = 0
     by_champions: int = 0
     still_open: int = 0
+    not_helpful: int = 0  # answered by Lorebot, and the asker said it did not help
     median_to_champion: timedelta | None = None
+    topics: dict[str | None, int] = field(default_factory=dict)
     gaps: list[Gap] = field(default_factory=list)
     new_verified: list[str | None] = field(default_factory=list)  # None: not to be quoted to the reader
     lessons_shared: int = 0
     lessons_promoted: list[str | None] = field(default_factory=list)
     champions: list[ChampionScore] = field(default_factory=list)
+    previous: "TeamWeek | None" = None  # the week before, its figures only
 
     def share(self, part: int) -> int:
         return round(100 * part / self.asked) if self.asked else 0
 
 
-def team_members(ctx: LorebotContext, session: Session, team: str) -> tuple[set[str], set[tuple[str, str]]]:
+@dataclass
+class OrgWeek:
+    """The whole organisation's week, for an admin: everyone, each team, and the askers in no team."""
+
+    everyone: TeamWeek
+    teams: list[TeamWeek]
+    unassigned: TeamWeek
+
+
+Members = tuple[set[str], set[tuple[str, str]]]
+
+
+def team_members(ctx: LorebotContext, session: Session, team: str) -> Members:
     """The team's config handles and the (platform, user id) pairs the bot has seen for it."""
     handles = {handle for handle, person in ctx.config.people.items() if person.team == team}
     ids = {(platform, user_id) for handle in handles for platform, user_id in ctx.config.people[handle].ids.items()}
@@ -73,54 +97,112 @@ def team_members(ctx: LorebotContext, session: Session, team: str) -> tuple[set[
     return handles, ids
 
 
+def _belongs(members: Members) -> Callable[[Question], bool]:
+    handles, ids = members
+    return lambda question: question.asker_handle in handles or (question.platform, question.asker_id) in ids
+
+
+def _quotable(ctx: LorebotContext, reader: Reader) -> Callable[[Question | None], bool]:
+    def quotable(question: Question | None) -> bool:
+        return question is not None and not question.private and audiences.may_read_all(
+            ctx.config, reader, audiences.loads(question.audience))
+    return quotable
+
+
+def _asked(session: Session, start: datetime, end: datetime, belongs: Callable[[Question], bool]) -> list[Question]:
+    return [q for q in session.exec(
+        select(Question).where(Question.asked_at >= start, Question.asked_at < end).order_by(Question.asked_at, Question.id)
+    ).all() if belongs(q)]
+
+
+def _not_helpful(session: Session, asked: list[Question]) -> set[int]:
+    """The questions whose asker said Lorebot's answer did not help (the button, or a 👎 on the answer)."""
+    by_id = {q.id: q for q in asked}
+    if not by_id:
+        return set()
+    rows = session.exec(select(Feedback).where(Feedback.question_id.in_(list(by_id)),
+                                               Feedback.kind.in_(NOT_HELPFUL_KINDS))).all()
+    return {row.question_id for row in rows
+            if row.person_id == f"{by_id[row.question_id].platform}:{by_id[row.question_id].asker_id}"}
+
+
+def _figures(ctx: LorebotContext, session: Session, name: str, end: datetime, belongs: Callable[[Question], bool],
+             reader: Reader | None, previous: bool = True) -> tuple[TeamWeek, list[Question]]:
+    """The figures every digest shows, for the askers ``belongs`` picks: counts, per topic, gaps (quoted as
+    ``reader`` may read them; no gaps without a reader) and the same figures for the week before."""
+    start = end - WEEK
+    week = TeamWeek(team=name, start=start, end=end)
+    asked = _asked(session, start, end, belongs)
+    unhelpful = _not_helpful(session, asked)
+    week.asked = len(asked)
+    week.by_bot = sum(1 for q in asked if q.resolved_by == "bot" and q.id not in unhelpful)
+    week.by_champions = sum(1 for q in asked if q.resolved_by == "champion")
+    week.still_open = sum(1 for q in asked if q.resolved_by is None and q.status != "closed")
+    week.not_helpful = len(unhelpful)
+    week.topics = dict(Counter(q.topic for q in asked))
+
+    waits = [q.champion_answered_at - (q.routed_at or q.asked_at) for q in asked
+             if q.champion_answered_at is not None and q.champion_answered_at >= (q.routed_at or q.asked_at)]
+    week.median_to_champion = statistics.median(waits) if waits else None
+    if previous:
+        week.previous, _ = _figures(ctx, session, name, start, belongs, None, previous=False)
+    if reader is not None:
+        week.gaps = _gaps(ctx, session, asked, unhelpful, end, reader)
+    return week, asked
+
+
+def _gaps(ctx: LorebotContext, session: Session, asked: list[Question], unhelpful: set[int], end: datetime,
+          reader: Reader) -> list[Gap]:
+    """What Lorebot could not answer well, grouped into named themes. A question answered and verified (or asked
+    in the words of one) is knowledge now, never a gap."""
+    quotable = _quotable(ctx, reader)
+    threshold = ctx.config.answers.answer_threshold
+    known = verified(session, before=end)
+    gap_questions = [q for q in asked if not known.covers(q) and (
+        q.resolved_by != "bot" or q.id in unhelpful or (q.confidence is not None and q.confidence < threshold))]
+    grouped = themes.group([q.text for q in gap_questions], themes.embed_function(ctx.knowledge))
+    readable = [q.text for q in gap_questions if quotable(q)]
+    gaps = []
+    for theme in grouped[: ctx.config.jobs.digest.max_gaps]:
+        members = [gap_questions[i] for i in theme.members if quotable(gap_questions[i])]
+        example = members[0] if members else None
+        gaps.append(Gap(
+            count=theme.count, example=example.text if example else None,
+            label=themes.label([q.text for q in members], readable) if members else None,
+            link=_thread_link(ctx, example) if example else "",
+        ))
+    return gaps
+
+
+def _thread_link(ctx: LorebotContext, question: Question) -> str:
+    root = question.thread or question.message_id
+    if not root:
+        return ""
+    return thread_link(ctx, MessageRef(Address(question.platform, question.channel, root), root))
+
+
 def team_week(ctx: LorebotContext, session: Session, team: str, end: datetime,
               reader: Reader | None = None) -> TeamWeek:
     """The team's week as ``reader`` (the team's manager unless given) may read it: every question counts, but
     only what the reader may read is quoted (never a direct message's words, never a restricted collection's
     question to someone outside its audience)."""
-    start = end - WEEK
-    week = TeamWeek(team=team, start=start, end=end)
     handles, ids = team_members(ctx, session, team)
+    in_team = _belongs((handles, ids))
     reader = reader or Reader.of_handle(ctx.config.teams[team].manager)
-
-    def quotable(question: Question | None) -> bool:
-        return question is not None and not question.private and audiences.may_read_all(
-            ctx.config, reader, audiences.loads(question.audience))
-
-    def in_team(question: Question) -> bool:
-        return question.asker_handle in handles or (question.platform, question.asker_id) in ids
-
-    asked = [q for q in session.exec(
-        select(Question).where(Question.asked_at >= start, Question.asked_at < end).order_by(Question.asked_at, Question.id)
-    ).all() if in_team(q)]
-    week.asked = len(asked)
-    week.by_bot = sum(1 for q in asked if q.resolved_by == "bot")
-    week.by_champions = sum(1 for q in asked if q.resolved_by == "champion")
-    week.still_open = sum(1 for q in asked if q.resolved_by is None and q.status != "closed")
-
-    waits = [q.champion_answered_at - (q.routed_at or q.asked_at) for q in asked
-             if q.champion_answered_at is not None and q.champion_answered_at >= (q.routed_at or q.asked_at)]
-    week.median_to_champion = statistics.median(waits) if waits else None
-
-    threshold = ctx.config.answers.answer_threshold
-    gap_questions = [q for q in asked
-                     if q.resolved_by != "bot" or (q.confidence is not None and q.confidence < threshold)]
-    grouped = themes.group([q.text for q in gap_questions], themes.embed_function(ctx.knowledge))
-    week.gaps = [Gap(count=theme.count, example=next(
-        (gap_questions[i].text for i in theme.members if quotable(gap_questions[i])), None))
-        for theme in grouped[: ctx.config.jobs.digest.max_gaps]]
+    week, asked = _figures(ctx, session, team, end, in_team, reader)
+    start = week.start
 
     asked_ids = {q.id for q in asked}
     team_champion_keys = {f"{p}:{u}" for p, u in ids}
-    verified = session.exec(select(VerifiedAnswer).where(
+    verified_rows = session.exec(select(VerifiedAnswer).where(
         VerifiedAnswer.verified_at >= start, VerifiedAnswer.verified_at < end, VerifiedAnswer.status == "active",
     ).order_by(VerifiedAnswer.verified_at, VerifiedAnswer.id)).all()
-    questions = _questions(session, [v.question_id for v in verified])
+    questions = _questions(session, [v.question_id for v in verified_rows])
     team_question_ids = {qid for qid, q in questions.items() if in_team(q)}
     # A verified answer is knowledge now: its question is quoted to whoever may read its audience.
     week.new_verified = [v.question_text if audiences.may_read_all(ctx.config, reader, audiences.loads(
         questions[v.question_id].audience if v.question_id in questions else "[]")) else None
-        for v in verified if v.question_id in team_question_ids or v.champion_id in team_champion_keys]
+        for v in verified_rows if v.question_id in team_question_ids or v.champion_id in team_champion_keys]
 
     channels = {(platform, channel) for platform, channel in ctx.config.teams[team].lessons_channel.items()}
     lessons = [lesson for lesson in session.exec(
@@ -135,6 +217,17 @@ def team_week(ctx: LorebotContext, session: Session, team: str, end: datetime,
 
     week.champions = _champions(session, asked_ids, start, end)
     return week
+
+
+def org_week(ctx: LorebotContext, session: Session, end: datetime, reader: Reader) -> OrgWeek:
+    """Everyone's week for an admin, quoted as ``reader`` may read it; askers in no team get their own section,
+    so every question counts in some digest."""
+    belongs = {team: _belongs(team_members(ctx, session, team)) for team in ctx.config.teams}
+    everyone, _ = _figures(ctx, session, messages.DIGEST_EVERYONE, end, lambda q: True, reader)
+    teams = [_figures(ctx, session, team, end, in_team, None)[0] for team, in_team in belongs.items()]
+    unassigned, _ = _figures(ctx, session, messages.DIGEST_UNASSIGNED, end,
+                             lambda q: not any(in_team(q) for in_team in belongs.values()), reader)
+    return OrgWeek(everyone=everyone, teams=teams, unassigned=unassigned)
 
 
 def _questions(session: Session, question_ids: list[int | None]) -> dict[int, Question]:
@@ -166,29 +259,79 @@ def _champions(session: Session, question_ids: set[int], start: datetime, end: d
     return scores[:TOP_CHAMPIONS]
 
 
+def _change(now: int, before: int, *, short: bool = False) -> str:
+    n = now - before
+    if short:
+        template = messages.DIGEST_CHANGE_UP_SHORT if n > 0 else (
+            messages.DIGEST_CHANGE_DOWN_SHORT if n < 0 else messages.DIGEST_CHANGE_SAME_SHORT)
+    else:
+        template = messages.DIGEST_CHANGE_UP if n > 0 else (
+            messages.DIGEST_CHANGE_DOWN if n < 0 else messages.DIGEST_CHANGE_SAME)
+    return template.format(n=abs(n))
+
+
+def _figure_lines(week: TeamWeek) -> list[str]:
+    """Each figure beside last week's: asked, how it was answered, per topic, time to a champion's answer."""
+    before = week.previous or TeamWeek(team=week.team, start=week.start, end=week.end)
+    lines = [messages.DIGEST_ASKED.format(asked=week.asked, change=_change(week.asked, before.asked))]
+    for what, count, previous in [(messages.DIGEST_BY_BOT, week.by_bot, before.by_bot),
+                                  (messages.DIGEST_BY_CHAMPIONS, week.by_champions, before.by_champions),
+                                  (messages.DIGEST_STILL_OPEN, week.still_open, before.still_open),
+                                  (messages.DIGEST_NOT_HELPFUL, week.not_helpful, before.not_helpful)]:
+        lines.append(messages.DIGEST_FIGURE.format(what=what, count=count, share=week.share(count),
+                                                   change=_change(count, previous)))
+    topics = sorted(set(week.topics) | set(before.topics),
+                    key=lambda t: (-week.topics.get(t, 0), -before.topics.get(t, 0), t or "~"))
+    lines.append(messages.DIGEST_TOPICS.format(topics=", ".join(
+        messages.DIGEST_TOPIC.format(topic=topic or messages.DIGEST_NO_TOPIC, count=week.topics.get(topic, 0),
+                                     change=_change(week.topics.get(topic, 0), before.topics.get(topic, 0),
+                                                    short=True))
+        for topic in topics)))
+    if week.median_to_champion is None:
+        lines.append(messages.DIGEST_NO_MEDIAN)
+    else:
+        lines.append(messages.DIGEST_MEDIAN.format(
+            duration=duration(week.median_to_champion),
+            before=messages.DIGEST_MEDIAN_BEFORE.format(duration=duration(before.median_to_champion))
+            if before.median_to_champion is not None else messages.DIGEST_MEDIAN_NONE_BEFORE))
+    return lines
+
+
+def _gap_lines(week: TeamWeek) -> list[str]:
+    if not week.gaps:
+        return [messages.DIGEST_NO_GAPS] if week.asked else []
+    lines = [messages.DIGEST_GAPS_HEADER]
+    for gap in week.gaps:
+        if gap.example is None:
+            lines.append(messages.DIGEST_GAP_UNQUOTED.format(count=gap.count))
+        elif gap.label:
+            lines.append(messages.DIGEST_GAP_NAMED.format(label=said(gap.label, 60), count=gap.count,
+                                                          example=said(gap.example, 120), link=gap.link).rstrip())
+        else:
+            lines.append(messages.DIGEST_GAP_LINE.format(count=gap.count, example=said(gap.example, 120),
+                                                         link=gap.link).rstrip())
+    return lines
+
+
+def _title(template: str, week: TeamWeek, team: str, tz) -> str:
+    return template.format(team=team, start=week.start.astimezone(tz).strftime("%d %b"),
+                           end=(week.end - timedelta(seconds=1)).astimezone(tz).strftime("%d %b"))
+
+
 def render(ctx: LorebotContext, weeks: list[TeamWeek]) -> Reply:
     """One message for a manager, one section per team they lead."""
-    tz = ctx.config.tz
     sections = []
     for week in weeks:
         lines = []
         if len(weeks) > 1:
             lines.append(f"**{week.team}**")
         if week.asked:
-            lines.append(messages.DIGEST_ASKED.format(asked=week.asked, bot=week.share(week.by_bot),
-                                                      champions=week.share(week.by_champions),
-                                                      open=week.share(week.still_open)))
-            lines.append(messages.DIGEST_MEDIAN.format(duration=duration(week.median_to_champion))
-                         if week.median_to_champion is not None else messages.DIGEST_NO_MEDIAN)
+            lines.extend(_figure_lines(week))
+        elif week.previous is not None and week.previous.asked:
+            lines.append(messages.DIGEST_NO_QUESTIONS_BEFORE.format(before=week.previous.asked))
         else:
             lines.append(messages.DIGEST_NO_QUESTIONS)
-        if week.gaps:
-            lines.append(messages.DIGEST_GAPS_HEADER)
-            lines.extend(messages.DIGEST_GAP_LINE.format(count=gap.count, example=said(gap.example, 120))
-                         if gap.example is not None else messages.DIGEST_GAP_UNQUOTED.format(count=gap.count)
-                         for gap in week.gaps)
-        elif week.asked:
-            lines.append(messages.DIGEST_NO_GAPS)
+        lines.extend(_gap_lines(week))
         lines.append(messages.DIGEST_NEW_KNOWLEDGE.format(verified=len(week.new_verified),
                                                           lessons=week.lessons_shared,
                                                           promoted=len(week.lessons_promoted)))
@@ -201,16 +344,34 @@ def render(ctx: LorebotContext, weeks: list[TeamWeek]) -> Reply:
         elif week.asked:
             lines.append(messages.DIGEST_NO_CHAMPIONS)
         sections.append("\n".join(lines))
-    first = weeks[0]
-    title = messages.DIGEST_TITLE.format(
-        team=first.team if len(weeks) == 1 else ", ".join(w.team for w in weeks),
-        start=first.start.astimezone(tz).strftime("%d %b"),
-        end=(first.end - timedelta(seconds=1)).astimezone(tz).strftime("%d %b"),
-    )
-    return Reply(title=title, text="\n\n".join(sections), context=messages.DIGEST_CONTEXT)
+    team = weeks[0].team if len(weeks) == 1 else ", ".join(w.team for w in weeks)
+    return Reply(title=_title(messages.DIGEST_TITLE, weeks[0], team, ctx.config.tz), text="\n\n".join(sections),
+                 context=messages.DIGEST_CONTEXT)
+
+
+def render_org(ctx: LorebotContext, org: OrgWeek) -> Reply:
+    """The admins' digest: everyone's figures and gaps, a line per team, then the askers in no team."""
+    everyone = org.everyone
+    lines = [*_figure_lines(everyone), *_gap_lines(everyone)] if everyone.asked else [messages.DIGEST_ORG_NO_QUESTIONS]
+    sections = ["\n".join(lines)]
+    if org.teams:
+        sections.append("\n".join([messages.DIGEST_TEAMS_HEADER, *(messages.DIGEST_TEAM_LINE.format(
+            team=said(week.team), asked=week.asked,
+            change=_change(week.asked, week.previous.asked if week.previous else 0),
+            bot=week.share(week.by_bot), open=week.still_open) for week in org.teams)]))
+    unassigned = org.unassigned
+    if unassigned.asked or (unassigned.previous and unassigned.previous.asked):
+        sections.append("\n".join([messages.DIGEST_UNASSIGNED_HEADER, *_figure_lines(unassigned),
+                                   *_gap_lines(unassigned)]))
+    else:
+        sections.append(messages.DIGEST_UNASSIGNED_NONE)
+    return Reply(title=_title(messages.DIGEST_ORG_TITLE, everyone, "", ctx.config.tz), text="\n\n".join(sections),
+                 context=messages.DIGEST_ORG_CONTEXT)
 
 
 def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) -> list[Delivery]:
+    """A digest per manager (their teams), and an organisation-wide one per admin; ``--dry-run`` prints these
+    very messages."""
     by_manager: dict[str, list[str]] = defaultdict(list)
     for team, settings in ctx.config.teams.items():
         by_manager[settings.manager].append(team)
@@ -222,4 +383,11 @@ def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) 
         weeks = [team_week(ctx, session, team, at, Reader.of_handle(manager)) for team in teams]
         deliveries.append(Delivery(recipient=f"dm:{manager}", platform=person.platform, kind="dm", target=person.id,
                                    reply=render(ctx, weeks), meta={"teams": teams}))
+    for admin in dict.fromkeys(ctx.config.admins):
+        person = ctx.reach(admin)
+        if person is None:
+            continue
+        org = org_week(ctx, session, at, Reader.of_handle(admin))
+        deliveries.append(Delivery(recipient=f"org:{admin}", platform=person.platform, kind="dm", target=person.id,
+                                   reply=render_org(ctx, org), meta={"teams": [], "organisation": True}))
     return deliveries

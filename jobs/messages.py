@@ -9,7 +9,7 @@ NUDGE_ESCALATED_INTRO = (
 )
 NUDGE_LINE = "• {waited} waiting · _{topic}_ · “{text}” {link}"
 NUDGE_LINE_ESCALATED = "• {waited} waiting · _{topic}_ · “{text}” {link} (escalated)"
-NUDGE_OPEN_LINK = "[open thread]({url})"
+THREAD_LINK = "[open thread]({url})"
 NUDGE_CONTEXT = "Answering once teaches Lorebot for everyone who asks next."
 
 # Weekly lessons prompt
@@ -20,18 +20,38 @@ LESSONS_TEXT = (
 )
 LESSONS_CONTEXT = "Weekly lessons learned"
 
-# Manager digest
+# Manager digest (and the admins' organisation-wide one)
 DIGEST_TITLE = "{team}: the week of {start} – {end}"
+DIGEST_ORG_TITLE = "Everyone: the week of {start} – {end}"
+DIGEST_EVERYONE = "everyone"
+DIGEST_UNASSIGNED = "unassigned"
 DIGEST_NO_QUESTIONS = "No questions from your team this week."
-DIGEST_ASKED = (
-    "**{asked}** question(s) asked: {bot}% answered by Lorebot, {champions}% by champions, {open}% still open."
-)
-DIGEST_MEDIAN = "Median time to a champion's answer: **{duration}**."
-DIGEST_NO_MEDIAN = "No champion answers needed this week."
+DIGEST_NO_QUESTIONS_BEFORE = "No questions from your team this week ({before} last week)."
+DIGEST_ORG_NO_QUESTIONS = "No questions this week."
+DIGEST_ASKED = "**{asked}** question(s) asked ({change})."
+DIGEST_FIGURE = "• {what}: **{count}** ({share}%, {change})"
+DIGEST_BY_BOT = "answered by Lorebot"
+DIGEST_BY_CHAMPIONS = "answered by champions"
+DIGEST_STILL_OPEN = "still open"
+DIGEST_NOT_HELPFUL = "Lorebot's answer marked Not helpful"
+DIGEST_MEDIAN = "Median time to a champion's answer: **{duration}** ({before})."
+DIGEST_MEDIAN_BEFORE = "last week {duration}"
+DIGEST_MEDIAN_NONE_BEFORE = "none last week"
+DIGEST_NO_MEDIAN = "No champion answers this week."
+DIGEST_TOPICS = "**By topic**: {topics}"
+DIGEST_TOPIC = "{topic} {count} ({change})"
+DIGEST_NO_TOPIC = "no topic"
+DIGEST_CHANGE_UP = "+{n} vs last week"
+DIGEST_CHANGE_DOWN = "−{n} vs last week"
+DIGEST_CHANGE_SAME = "same as last week"
+DIGEST_CHANGE_UP_SHORT = "+{n}"
+DIGEST_CHANGE_DOWN_SHORT = "−{n}"
+DIGEST_CHANGE_SAME_SHORT = "±0"
 DIGEST_GAPS_HEADER = "**Top knowledge gaps**"
-DIGEST_GAP_LINE = "• {count}× e.g. “{example}”"
+DIGEST_GAP_NAMED = "• **{label}**: {count}×, e.g. “{example}” {link}"
+DIGEST_GAP_LINE = "• {count}× e.g. “{example}” {link}"
 DIGEST_GAP_UNQUOTED = "• {count}× asked in private or about restricted material (not quoted)"
-DIGEST_NO_GAPS = "**Top knowledge gaps**: none, Lorebot answered everything with confidence."
+DIGEST_NO_GAPS = "**Top knowledge gaps**: none, every question was answered with confidence or verified."
 DIGEST_NEW_KNOWLEDGE = (
     "**New knowledge**: {verified} verified answer(s), {lessons} lesson(s) shared ({promoted} added)."
 )
@@ -39,7 +59,12 @@ DIGEST_KNOWLEDGE_LINE = "• {text}"
 DIGEST_CHAMPIONS_HEADER = "**Most helpful champions**"
 DIGEST_CHAMPION_LINE = "• {name}: {answers} answer(s), {verified} verified"
 DIGEST_NO_CHAMPIONS = "**Most helpful champions**: nobody needed this week."
+DIGEST_TEAMS_HEADER = "**By team**"
+DIGEST_TEAM_LINE = "• {team}: **{asked}** question(s) ({change}), {bot}% answered by Lorebot, {open} still open"
+DIGEST_UNASSIGNED_HEADER = "**Unassigned**: askers in no team, so no manager sees them"
+DIGEST_UNASSIGNED_NONE = "**Unassigned**: none, every asker is in a team."
 DIGEST_CONTEXT = "Weekly digest from Lorebot · share the gaps with your champions to close them"
+DIGEST_ORG_CONTEXT = "Organisation-wide digest from Lorebot, for the admins named in lorebot.toml"
 
 # Re-verification
 REVERIFY_TITLE = "Is this answer still right?"
@@ -64,5 +89,6 @@ DRY_RUN_NOTHING = "Nothing to send for {job}."
 # Command line summaries
 RUN_SUMMARY = "{job} ({period}): {sent} sent, {unreachable} unreachable, {failed} failed, {retrying} to retry."
 RUN_ALREADY = "{job} ({period}) already ran; nothing sent."
+RUN_ALREADY_BY_HAND = "{job} already ran by hand today ({period}); nothing sent. It runs again on its schedule."
 JOB_LINE = "{name:<9} {schedule:<18} next: {next_run}"
 JOB_NEVER = "never"

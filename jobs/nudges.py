@@ -1,7 +1,10 @@
 """Champion nudges: one DM per champion listing routed questions that have waited too long, oldest first.
 
-A question nudged ``escalate_after`` times goes to its topic's backup champion instead. Nudge counts are written
-in the same transaction that claims the run, so a repeated or resumed run never counts twice.
+A question nudged on ``escalate_after`` days goes to its topic's backup champion instead. A question is nudged at
+most once a local day, however many runs (scheduled or by hand) that day has, so a second run sends nothing new
+and escalation counts days, not runs. Nudge counts are written in the same transaction that claims the run, so
+a repeated or resumed run never counts twice. An open question asked in the very words of one that already has
+a verified answer is not nudged: the answer exists, the champions need not write it again.
 """
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ from bot.questions import Question, RoutedPost
 from bot.replies import Reply
 from jobs import messages
 from jobs.outbox import Delivery
-from jobs.render import hours, said
+from jobs.render import hours, said, thread_link
+from jobs.verified import verified
 from jobs.workhours import working_hours_between
 
 NAME = "nudges"
@@ -30,11 +34,15 @@ def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) 
     waiting = session.exec(
         select(Question).where(Question.status == "routed").order_by(Question.routed_at, Question.id)
     ).all()
+    answered = verified(session)
+    today = at.astimezone(tz).date()
     per_handle: dict[str, list[tuple[Question, float, bool]]] = defaultdict(list)
     for question in waiting:
         topic = ctx.config.topics.get(question.topic or "")
         since = question.routed_at or question.asked_at
-        if topic is None or since is None or since > at:
+        if topic is None or since is None or since > at or answered.covers(question):
+            continue
+        if question.last_nudged_at is not None and question.last_nudged_at.astimezone(tz).date() == today:
             continue
         waited = working_hours_between(since, at, tz, settings.workday_start, settings.workday_end)
         if waited < settings.wait_hours:
@@ -90,5 +98,4 @@ def _link(ctx: LorebotContext, session: Session, person: Person, question: Quest
                          question.routed_thread)
     else:
         return ""
-    url = ctx.messenger.link(ref) if ctx.serves(ref.address.platform) else None
-    return messages.NUDGE_OPEN_LINK.format(url=url) if url else ""
+    return thread_link(ctx, ref)

@@ -13,6 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.errors import ConfigError
 
 _STEP = timedelta(seconds=1)
+MANUAL = "manual:"  # the prefix of the periods runs by hand claim
 
 
 def trigger_for(schedule: str, tz: ZoneInfo, *, job: str = "") -> CronTrigger:
@@ -61,5 +62,6 @@ def period_key(fire_time: datetime, tz: ZoneInfo) -> str:
 
 
 def manual_period_key(now: datetime, tz: ZoneInfo) -> str:
-    """A run started by hand gets its own period, so it neither blocks nor repeats the scheduled one."""
-    return "manual:" + now.astimezone(tz).strftime("%Y-%m-%dT%H:%M:%S")
+    """Runs started by hand share one period per local day, e.g. "manual:2026-03-30": a second run by hand that
+    day sends nothing, yet a run by hand neither blocks nor repeats the scheduled one."""
+    return MANUAL + now.astimezone(tz).strftime("%Y-%m-%d")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.addresses import MessageRef
+from bot.context import LorebotContext
 from bot.markdown import literal
 from jobs import messages
 
@@ -32,3 +34,9 @@ def duration(value: timedelta) -> str:
 
 def hours(value: float) -> str:
     return duration(timedelta(hours=value))
+
+
+def thread_link(ctx: LorebotContext, ref: MessageRef) -> str:
+    """"[open thread](url)" for a message on a platform this process serves; empty when there is no link."""
+    url = ctx.messenger.link(ref) if ctx.serves(ref.address.platform) else None
+    return messages.THREAD_LINK.format(url=url) if url else ""

@@ -32,7 +32,7 @@ from bot.recovery import recover
 from jobs import digest, lessons, messages, nudges, reverify
 from jobs.locks import SchedulerLock
 from jobs.outbox import Delivery, SendReport, release_stale_claims, send_pending, to_row
-from jobs.periods import latest_due, manual_period_key, next_fire, period_key, trigger_for
+from jobs.periods import MANUAL, latest_due, manual_period_key, next_fire, period_key, trigger_for
 from jobs.tables import PENDING, SENDING, JobRun, OutboxMessage
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ class RunResult:
         if self.status == DRY_RUN:
             return self.text()
         if self.status == ALREADY_RAN:
-            return messages.RUN_ALREADY.format(job=self.job, period=self.period)
+            template = messages.RUN_ALREADY_BY_HAND if self.period.startswith(MANUAL) else messages.RUN_ALREADY
+            return template.format(job=self.job, period=self.period)
         return messages.RUN_SUMMARY.format(job=self.job, period=self.period, sent=self.sent,
                                            unreachable=self.unreachable, failed=self.failed, retrying=self.retrying)
 
@@ -151,11 +152,13 @@ class JobRunner:
     # -- running -------------------------------------------------------------------------------------------
     def run(self, name: str, *, dry_run: bool = False, now: datetime | None = None,
             period: str | None = None) -> RunResult:
-        """Run one job for ``now`` (default: the clock). A run by hand gets its own period unless one is given;
-        ``dry_run`` computes and returns the messages and changes nothing anywhere."""
+        """Run one job for ``now`` (default: the clock). Runs by hand share a period per day unless one is given;
+        ``dry_run`` computes and returns the messages and changes nothing anywhere (a claimed period: nothing)."""
         job = JOBS[self._job(name)]
         at = now or self.ctx.now()
         period = period or manual_period_key(at, self.ctx.config.tz)
+        if dry_run and self.claimed(name, period):
+            return RunResult(job=name, period=period, status=ALREADY_RAN)
         if dry_run:
             with self.ctx.session() as session:
                 try:

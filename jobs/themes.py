@@ -18,7 +18,7 @@ WORD_THRESHOLD = 0.35
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
     "a an and are as at be by can do does for from get how i if in is it me my of on or our should the to "
-    "we what when where which who why will with you your".split()
+    "we what when where which who why will with you your there this that any have has am".split()
 )
 
 
@@ -78,6 +78,23 @@ def group(texts: Sequence[str], embed: Embed | None = None, threshold: float | N
             best.centroid = _unit([(c * size + v) / (size + 1) for c, v in zip(best.centroid, vector)])
     order = {id(theme): n for n, theme in enumerate(themes)}
     return sorted(themes, key=lambda theme: (-theme.count, order[id(theme)]))
+
+
+def label(texts: Sequence[str], others: Sequence[str] = (), size: int = 3) -> str | None:
+    """A short name for a theme: the words its questions share (all of a lone question's words), the rarer
+    among ``others`` the better, in the order first written. Deterministic, so a digest reads the same twice."""
+    order: dict[str, int] = {}
+    shared: Counter[str] = Counter()
+    for text in texts:
+        words = _words(text)
+        for word in words:
+            order.setdefault(word, len(order))
+        shared.update(set(words))
+    elsewhere = Counter(word for text in others for word in set(_words(text)))
+    candidates = [word for word in shared if shared[word] >= 2] or list(shared)
+    chosen = sorted(candidates, key=lambda word: (-shared[word], elsewhere[word], order[word]))[:size]
+    words = sorted(chosen, key=order.__getitem__)
+    return " ".join(words).capitalize() if words else None
 
 
 def _words(text: str) -> list[str]:

@@ -21,6 +21,7 @@ def test_example_config_validates() -> None:
     assert config.handle_for("slack", config.people["alice"].ids["slack"]) == "alice"
     assert config.champions.channel["console"] == "champions"
     assert config.slack.workspaces == [] and config.msteams.tenants == []  # the token's and the app's own
+    assert config.admins == ["erin"]
 
 
 def test_workspaces_and_tenants_are_read() -> None:
@@ -35,6 +36,7 @@ def test_workspaces_and_tenants_are_read() -> None:
     [
         ({"answers": {"answer_threshold": 2}}, "answers.answer_threshold"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"admins": ["ghost"]}, "admins"),
         ({"topics": {"leave": {"description": "x", "champions": ["ghost"]}}}, "topics.leave"),
         ({"topics": {"leave": {"description": "x", "champions": []}}}, "topics.leave.champions"),
         ({"people": {"a": {"name": "A", "ids": {"irc": "a"}}}}, "people.a.ids"),

@@ -153,10 +153,14 @@ def test_run_by_hand_is_its_own_period(config, engine) -> None:
     messenger = console()
     jobs = runner(config, engine, messenger, clock)
     manual = jobs.run("digest")
-    assert manual.ran and manual.period.startswith("manual:") and manual.sent == 4
-    assert jobs.run("digest", period=manual.period).status == "already_ran"
+    assert manual.ran and manual.period == "manual:2026-03-16" and manual.sent == 4
+    clock.advance(hours=2)
+    assert jobs.run("digest").status == "already_ran"  # a second run by hand the same day sends nothing
+    assert jobs.run("digest", dry_run=True).status == "already_ran"
     jobs.catch_up()
-    assert len(digests(messenger)) == 8
+    assert len(digests(messenger)) == 8  # the scheduled digest still goes out
+    clock.now = london(2026, 3, 17, 9)
+    assert jobs.run("digest").sent == 4  # by hand again the next day
 
 
 def test_list_jobs_shows_next_runs(config, engine) -> None:

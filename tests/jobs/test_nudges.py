@@ -13,6 +13,10 @@ def nudges_by_person(messenger) -> dict[str, str]:
             if m.reply is not None and m.reply.title == "Questions waiting for you"}
 
 
+def nudges_sent(messenger) -> int:
+    return sum(1 for m in messenger.messages.values() if m.reply is not None and m.reply.title == "Questions waiting for you")
+
+
 def seed(engine) -> dict[str, int]:
     with Session(engine) as session:
         ids = {
@@ -109,3 +113,51 @@ def test_a_restricted_question_is_nudged_only_to_champions_who_may_read_it(engin
     nudged = nudges_by_person(messenger)
     assert "payroll" in nudged["cara"] and "carry over" in nudged["cara"]
     assert "payroll" not in nudged["carl"] and "carry over" in nudged["carl"]
+
+
+def test_runs_by_hand_nudge_once_a_day_and_escalate_after_distinct_days(config, engine) -> None:
+    with Session(engine) as session:
+        add_question(session, asker="sam", text="Can I carry over unused leave?", asked_at=london(2026, 3, 12, 10))
+    clock = FakeClock(london(2026, 3, 16, 9))
+    messenger = console()
+    jobs = JobRunner(config=config, engine=engine, messengers=messenger, clock=clock)
+
+    assert sorted(d.recipient for d in jobs.run("nudges").deliveries) == ["dm:cara", "dm:carl"]
+    clock.advance(seconds=30)
+    again = jobs.run("nudges", dry_run=True)  # the dry run shows what a run would do: nothing
+    assert again.status == "already_ran" and again.deliveries == []
+    assert "already ran by hand today" in again.summary()
+    assert jobs.run("nudges").status == "already_ran"
+    clock.advance(hours=6)
+    jobs.catch_up()  # the scheduled run of that day finds the question nudged already
+    assert nudges_sent(messenger) == 2
+
+    clock.now = london(2026, 3, 17, 9)  # Tuesday: the second nudge, by the schedule; then by hand, nothing new
+    jobs.catch_up()
+    assert nudges_sent(messenger) == 4
+    by_hand = jobs.run("nudges")
+    assert by_hand.ran and by_hand.deliveries == []
+
+    clock.now = london(2026, 3, 18, 9)  # Wednesday: nudged on two days, so the backup takes over
+    assert [d.recipient for d in jobs.run("nudges").deliveries] == ["dm:bea"]
+    with Session(engine) as session:
+        question = session.exec(select(Question)).one()
+    assert (question.nudge_count, question.escalated) == (3, True)
+
+
+def test_an_open_duplicate_of_a_verified_question_is_not_nudged(config, engine) -> None:
+    from bot.curation import VerifiedAnswer
+
+    with Session(engine) as session:
+        done = add_question(session, asker="sam", text="Is Christmas Eve a holiday?", status="verified",
+                            resolved_by="champion", asked_at=london(2026, 3, 10, 10))
+        session.add(VerifiedAnswer(question_id=done.id, topic="hr", question_text=done.text, answer_text="Half day.",
+                                   champion_id="console:cara", verified_at=london(2026, 3, 10, 12),
+                                   last_verified_at=london(2026, 3, 10, 12)))
+        session.commit()
+        add_question(session, asker="sue", text="Is Christmas Eve a holiday?", asked_at=london(2026, 3, 12, 10))
+        add_question(session, asker="tom", text="How do I claim overtime?", asked_at=london(2026, 3, 12, 10))
+    messenger = console()
+    JobRunner(config=config, engine=engine, messengers=messenger, clock=FakeClock(london(2026, 3, 16, 9))).run("nudges")
+    nudged = nudges_by_person(messenger)
+    assert "overtime" in nudged["cara"] and "Christmas" not in nudged["cara"]

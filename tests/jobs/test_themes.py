@@ -32,3 +32,12 @@ def test_embeddings_group_paraphrases_without_shared_words(embedder) -> None:
 
 def test_no_questions_no_themes() -> None:
     assert themes.group([]) == []
+
+
+def test_a_theme_is_named_by_the_words_its_questions_share() -> None:
+    assert themes.label([QUESTIONS[0], QUESTIONS[2], QUESTIONS[4]]) == "Parental leave request"
+    assert themes.label([QUESTIONS[1], QUESTIONS[3]]) == "Expense"
+    assert themes.label([QUESTIONS[5]]) == "Wifi password office"
+    # a lone question: its rarest words first among what else was asked, still in the order written
+    assert themes.label(["How do I book parental leave?"], others=["Parental leave for twins?"], size=1) == "Book"
+    assert themes.label(["How do I do it?"]) is None

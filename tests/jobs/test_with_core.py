@@ -12,7 +12,7 @@ from bot.core import Lorebot
 from bot.curation import VerifiedAnswer
 from bot.events import Action, Ask, Edit, Reaction, ThreadReply
 from bot.lessons import CANDIDATE, PROMOTED, Lesson, LessonsExtension
-from bot.replies import OUTDATED
+from bot.replies import NOT_HELPFUL, OUTDATED
 from bot.reverification import ReverifyExtension, flag_changed_sources
 from jobs import JobRunner
 from tests.jobs.conftest import CONFIG, FakeClock, console, london
@@ -28,12 +28,14 @@ of the ride. Rides between home and the office are not reimbursed.
 EXPENSES_V2 = EXPENSES_V1.replace("within 30 days", "within 14 days")
 
 
+RAW = {**CONFIG, "topics": {**CONFIG["topics"], "expenses": {
+    "description": "Expenses, taxi rides, receipts and reimbursement", "keywords": ["taxi", "receipt", "expense"],
+    "champions": ["cara"]}}}
+
+
 @pytest.fixture
 def config():
-    raw = {**CONFIG, "topics": {**CONFIG["topics"], "expenses": {
-        "description": "Expenses, taxi rides, receipts and reimbursement", "keywords": ["taxi", "receipt", "expense"],
-        "champions": ["cara"]}}}
-    return parse_config(raw)
+    return parse_config(RAW)
 
 
 @pytest.fixture
@@ -89,20 +91,30 @@ def test_lesson_shared_in_the_prompt_thread_is_promoted_by_a_champion(config, kb
                 if hit.kind == "entry"]
 
 
-def test_changed_document_sends_its_verified_answer_back_and_outdated_ranks_lower(config, kb, tmp_path) -> None:
+TAXI_QUESTION = "How do I get a taxi ride reimbursed?"
+
+
+def sam_asks_about_taxis(config, kb, tmp_path, clock):
+    """The handbook's expenses page ingested, and Sam's taxi question answered in his DM: core, messenger and
+    the answer."""
     handbook = tmp_path / "handbook"
-    handbook.mkdir()
+    handbook.mkdir(exist_ok=True)
     (handbook / "expenses.md").write_text(EXPENSES_V1, encoding="utf-8")
     kb.ingest([handbook], progress=False)
-
-    clock = FakeClock(london(2026, 3, 16, 11))
     messenger = console()
     core = make_core(config, kb, messenger, clock)
-    question = "How do I get a taxi ride reimbursed?"
-    asked = messenger.post_as(Address("console", "dm-sam"), "sam", question)
-    core.handle(Ask(event_id="a1", person=Person("console", "sam"), text=question,
-                    where=Address("console", "dm-sam"), message_id=asked.id))
+    asked = messenger.post_as(Address("console", "dm-sam"), "sam", TAXI_QUESTION)
+    core.handle(Ask(event_id="a1", person=Person("console", "sam"), text=TAXI_QUESTION,
+                    where=Address("console", "dm-sam"), message_id=asked.id, private=True))
     answer = [m for m in messenger.messages.values() if m.reply is not None and m.address.channel == "dm-sam"][-1]
+    return core, messenger, answer
+
+
+def test_changed_document_sends_its_verified_answer_back_and_outdated_ranks_lower(config, kb, tmp_path) -> None:
+    clock = FakeClock(london(2026, 3, 16, 11))
+    core, messenger, answer = sam_asks_about_taxis(config, kb, tmp_path, clock)
+    handbook = tmp_path / "handbook"
+    question = TAXI_QUESTION
     assert "receipt" in answer.reply.text, "the bot should answer this from the handbook"
     core.handle(Reaction(event_id="v1", person=Person("console", "cara"), emoji="white_check_mark", added=True,
                          message=MessageRef(answer.address, answer.id)))
@@ -174,3 +186,50 @@ def test_a_lesson_edited_before_promotion_is_promoted_in_its_new_words(config, k
     assert lesson_status(kb) == PROMOTED
     hits = [hit for hit in kb.search("Do I book hotels abroad through the travel desk?", k=5) if hit.kind == "entry"]
     assert hits and "otherwise they are not reimbursed" in hits[0].text
+
+
+def test_the_digests_after_real_conversations(kb, tmp_path) -> None:
+    """Sam (sales) marks Lorebot's taxi answer Not helpful; Cara answers in the routed thread and verifies it.
+    Zed, listed nowhere, asks in #general. Mia's digest counts the Not helpful answer and lists no gap (the
+    question is verified now); the admin's digest puts Zed's question under Unassigned, with a link."""
+    config = parse_config({**RAW, "admins": ["olga"]})
+    clock = FakeClock(london(2026, 3, 17, 11))
+    core, messenger, answer = sam_asks_about_taxis(config, kb, tmp_path, clock)
+    not_helpful = next(a for a in answer.reply.actions if a.name == NOT_HELPFUL)
+    core.handle(Action(event_id="b1", person=Person("console", "sam"), name=NOT_HELPFUL, value=not_helpful.value,
+                       where=answer.address))
+    routed = [m for m in messenger.messages.values() if m.address.channel == "dm-cara"][-1]
+    thread = Address("console", "dm-cara", routed.id)
+    clock.advance(hours=1)
+    reply = messenger.post_as(thread, "cara", "Submit the receipt in the expense tool within 30 days.")
+    core.handle(ThreadReply(event_id="r1", person=Person("console", "cara"), text=reply.text, where=thread,
+                            message_id=reply.id))
+    core.handle(Reaction(event_id="v1", person=Person("console", "cara"), emoji="white_check_mark", added=True,
+                         message=MessageRef(thread, reply.id)))
+
+    dog = "Can I bring my dog to the office?"
+    general = Address("console", "general")
+    asked = messenger.post_as(general, "zed", dog)
+    core.handle(Ask(event_id="a2", person=Person("console", "zed"), text=dog, where=general, message_id=asked.id))
+
+    clock.now = london(2026, 3, 23, 9, 5)
+    messenger.messages.clear()
+    runs = {r.job: r for r in JobRunner(core).catch_up()}
+    digests = {d.recipient: d.reply for d in runs["digest"].deliveries}
+    mia = digests["dm:mia"].text.splitlines()
+    assert mia[:5] == [
+        "**1** question(s) asked (+1 vs last week).",
+        "• answered by Lorebot: **0** (0%, same as last week)",
+        "• answered by champions: **1** (100%, +1 vs last week)",
+        "• still open: **0** (0%, same as last week)",
+        "• Lorebot's answer marked Not helpful: **1** (100%, +1 vs last week)",
+    ]
+    assert "**By topic**: expenses 1 (+1)" in mia
+    assert "**Top knowledge gaps**: none, every question was answered with confidence or verified." in mia
+    assert "• How do I get a taxi ride reimbursed?" in mia  # new verified knowledge, quoted to the team's manager
+
+    unassigned = digests["org:olga"].text.split("\n\n")[-1].splitlines()
+    assert unassigned[:2] == ["**Unassigned**: askers in no team, so no manager sees them",
+                              "**1** question(s) asked (+1 vs last week)."]
+    assert any(line.endswith(f"“{dog}” [open thread](console://general/{asked.id})") for line in unassigned)
+    assert not any(dog in reply.text for recipient, reply in digests.items() if recipient.startswith("dm:"))

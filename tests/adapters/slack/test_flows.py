@@ -216,3 +216,23 @@ def test_an_answers_sources_link_to_where_the_documents_are_published(kb) -> Non
         sources = [b["text"]["text"] for b in answer["blocks"] if b["type"] == "section"
                    and b["text"]["text"].startswith("1. ")]
         assert sources and sources[0].startswith("1. <https://wiki.example.com/handbook/leave|Leave policy › ")
+
+
+def test_the_admins_digest_counts_an_asker_in_no_team_and_links_the_thread(kb) -> None:
+    """Zed is in no [people] entry: his question in #general reaches no manager, but the admin's digest lists it
+    under Unassigned with a permalink to its thread."""
+    from jobs import JobRunner
+    from tests.adapters.slack.conftest import CONFIG, serve_rig
+
+    for rig in serve_rig(kb, {**CONFIG, "admins": ["erin"]}):
+        mention = {"type": "app_mention", "channel": "CGENERAL", "user": "UZED",
+                   "text": f"<@UBOT> {UNKNOWN_QUESTION}", "ts": "700.1"}
+        assert rig.event(mention, event_id="EvZed") == 200
+        rig.settle()
+        run = JobRunner(rig.core).run("digest")
+        assert run.sent == 2
+        digests = {p["text"].split("\n")[0]: _texts([p]) for p in rig.api.posts_to("DUERIN")}
+        org = next(text for title, text in digests.items() if "Everyone" in title)
+        team = next(text for title, text in digests.items() if "ops" in title)
+        assert "Unassigned" in org and "https://example.slack.com/archives/CGENERAL/p1" in org
+        assert "dog" in org.lower() and "dog" not in team.lower()

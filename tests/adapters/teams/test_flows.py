@@ -299,3 +299,28 @@ def test_an_answers_sources_link_to_where_the_documents_are_published(servers, t
         assert any(line.startswith("[Leave policy](https://wiki.example.com/handbook/leave)") for line in lines)
     finally:
         messenger.close()
+
+
+def test_the_admins_digest_counts_an_asker_in_no_team_and_links_the_thread(servers, teams, kb, clock, sleeps):
+    """Zed is in no [people] entry: his question in General reaches no manager, but the admin's digest lists it
+    under Unassigned with a deep link to its thread."""
+    from jobs import JobRunner
+
+    messenger = storing_messenger(kb.engine, clock=clock, sleep=sleeps)
+    core = Lorebot(config=parse_config({**CONFIG, "admins": ["erin"]}), knowledge=kb, messenger=messenger,
+                   clock=clock)
+    servers.serve(build_teams_app(core=core, messenger=messenger))
+    try:
+        install(servers, teams)
+        mention = teams.channel_message("zed", UNKNOWN_QUESTION, channel=GENERAL)
+        post(servers, mention)
+        clock.advance(days=1)
+        run = JobRunner(core).run("digest")
+        assert run.sent == 2
+        texts = [call.body.get("text", "") + str(call.card or "") for call in servers.connector.delivered("a:dm-29:1erin")]
+        [org] = [text for text in texts if "Everyone" in text]
+        [team] = [text for text in texts if "ops: the week" in text]
+        assert "Unassigned" in org and "dog" in org.lower() and "dog" not in team.lower()
+        assert f"https://teams.microsoft.com/l/message/{GENERAL.replace(':', '%3A').replace('@', '%40')}/" in org
+    finally:
+        messenger.close()
