@@ -26,6 +26,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "ask": _ask,
         "eval": _eval,
         "rebuild-index": _rebuild_index,
+        "docs": _docs,
+        "stats": _stats,
         "aliases": _aliases,
         "chat": _chat,
         "serve": _serve,
@@ -174,6 +176,80 @@ def _aliases(args: argparse.Namespace, settings: Settings) -> int:
     for alias in learned:
         print(f"{alias.id:>5}  “{alias.text}” → “{alias.entry_question}”  (by {alias.added_by}, "
               f"{alias.created_at:%Y-%m-%d})")
+    return 0
+
+
+def _docs(args: argparse.Namespace, settings: Settings) -> int:
+    config = wiring.load_config(settings)
+    kb = wiring.open_knowledge(settings)
+    try:
+        if args.docs_command == "list":
+            documents = kb.documents(collection=args.collection)
+        else:
+            return _remove_documents(args, settings, config, kb)
+    finally:
+        kb.close()
+    if args.json:
+        print(json.dumps([{"path": doc.path, "title": doc.title, "collection": doc.collection, "chunks": doc.chunks,
+                           "ingested_at": doc.ingested_at.isoformat()} for doc in documents], indent=2,
+                         ensure_ascii=False))
+    elif not documents:
+        print(f"No documents in collection {args.collection}." if args.collection
+              else "No documents yet: add some with lorebot ingest PATH.")
+    else:
+        print(_table(("PATH", "TITLE", "COLLECTION", "CHUNKS", "INGESTED"),
+                     [(doc.path, doc.title, doc.collection, str(doc.chunks),
+                       f"{doc.ingested_at.astimezone(config.tz):%Y-%m-%d %H:%M}") for doc in documents]))
+    return 0
+
+
+def _remove_documents(args: argparse.Namespace, settings: Settings, config: "LorebotConfig", kb) -> int:
+    if args.collection is not None:
+        documents = kb.documents(collection=args.collection)
+        if not documents:
+            raise LorebotError(f"--collection {args.collection}: no such collection ({_known_collections(kb)})")
+    else:
+        documents = kb.documents(path=args.path) or kb.documents(path=str(Path(args.path).resolve()))
+        if not documents:
+            raise LorebotError(f"no document at {args.path}: lorebot docs list shows the stored paths")
+    wiring.create_schema(kb.engine)
+    report = kb.remove_documents(doc.path for doc in documents)
+    print(f"Removed {report.documents_removed} document(s) and {report.chunks_removed} chunk(s).")
+    wiring.after_ingest(settings, config, kb, report)
+    return 0
+
+
+def _known_collections(kb) -> str:
+    names = kb.collections()
+    return f"known: {', '.join(names)}" if names else "nothing is ingested yet: run lorebot ingest PATH"
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[column]) for row in [headers, *rows]) for column in range(len(headers))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+                     for row in [headers, *rows])
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.usage import questions_asked, week_start
+
+    config = wiring.load_config(settings)
+    kb = wiring.open_knowledge(settings)
+    try:
+        wiring.create_schema(kb.engine)
+        since = week_start(datetime.now(timezone.utc), config.tz)
+        counts = kb.stats()
+        figures = {"documents": counts["documents"], "chunks": counts["chunks"],
+                   "verified_answers": counts["entries"], "questions_this_week": questions_asked(kb.engine, since)}
+    finally:
+        kb.close()
+    if args.json:
+        print(json.dumps({**figures, "week_start": since.isoformat()}, indent=2))
+    else:
+        print(f"Documents:           {figures['documents']}\n"
+              f"Chunks:              {figures['chunks']}\n"
+              f"Verified answers:    {figures['verified_answers']}\n"
+              f"Questions this week: {figures['questions_this_week']} (since {since:%a %d %b}, {config.timezone})")
     return 0
 
 

@@ -118,6 +118,11 @@ class Ingester:
         report.changed = store.take_changed(self._engine)
         return bool(prepared or removed)
 
+    def remove(self, paths: Sequence[str]) -> tuple[IngestReport, bool]:
+        """Remove these stored documents and their chunks, reported as an ingest that found them gone would."""
+        report = IngestReport()
+        return report, self._apply([], set(paths), report, progress=False)
+
     def _embed(self, batch: list[_Prepared], bar) -> np.ndarray:
         """The batch's vectors, embedded ``EMBED_BATCH`` chunks at a time so the bar moves even through one
         very long document (whose chunks are still written together)."""
@@ -206,7 +211,7 @@ def _upsert_document(session: Session, item: _Prepared, report: IngestReport) ->
     if document is not None:
         report.chunks_removed += _delete_chunks(session, document.id)
         document.title, document.collection, document.root = item.title, item.collection, item.root
-        document.content_hash = item.content_hash
+        document.content_hash, document.updated_at = item.content_hash, store.utcnow()
         store.note_changed(session, item.path)
         report.documents_changed += 1
     else:

@@ -18,7 +18,7 @@ from knowledge import schema
 from knowledge.errors import StoreUnavailable
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
@@ -31,7 +31,7 @@ class KbDocument(SQLModel, table=True):
     collection: str = Field(index=True)
     title: str = Field(sa_column=Column(Text, nullable=False))
     content_hash: str
-    updated_at: datetime = Field(default_factory=_utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class KbChunk(SQLModel, table=True):
@@ -63,7 +63,7 @@ class KbEntry(SQLModel, table=True):
     verified_by: str
     collection: str = Field(index=True)
     stale: bool = False
-    created_at: datetime = Field(default_factory=_utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
     question_embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     answer_embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
@@ -80,7 +80,7 @@ class KbAlias(SQLModel, table=True):
     entry_id: int = Field(foreign_key="kb_entries.id", index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     added_by: str
-    created_at: datetime = Field(default_factory=_utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
     embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 

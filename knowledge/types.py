@@ -49,6 +49,17 @@ class Alias:
 
 
 @dataclass(frozen=True)
+class DocumentInfo:
+    """One stored document as an administrator lists it."""
+
+    path: str
+    title: str
+    collection: str
+    chunks: int
+    ingested_at: datetime  # aware, UTC: when its current content was stored
+
+
+@dataclass(frozen=True)
 class SkippedFile:
     path: str
     reason: str

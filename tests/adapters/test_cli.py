@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -148,6 +149,18 @@ def test_help_lists_every_command(capsys) -> None:
         assert command in out
 
 
+def test_bare_lorebot_prints_help_and_version_prints_the_package_version(capsys) -> None:
+    from importlib.metadata import version
+
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: lorebot") and "ingest" in out and "docs" in out
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"lorebot {version('lorebot')}"
+
+
 def test_aliases_are_listed_and_removed_with_an_audit_row(tmp_path: Path, capsys) -> None:
     from sqlmodel import Session, select
 
@@ -263,3 +276,110 @@ def test_chat_first_answers_a_question_a_crash_left_unanswered(tmp_path: Path, c
     assert main(["--home", str(home), "chat"]) == 0
     assert "25 days" in capsys.readouterr().out
     assert "recovery: 1 unanswered question(s) answered, 0 orphan entries removed" in caplog.text
+
+
+def _copy_handbook(folder: Path, *names: str) -> Path:
+    folder.mkdir(parents=True)
+    for name in names:
+        (folder / name).write_text((HANDBOOK / name).read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
+
+
+def test_docs_are_listed_and_removed_and_answers_on_them_go_back_for_rechecking(tmp_path: Path, capsys) -> None:
+    from datetime import datetime, timezone
+
+    from sqlmodel import Session, select
+
+    from adapters.wiring import create_schema
+    from bot.curation import VerifiedAnswer
+    from bot.reverification import ReverificationRequest
+    from knowledge import KnowledgeBase
+
+    handbook = _copy_handbook(tmp_path / "handbook", "leave.md", "expenses.md")
+    policies = _copy_handbook(tmp_path / "policies", "security.md")
+    base = ["--home", str(tmp_path / "home")]
+    assert main([*base, "ingest", "--no-progress", str(handbook), str(policies)]) == 0
+    capsys.readouterr()
+    assert main([*base, "docs", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["PATH", "TITLE", "COLLECTION", "CHUNKS", "INGESTED"]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert set(rows) == {str(handbook / "leave.md"), str(handbook / "expenses.md"), str(policies / "security.md")}
+    assert "Leave and time off" in rows[str(handbook / "leave.md")] and " handbook " in rows[str(handbook / "leave.md")]
+    assert f"{datetime.now(timezone.utc):%Y-%m-%d}" in rows[str(policies / "security.md")]
+
+    assert main([*base, "docs", "list", "--collection", "policies", "--json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert listed["path"] == str(policies / "security.md") and listed["collection"] == "policies"
+    assert listed["chunks"] >= 1 and set(listed) == {"path", "title", "collection", "chunks", "ingested_at"}
+
+    kb = KnowledgeBase.open(tmp_path / "home")
+    create_schema(kb.engine)
+    now = datetime.now(timezone.utc)
+    with Session(kb.engine) as session:
+        session.add(VerifiedAnswer(topic="hr", question_text="How do I book leave?", answer_text="In Breathe.",
+                                   champion_id="console:carol", verified_at=now, last_verified_at=now,
+                                   source_documents=json.dumps([str(handbook / "leave.md")])))
+        session.commit()
+    kb.close()
+
+    assert main([*base, "docs", "remove", str(handbook / "leave.md")]) == 0
+    out = capsys.readouterr().out
+    assert "Removed 1 document(s)" in out and "1 verified answer(s) rely on changed documents" in out
+    assert main([*base, "docs", "remove", "--collection", "policies"]) == 0
+    assert "Removed 1 document(s)" in capsys.readouterr().out
+    assert main([*base, "docs", "list", "--json"]) == 0
+    assert [doc["path"] for doc in json.loads(capsys.readouterr().out)] == [str(handbook / "expenses.md")]
+    assert main([*base, "ask", "--json", "How do I report a lost laptop?"]) == 0
+    assert "security" not in json.dumps(json.loads(capsys.readouterr().out)["sources"]).lower()
+
+    kb = KnowledgeBase.open(tmp_path / "home")
+    try:
+        with Session(kb.engine) as session:
+            [request] = session.exec(select(ReverificationRequest)).all()
+        assert json.loads(request.documents) == [str(handbook / "leave.md")]
+    finally:
+        kb.close()
+
+    assert main([*base, "docs", "remove", str(handbook / "leave.md")]) == 2
+    assert "no document at" in capsys.readouterr().err
+    assert main([*base, "docs", "remove", "--collection", "nope"]) == 2
+    assert "--collection nope: no such collection (known: handbook)" in capsys.readouterr().err
+
+
+def test_stats_counts_documents_answers_and_this_weeks_questions(tmp_path: Path, capsys) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from sqlmodel import Session
+
+    from adapters.wiring import create_schema
+    from bot.questions import Question
+    from bot.usage import week_start
+    from knowledge import KnowledgeBase
+
+    handbook = _copy_handbook(tmp_path / "handbook", "leave.md")
+    config = tmp_path / "lorebot.toml"
+    config.write_text('timezone = "Pacific/Kiritimati"\n', encoding="utf-8")
+    base = ["--home", str(tmp_path / "home"), "--config", str(config)]
+    assert main([*base, "ingest", "--no-progress", str(handbook)]) == 0
+    kb = KnowledgeBase.open(tmp_path / "home")
+    create_schema(kb.engine)
+    kb.add_entry("Where do I log PTO?", "In Breathe.", source="Alice", verified_by="Alice")
+    monday = week_start(datetime.now(timezone.utc), timezone(timedelta(hours=14)))
+    with Session(kb.engine) as session:
+        for minutes in (1, -1):  # just after and just before the week began where the company is (UTC+14)
+            session.add(Question(platform="console", asker_id="you", channel="dm", message_id=str(minutes),
+                                 text="hi", status="answered", asked_at=monday + timedelta(minutes=minutes)))
+        session.commit()
+    documents, chunks = kb.stats()["documents"], kb.stats()["chunks"]
+    kb.close()
+    capsys.readouterr()
+
+    assert main([*base, "stats", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures == {"documents": documents, "chunks": chunks, "verified_answers": 1, "questions_this_week": 1,
+                       "week_start": monday.astimezone(ZoneInfo("Pacific/Kiritimati")).isoformat()}
+    assert main([*base, "stats"]) == 0
+    out = capsys.readouterr().out
+    assert "Questions this week: 1 (since Mon" in out and "Pacific/Kiritimati" in out
+    assert f"Documents:           {documents}" in out
