@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from bot.config import LorebotConfig
 
 
+EXIT_FAILED = 1  # the command ran but could not do what was asked (mistakes in the command line exit 2)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     handler = {
         "ingest": _ingest,
@@ -49,6 +52,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         wiring.after_ingest(settings, config, kb, report)
     finally:
         kb.close()
+    if report.nothing_readable:
+        print("lorebot: nothing was ingested: none of the files could be read (see above).", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 
@@ -60,6 +66,13 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     reader = _reader(args, config)
     kb = wiring.open_knowledge(settings, embeds=True)
     try:
+        if not kb.collections():
+            print("lorebot: the knowledge base is empty: add documents first with lorebot ingest PATH",
+                  file=sys.stderr)
+            return EXIT_FAILED
+        unknown = sorted(set(args.collections or ()) - set(kb.collections()))
+        if unknown:
+            raise LorebotError(f"--collection {', '.join(unknown)}: no such collection ({_known_collections(kb)})")
         if reader is None:
             from bot.answering import answer_from_hits
 

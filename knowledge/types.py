@@ -81,3 +81,8 @@ class IngestReport:
     @property
     def documents_seen(self) -> int:
         return self.documents_added + self.documents_changed + self.documents_unchanged
+
+    @property
+    def nothing_readable(self) -> bool:
+        """Files were given but not one could be read: the run stored and matched nothing."""
+        return bool(self.skipped) and self.documents_seen == 0 and self.documents_removed == 0

@@ -37,6 +37,23 @@ def test_ingest_prints_a_summary_with_skipped_files(tmp_path: Path, capsys) -> N
     assert "Skipped 1 file(s):" in out and "broken.pdf: not a readable PDF" in out
 
 
+def test_an_ingest_that_could_read_nothing_exits_1_with_its_summary(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    (folder / "photo.png").write_bytes(b"\x89PNG")
+    base = ["--home", str(tmp_path / "home"), "ingest", "--no-progress"]
+    assert main([*base, str(folder)]) == 1
+    captured = capsys.readouterr()
+    assert "Ingested 0 documents" in captured.out and "Skipped 2 file(s):" in captured.out
+    assert "nothing was ingested: none of the files could be read" in captured.err
+
+    (folder / "leave.md").write_text((HANDBOOK / "leave.md").read_text(encoding="utf-8"), encoding="utf-8")
+    assert main([*base, str(folder)]) == 0  # one readable file is enough
+    assert main([*base, str(folder)]) == 0  # and everything unchanged is fine too
+    assert "1 unchanged" in capsys.readouterr().out
+
+
 def test_ask_json_answers_with_sources(home: Path, capsys) -> None:
     assert main(["--home", str(home), "ask", "--json", "How many days of annual leave do I get?"]) == 0
     answer = json.loads(capsys.readouterr().out)
@@ -54,6 +71,20 @@ def test_ask_says_it_does_not_know_yet(home: Path, capsys) -> None:
     assert answer["status"] == "unsure" and answer["confidence"] < 0.55
     assert main(["--home", str(home), "ask", "Which football team won last night?"]) == 0
     assert "not sure" in capsys.readouterr().out.lower()
+
+
+def test_ask_on_an_empty_knowledge_base_says_to_ingest(tmp_path: Path, capsys) -> None:
+    assert main(["--home", str(tmp_path), "ask", "How many days of annual leave do I get?"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == "lorebot: the knowledge base is empty: add documents first with lorebot ingest PATH\n"
+    assert captured.out == ""
+
+
+def test_ask_in_an_unknown_collection_names_the_known_ones(home: Path, capsys) -> None:
+    assert main(["--home", str(home), "ask", "--collection", "handbok", "How much leave?"]) == 2
+    err = capsys.readouterr().err
+    assert err == "lorebot: --collection handbok: no such collection (known: handbook)\n"
+    assert main(["--home", str(home), "ask", "--collection", "handbook", "How much annual leave?"]) == 0
 
 
 def test_eval_prints_exactly_the_metric_keys(tmp_path: Path, capsys) -> None:
