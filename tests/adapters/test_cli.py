@@ -169,6 +169,10 @@ def test_bad_config_key_is_named(tmp_path: Path, capsys) -> None:
     config.write_text('[answers]\nanswer_threshold = 3\n', encoding="utf-8")
     assert main(["--home", str(tmp_path), "--config", str(config), "ask", "hi"]) == 2
     assert "answers.answer_threshold" in capsys.readouterr().err
+    config.write_text('[answers]\nanswer_treshold = 0.5\n', encoding="utf-8")
+    assert main(["--home", str(tmp_path), "--config", str(config), "ask", "hi"]) == 2
+    assert capsys.readouterr().err == (f"lorebot: {config}: answers.answer_treshold: unknown key; did you mean "
+                                       "answer_threshold?\n")
 
 
 def test_help_lists_every_command(capsys) -> None:
