@@ -145,13 +145,45 @@ def test_eval_measures_the_reuse_of_verified_answers(tmp_path: Path, capsys) -> 
     (["ingest", "/no/such/folder"], "no such file or folder: /no/such/folder"),
     (["ask", "   "], "the question is empty"),
     (["--config", "/no/lorebot.toml", "ask", "hi"], "config file not found"),
-    (["--database-url", "postgresql+psycopg://postgres@127.0.0.1:1/none", "ask", "hi"], "cannot open the database"),
+    (["--database-url", "postgresql+psycopg://postgres@127.0.0.1:1/none", "ask", "hi"],
+     "cannot open the database at postgresql+psycopg://postgres@127.0.0.1:1/none: connection refused; is PostgreSQL "
+     "running and listening on 127.0.0.1:1?"),
+    (["--database-url", "mysql://lorebot@db/lorebot", "stats"], "unsupported database URL; use sqlite:///PATH or "
+                                                                "postgresql+psycopg://"),
 ])
 def test_user_mistakes_exit_2_with_one_line(tmp_path: Path, capsys, argv, message) -> None:
     assert main(["--home", str(tmp_path), *argv]) == 2
     err = capsys.readouterr().err
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_an_unwritable_home_or_sqlite_path_says_why(tmp_path: Path, capsys) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder", encoding="utf-8")
+    assert main(["--home", str(afile / "home"), "stats"]) == 2
+    assert capsys.readouterr().err == (f"lorebot: cannot create the data folder {afile / 'home'}: Not a directory; "
+                                       "choose another with --home or LOREBOT_HOME\n")
+    assert main(["--home", str(tmp_path), "--database-url", f"sqlite:///{afile}/lorebot.db", "stats"]) == 2
+    assert capsys.readouterr().err == (f"lorebot: cannot open the database at sqlite:///{afile}/lorebot.db: cannot "
+                                       "create or open the SQLite file; check that its folder exists and is writable\n")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("change, reason", [
+    ({"database": "test_no_such_db"}, 'no such database "test_no_such_db"; create it (createdb test_no_such_db) or '
+                                      'fix the URL'),
+    ({"username": "no_such_user", "password": "secret"}, 'authentication failed: no such user "no_such_user" on the '
+                                                         'server'),
+])
+def test_postgresql_errors_say_why(postgres_server: str, tmp_path: Path, capsys, change, reason) -> None:
+    import sqlalchemy
+
+    url = sqlalchemy.engine.make_url(postgres_server).set(**change)
+    assert main(["--home", str(tmp_path), "--database-url", url.render_as_string(hide_password=False), "stats"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"lorebot: cannot open the database at {url.render_as_string(hide_password=True)}: {reason}\n"
+    assert "secret" not in err
 
 
 def test_bad_jsonl_line_names_file_and_line(tmp_path: Path, capsys) -> None:
