@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Environment: LOREBOT_HOME, LOREBOT_DATABASE_URL, LOREBOT_CONFIG, LOREBOT_MODEL, LOREBOT_MODEL_CACHE, "
         "LOREBOT_EMBEDDING_RUNTIME, SLACK_BOT_TOKEN, "
         "SLACK_APP_TOKEN, SLACK_SIGNING_SECRET, LOREBOT_SLACK_API_URL, MicrosoftAppId, MicrosoftAppPassword, "
-        "MicrosoftAppTenantId, MicrosoftAppType.",
+        "MicrosoftAppTenantId, MicrosoftAppType. Exit codes: 0 done; 1 nothing could be done (the message says "
+        "why); 2 a mistake to fix (one line says which).",
     )
     parser.add_argument("--home", type=Path, help="data folder (database, index); default $LOREBOT_HOME or ./.lorebot")
     parser.add_argument("--config", type=Path, help="lorebot.toml; default $LOREBOT_CONFIG")
