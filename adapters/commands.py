@@ -18,6 +18,7 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.audiences import Reader
     from bot.config import LorebotConfig
+    from knowledge import KnowledgeBase
 
 
 EXIT_FAILED = 1  # the command ran but could not do what was asked (mistakes in the command line exit 2)
@@ -216,7 +217,8 @@ def _docs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _remove_documents(args: argparse.Namespace, settings: Settings, config: "LorebotConfig", kb) -> int:
+def _remove_documents(args: argparse.Namespace, settings: Settings, config: "LorebotConfig",
+                      kb: "KnowledgeBase") -> int:
     if args.collection is not None:
         documents = kb.documents(collection=args.collection)
         if not documents:
@@ -232,7 +234,7 @@ def _remove_documents(args: argparse.Namespace, settings: Settings, config: "Lor
     return 0
 
 
-def _known_collections(kb) -> str:
+def _known_collections(kb: "KnowledgeBase") -> str:
     names = kb.collections()
     return f"known: {', '.join(names)}" if names else "nothing is ingested yet: run lorebot ingest PATH"
 

@@ -352,7 +352,8 @@ def _copy_handbook(folder: Path, *names: str) -> Path:
     return folder
 
 
-def test_docs_are_listed_and_removed_and_answers_on_them_go_back_for_rechecking(tmp_path: Path, capsys) -> None:
+def test_docs_are_listed_and_removed_and_answers_on_them_go_back_for_rechecking(tmp_path: Path, capsys,
+                                                                                monkeypatch) -> None:
     from datetime import datetime, timezone
 
     from sqlmodel import Session, select
@@ -390,7 +391,8 @@ def test_docs_are_listed_and_removed_and_answers_on_them_go_back_for_rechecking(
         session.commit()
     kb.close()
 
-    assert main([*base, "docs", "remove", str(handbook / "leave.md")]) == 0
+    monkeypatch.chdir(tmp_path)
+    assert main([*base, "docs", "remove", "handbook/leave.md"]) == 0  # as typed, relative to here
     out = capsys.readouterr().out
     assert "Removed 1 document(s)" in out and "1 verified answer(s) rely on changed documents" in out
     assert main([*base, "docs", "remove", "--collection", "policies"]) == 0
