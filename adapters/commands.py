@@ -9,7 +9,7 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from adapters import wiring
 from bot.errors import LorebotError
@@ -71,9 +71,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
             print("lorebot: the knowledge base is empty: add documents first with lorebot ingest PATH",
                   file=sys.stderr)
             return EXIT_FAILED
-        unknown = sorted(set(args.collections or ()) - set(kb.collections()))
-        if unknown:
-            raise LorebotError(f"--collection {', '.join(unknown)}: no such collection ({_known_collections(kb)})")
+        _require_collections(kb, args.collections or ())
         if reader is None:
             from bot.answering import answer_from_hits
 
@@ -198,6 +196,7 @@ def _docs(args: argparse.Namespace, settings: Settings) -> int:
     kb = wiring.open_knowledge(settings)
     try:
         if args.docs_command == "list":
+            _require_collections(kb, [args.collection] if args.collection else [])
             documents = kb.documents(collection=args.collection)
         else:
             return _remove_documents(args, settings, config, kb)
@@ -208,8 +207,7 @@ def _docs(args: argparse.Namespace, settings: Settings) -> int:
                            "ingested_at": doc.ingested_at.isoformat()} for doc in documents], indent=2,
                          ensure_ascii=False))
     elif not documents:
-        print(f"No documents in collection {args.collection}." if args.collection
-              else "No documents yet: add some with lorebot ingest PATH.")
+        print("No documents yet: add some with lorebot ingest PATH.")
     else:
         print(_table(("PATH", "TITLE", "COLLECTION", "CHUNKS", "INGESTED"),
                      [(doc.path, doc.title, doc.collection, str(doc.chunks),
@@ -222,7 +220,8 @@ def _remove_documents(args: argparse.Namespace, settings: Settings, config: "Lor
     if args.collection is not None:
         documents = kb.documents(collection=args.collection)
         if not documents:
-            raise LorebotError(f"--collection {args.collection}: no such collection ({_known_collections(kb)})")
+            _require_collections(kb, [args.collection])
+            raise LorebotError(f"--collection {args.collection}: it holds verified answers only, no documents")
     else:
         documents = kb.documents(path=args.path) or kb.documents(path=str(Path(args.path).resolve()))
         if not documents:
@@ -234,9 +233,13 @@ def _remove_documents(args: argparse.Namespace, settings: Settings, config: "Lor
     return 0
 
 
-def _known_collections(kb: "KnowledgeBase") -> str:
-    names = kb.collections()
-    return f"known: {', '.join(names)}" if names else "nothing is ingested yet: run lorebot ingest PATH"
+def _require_collections(kb: "KnowledgeBase", names: Sequence[str]) -> None:
+    """A --collection that names no collection is a mistake, told with the names there are."""
+    known = kb.collections()
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        there = f"known: {', '.join(known)}" if known else "nothing is ingested yet: run lorebot ingest PATH"
+        raise LorebotError(f"--collection {', '.join(unknown)}: no such collection ({there})")
 
 
 def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:

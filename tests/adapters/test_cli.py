@@ -414,6 +414,8 @@ def test_docs_are_listed_and_removed_and_answers_on_them_go_back_for_rechecking(
     assert "no document at" in capsys.readouterr().err
     assert main([*base, "docs", "remove", "--collection", "nope"]) == 2
     assert "--collection nope: no such collection (known: handbook)" in capsys.readouterr().err
+    assert main([*base, "docs", "list", "--collection", "handbok"]) == 2
+    assert "--collection handbok: no such collection (known: handbook)" in capsys.readouterr().err
 
 
 def test_stats_counts_documents_answers_and_this_weeks_questions(tmp_path: Path, capsys) -> None:
