@@ -52,10 +52,11 @@ def key_of(loc: tuple) -> str:
 
 
 def _unknown(model: type[BaseModel], loc: tuple, value: object) -> str:
-    known = _keys_at(model, loc[:-1])
-    name = str(loc[-1])
-    guess = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    if isinstance(value, dict):
+    fields = _fields_at(model, loc[:-1])
+    is_table = isinstance(value, dict)
+    known = [key for key, annotation in fields.items() if not is_table or _is_table(annotation)]
+    guess = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    if is_table:
         parent = key_of(loc[:-1])
         prefix = f"{parent}." if parent else ""
         hint = f"; did you mean [{prefix}{guess[0]}]?" if guess else _known(known)
@@ -68,24 +69,29 @@ def _known(keys: list[str]) -> str:
     return f" (known: {', '.join(keys)})" if keys else ""
 
 
-def _keys_at(model: type[BaseModel], loc: tuple) -> list[str]:
-    """The keys the table at ``loc`` may hold, found by walking the models' field types."""
+def _is_table(annotation: object) -> bool:
+    annotation = _unwrap(annotation)
+    return typing.get_origin(annotation) is dict or (isinstance(annotation, type) and issubclass(annotation, BaseModel))
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> dict[str, object]:
+    """The keys the table at ``loc`` may hold, with their types, found by walking the models' field types."""
     annotation: object = model
     for part in loc:
         annotation = _unwrap(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             field = annotation.model_fields.get(str(part))
             if field is None:
-                return []
+                return {}
             annotation = field.annotation
         elif typing.get_origin(annotation) in (dict, list):
             annotation = typing.get_args(annotation)[-1]
         else:
-            return []
+            return {}
     annotation = _unwrap(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
+        return {name: field.annotation for name, field in annotation.model_fields.items()}
+    return {}
 
 
 def _unwrap(annotation: object) -> object:

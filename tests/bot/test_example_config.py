@@ -85,3 +85,11 @@ def test_config_errors_are_in_plain_words(raw: dict, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(raw)
     assert str(caught.value) == message
+
+
+def test_an_unknown_table_lists_the_tables_there_are() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"foo": {}})
+    message = str(caught.value)
+    assert message.startswith("lorebot.toml: unknown table [foo] (known: answers, people, teams, topics, ")
+    assert "timezone" not in message  # a key, not a table
