@@ -31,13 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Environment: LOREBOT_HOME, LOREBOT_DATABASE_URL, LOREBOT_CONFIG, LOREBOT_MODEL, LOREBOT_MODEL_CACHE, "
         "LOREBOT_EMBEDDING_RUNTIME, SLACK_BOT_TOKEN, "
         "SLACK_APP_TOKEN, SLACK_SIGNING_SECRET, LOREBOT_SLACK_API_URL, MicrosoftAppId, MicrosoftAppPassword, "
-        "MicrosoftAppTenantId, MicrosoftAppType.",
+        "MicrosoftAppTenantId, MicrosoftAppType. Exit codes: 0 done; 1 nothing could be done (the message says "
+        "why); 2 a mistake to fix (one line says which).",
     )
     parser.add_argument("--home", type=Path, help="data folder (database, index); default $LOREBOT_HOME or ./.lorebot")
     parser.add_argument("--config", type=Path, help="lorebot.toml; default $LOREBOT_CONFIG")
     parser.add_argument("--database-url", help="database URL; default $LOREBOT_DATABASE_URL or SQLite in the home")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ingest = commands.add_parser("ingest", help="add or refresh documents (Markdown, text, HTML, PDF, DOCX)")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
@@ -65,6 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--dense-only", dest="mode", action="store_const", const="dense", help="semantic search only")
     mode.add_argument("--keyword-only", dest="mode", action="store_const", const="keyword", help="BM25 only")
     evaluate.set_defaults(mode="hybrid")
+
+    docs = commands.add_parser("docs", help="list the ingested documents, or remove some")
+    docs_commands = docs.add_subparsers(dest="docs_command", required=True, metavar="DOCS_COMMAND")
+    docs_list = docs_commands.add_parser("list", help="each document: path, title, collection, chunks, when ingested")
+    docs_list.add_argument("--collection", help="only this collection")
+    docs_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    docs_remove = docs_commands.add_parser("remove", help="remove documents and their passages from the search")
+    removed = docs_remove.add_mutually_exclusive_group(required=True)
+    removed.add_argument("path", nargs="?", metavar="PATH", help="a document, or a folder: every document under it")
+    removed.add_argument("--collection", help="every document of this collection")
+
+    stats = commands.add_parser("stats", help="documents, chunks, verified answers and questions this week")
+    stats.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     commands.add_parser("rebuild-index", help="rebuild the search indexes from the database")
 
@@ -105,8 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lorebot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

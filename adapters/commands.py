@@ -9,7 +9,7 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from adapters import wiring
 from bot.errors import LorebotError
@@ -18,6 +18,10 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.audiences import Reader
     from bot.config import LorebotConfig
+    from knowledge import KnowledgeBase
+
+
+EXIT_FAILED = 1  # the command ran but could not do what was asked (mistakes in the command line exit 2)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -26,6 +30,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "ask": _ask,
         "eval": _eval,
         "rebuild-index": _rebuild_index,
+        "docs": _docs,
+        "stats": _stats,
         "aliases": _aliases,
         "chat": _chat,
         "serve": _serve,
@@ -47,6 +53,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         wiring.after_ingest(settings, config, kb, report)
     finally:
         kb.close()
+    if report.nothing_readable:
+        print("lorebot: nothing was ingested: none of the files could be read (see above).", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 
@@ -58,6 +67,11 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     reader = _reader(args, config)
     kb = wiring.open_knowledge(settings, embeds=True)
     try:
+        if not kb.collections():
+            print("lorebot: the knowledge base is empty: add documents first with lorebot ingest PATH",
+                  file=sys.stderr)
+            return EXIT_FAILED
+        _require_collections(kb, args.collections or ())
         if reader is None:
             from bot.answering import answer_from_hits
 
@@ -174,6 +188,86 @@ def _aliases(args: argparse.Namespace, settings: Settings) -> int:
     for alias in learned:
         print(f"{alias.id:>5}  “{alias.text}” → “{alias.entry_question}”  (by {alias.added_by}, "
               f"{alias.created_at:%Y-%m-%d})")
+    return 0
+
+
+def _docs(args: argparse.Namespace, settings: Settings) -> int:
+    config = wiring.load_config(settings)
+    kb = wiring.open_knowledge(settings)
+    try:
+        if args.docs_command == "list":
+            _require_collections(kb, [args.collection] if args.collection else [])
+            documents = kb.documents(collection=args.collection)
+        else:
+            return _remove_documents(args, settings, config, kb)
+    finally:
+        kb.close()
+    if args.json:
+        print(json.dumps([{"path": doc.path, "title": doc.title, "collection": doc.collection, "chunks": doc.chunks,
+                           "ingested_at": doc.ingested_at.isoformat()} for doc in documents], indent=2,
+                         ensure_ascii=False))
+    elif not documents:
+        print("No documents yet: add some with lorebot ingest PATH.")
+    else:
+        print(_table(("PATH", "TITLE", "COLLECTION", "CHUNKS", "INGESTED"),
+                     [(doc.path, doc.title, doc.collection, str(doc.chunks),
+                       f"{doc.ingested_at.astimezone(config.tz):%Y-%m-%d %H:%M}") for doc in documents]))
+    return 0
+
+
+def _remove_documents(args: argparse.Namespace, settings: Settings, config: "LorebotConfig",
+                      kb: "KnowledgeBase") -> int:
+    if args.collection is not None:
+        documents = kb.documents(collection=args.collection)
+        if not documents:
+            _require_collections(kb, [args.collection])
+            raise LorebotError(f"--collection {args.collection}: it holds verified answers only, no documents")
+    else:
+        documents = kb.documents(path=args.path) or kb.documents(path=str(Path(args.path).resolve()))
+        if not documents:
+            raise LorebotError(f"no document at {args.path}: lorebot docs list shows the stored paths")
+    wiring.create_schema(kb.engine)
+    report = kb.remove_documents(doc.path for doc in documents)
+    print(f"Removed {report.documents_removed} document(s) and {report.chunks_removed} chunk(s).")
+    wiring.after_ingest(settings, config, kb, report)
+    return 0
+
+
+def _require_collections(kb: "KnowledgeBase", names: Sequence[str]) -> None:
+    """A --collection that names no collection is a mistake, told with the names there are."""
+    known = kb.collections()
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        there = f"known: {', '.join(known)}" if known else "nothing is ingested yet: run lorebot ingest PATH"
+        raise LorebotError(f"--collection {', '.join(unknown)}: no such collection ({there})")
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[column]) for row in [headers, *rows]) for column in range(len(headers))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+                     for row in [headers, *rows])
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.usage import questions_asked, week_start
+
+    config = wiring.load_config(settings)
+    kb = wiring.open_knowledge(settings)
+    try:
+        wiring.create_schema(kb.engine)
+        since = week_start(datetime.now(timezone.utc), config.tz)
+        counts = kb.stats()
+        figures = {"documents": counts["documents"], "chunks": counts["chunks"],
+                   "verified_answers": counts["entries"], "questions_this_week": questions_asked(kb.engine, since)}
+    finally:
+        kb.close()
+    if args.json:
+        print(json.dumps({**figures, "week_start": since.isoformat()}, indent=2))
+    else:
+        print(f"Documents:           {figures['documents']}\n"
+              f"Chunks:              {figures['chunks']}\n"
+              f"Verified answers:    {figures['verified_answers']}\n"
+              f"Questions this week: {figures['questions_this_week']} (since {since:%a %d %b}, {config.timezone})")
     return 0
 
 

@@ -42,7 +42,11 @@ def open_knowledge(settings: Settings, *, embeds: bool = False) -> "KnowledgeBas
     """The knowledge base of the home; ``embeds`` (the command will embed) loads the model while it opens."""
     from knowledge import KnowledgeBase
 
-    settings.home.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LorebotError(f"cannot create the data folder {settings.home}: {exc.strerror or exc}; "
+                           "choose another with --home or LOREBOT_HOME") from None
     embedder = make_embedder(settings)
     if embeds:
         embedder.load_in_background()

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.config_errors import describe
 from bot.errors import ConfigError
 from knowledge.urls import web_url
 
@@ -276,7 +277,4 @@ def parse_config(raw: dict, origin: str = "lorebot.toml") -> LorebotConfig:
     try:
         return LorebotConfig.model_validate(raw)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        message = error["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{origin}: {key}: {message}") from None
+        raise ConfigError(f"{origin}: {describe(LorebotConfig, exc.errors())}") from None

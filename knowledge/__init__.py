@@ -7,7 +7,7 @@ from knowledge.errors import KnowledgeError
 from knowledge.entries import VERIFIED_COLLECTION
 from knowledge.kb import KnowledgeBase
 from knowledge.ingesting import TextItem
-from knowledge.types import Hit, IngestReport, SkippedFile
+from knowledge.types import DocumentInfo, Hit, IngestReport, SkippedFile
 
-__all__ = ["Embedder", "Hit", "IngestReport", "KnowledgeBase", "KnowledgeError", "SkippedFile", "TextItem",
+__all__ = ["DocumentInfo", "Embedder", "Hit", "IngestReport", "KnowledgeBase", "KnowledgeError", "SkippedFile", "TextItem",
            "VERIFIED_COLLECTION"]

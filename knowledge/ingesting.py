@@ -119,6 +119,11 @@ class Ingester:
         report.changed = store.take_changed(self._engine)
         return bool(prepared or removed)
 
+    def remove(self, paths: Sequence[str]) -> tuple[IngestReport, bool]:
+        """Remove these stored documents and their chunks, reported as an ingest that found them gone would."""
+        report = IngestReport()
+        return report, self._apply([], set(paths), report, progress=False)
+
     def _embed(self, batch: list[_Prepared], bar) -> np.ndarray:
         """The batch's vectors, embedded ``EMBED_BATCH`` chunks at a time so the bar moves even through one
         very long document (whose chunks are still written together)."""
@@ -208,6 +213,7 @@ def _upsert_document(session: Session, item: _Prepared, report: IngestReport) ->
         report.chunks_removed += _delete_chunks(session, document.id)
         document.title, document.collection, document.root = item.title, item.collection, item.root
         document.content_hash, document.url = item.content_hash, item.url
+        document.updated_at = store.utcnow()
         store.note_changed(session, item.path)
         report.documents_changed += 1
     else:

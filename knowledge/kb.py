@@ -8,7 +8,7 @@ A thin front over its parts (ingesting, entries, searching, index_lifecycle), us
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -27,7 +27,7 @@ from knowledge.ingesting import Ingester, TextItem
 from knowledge.loaders import title_of
 from knowledge.searching import MODES, idf_for, search_chunks
 from knowledge.store import KbChunk, KbDocument, KbEntry
-from knowledge.types import Alias, Hit, IngestReport
+from knowledge.types import Alias, DocumentInfo, Hit, IngestReport
 
 SAME_QUESTION = 0.70  # an entry matched at least this surely goes before every passage
 RELATED_ENTRY = 0.45  # an entry below this match confidence is not even listed among a search's hits
@@ -43,6 +43,11 @@ def _first_documents(hits: list[Hit]) -> tuple[str, ...]:
         if hit.document not in documents:
             documents.append(hit.document)
     return tuple(documents[:DOCUMENTS_COMPARED])
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back the stored UTC time without its zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _uniform_idf(terms: Sequence[str]) -> np.ndarray:
@@ -101,6 +106,31 @@ class KnowledgeBase:
         if changed:
             self._live.refresh(force=True)
         return report
+
+    def remove_documents(self, paths: Iterable[str]) -> IngestReport:
+        """Remove stored documents and their chunks; ``changed`` in the report lists them, as after an ingest
+        that found them gone, so answers built on them can be re-checked."""
+        report, changed = self._ingester.remove(list(paths))
+        if changed:
+            self._live.refresh(force=True)
+        return report
+
+    def documents(self, *, collection: str | None = None, path: str | None = None) -> list[DocumentInfo]:
+        """The stored documents by path, with their chunk counts. ``path`` keeps the document stored at that
+        path, or every document under it when it names a folder."""
+        chunks = (select(KbChunk.document_id, sqlalchemy.func.count().label("n"))
+                  .group_by(KbChunk.document_id).subquery())
+        query = (select(KbDocument, sqlalchemy.func.coalesce(chunks.c.n, 0))
+                 .join(chunks, chunks.c.document_id == KbDocument.id, isouter=True).order_by(KbDocument.path))
+        if collection is not None:
+            query = query.where(KbDocument.collection == collection)
+        if path is not None:
+            folder = path.rstrip("/") + "/"
+            query = query.where(sqlalchemy.or_(KbDocument.path == path,
+                                               sqlalchemy.func.substr(KbDocument.path, 1, len(folder)) == folder))
+        with Session(self._engine) as session:
+            rows = session.exec(query).all()
+        return [DocumentInfo(doc.path, doc.title, doc.collection, int(n), _aware(doc.updated_at)) for doc, n in rows]
 
     # -- curated entries ----------------------------------------------------------------------------------------
     def add_entry(self, question: str, answer: str, *, source: str, verified_by: str,

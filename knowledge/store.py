@@ -6,6 +6,7 @@ which is how an index file on disk knows whether it is current.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from knowledge import schema
 from knowledge.errors import StoreUnavailable
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
@@ -31,7 +32,7 @@ class KbDocument(SQLModel, table=True):
     collection: str = Field(index=True)
     title: str = Field(sa_column=Column(Text, nullable=False))
     content_hash: str
-    updated_at: datetime = Field(default_factory=_utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
     url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the document's own address
 
 
@@ -64,7 +65,7 @@ class KbEntry(SQLModel, table=True):
     verified_by: str
     collection: str = Field(index=True)
     stale: bool = False
-    created_at: datetime = Field(default_factory=_utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
     question_embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     answer_embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
@@ -81,7 +82,7 @@ class KbAlias(SQLModel, table=True):
     entry_id: int = Field(foreign_key="kb_entries.id", index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     added_by: str
-    created_at: datetime = Field(default_factory=_utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
     embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
@@ -131,8 +132,47 @@ def make_engine(database_url: str | None, home: Path) -> sqlalchemy.Engine:
         with engine.connect() as connection:
             connection.execute(sqlalchemy.text("select 1"))
     except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as exc:
-        raise StoreUnavailable(f"cannot open the database at {_redact(url)} ({exc.__class__.__name__})") from None
+        raise StoreUnavailable(f"cannot open the database at {_redact(url)}: {_why(exc, url)}") from None
     return engine
+
+
+# What the drivers say when a database cannot be opened, and what to tell the person who set it up. Matched on
+# the message: PostgreSQL sends no error code before the connection is made.
+_REASONS = (
+    (re.compile(r"Connection refused"), "connection refused; is PostgreSQL running and listening on {where}?"),
+    (re.compile(r'database "(?P<name>[^"]+)" does not exist'),
+     'no such database "{name}"; create it (createdb {name}) or fix the URL'),
+    (re.compile(r'role "(?P<name>[^"]+)" does not exist'),
+     'authentication failed: no such user "{name}" on the server'),
+    (re.compile(r'(password|Ident|peer|GSSAPI|SSPI|certificate) authentication failed for user "(?P<name>[^"]+)"'),
+     'authentication failed for user "{name}"; check the user and password in the URL'),
+    (re.compile(r"password authentication failed|no password supplied|authentication failed"),
+     "authentication failed; check the user and password in the URL"),
+    (re.compile(r"failed to resolve host '(?P<name>[^']+)'|could not translate host name \"(?P<alt>[^\"]+)\""),
+     "unknown host; check the host name in the URL"),
+    (re.compile(r"timeout expired|timed out"), "no answer from {where} in time; check the host, port and firewall"),
+    (re.compile(r"unable to open database file"),
+     "cannot create or open the SQLite file; check that its folder exists and is writable"),
+    (re.compile(r"readonly database"), "the SQLite file is read-only; check its and its folder's permissions"),
+)
+
+
+def _why(exc: Exception, url: str) -> str:
+    """Why the database cannot be opened, in words a person can act on."""
+    if isinstance(exc, (ImportError, sqlalchemy.exc.NoSuchModuleError, sqlalchemy.exc.ArgumentError)):
+        return "unsupported database URL; use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
+    message = str(getattr(exc, "orig", None) or exc)
+    try:
+        parsed = sqlalchemy.engine.make_url(url)
+        where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    except Exception:  # noqa: BLE001 - an unparsable URL has no host to name
+        where = "the host and port in the URL"
+    for pattern, reason in _REASONS:
+        found = pattern.search(message)
+        if found:
+            return reason.format(where=where, name=found.groupdict().get("name") or "")
+    first = message.strip().splitlines()[0] if message.strip() else exc.__class__.__name__
+    return first.split("FATAL:", 1)[-1].strip()
 
 
 def _sqlite_pragmas(connection, _record) -> None:

@@ -51,6 +51,17 @@ class Alias:
 
 
 @dataclass(frozen=True)
+class DocumentInfo:
+    """One stored document as an administrator lists it."""
+
+    path: str
+    title: str
+    collection: str
+    chunks: int
+    ingested_at: datetime  # aware, UTC: when its current content was stored
+
+
+@dataclass(frozen=True)
 class SkippedFile:
     path: str
     reason: str
@@ -72,3 +83,8 @@ class IngestReport:
     @property
     def documents_seen(self) -> int:
         return self.documents_added + self.documents_changed + self.documents_unchanged
+
+    @property
+    def nothing_readable(self) -> bool:
+        """Files were given but not one could be read: the run stored and matched nothing."""
+        return bool(self.skipped) and self.documents_seen == 0 and self.documents_removed == 0

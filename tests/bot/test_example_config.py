@@ -80,3 +80,37 @@ def test_the_commented_base_url_example_is_valid() -> None:
     text = text.replace("# [collections.handbook]\n# base_url", "[collections.handbook]\nbase_url")
     config = parse_config(tomllib.loads(text))
     assert config.collections["handbook"].base_url == "https://wiki.example.com/handbook/"
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"answers": {"answer_treshold": 0.5}}, "lorebot.toml: answers.answer_treshold: unknown key; did you mean "
+                                            "answer_threshold?"),
+    ({"team": {"hr": {"manager": "a"}}}, "lorebot.toml: unknown table [team]; did you mean [teams]?"),
+    ({"jobs": {"nudge": {}}}, "lorebot.toml: unknown table [jobs.nudge]; did you mean [jobs.nudges]?"),
+    ({"timzone": "UTC"}, "lorebot.toml: timzone: unknown key; did you mean timezone?"),
+    ({"jobs": {"digest": {"zzz": 1}}}, "lorebot.toml: jobs.digest.zzz: unknown key (known: schedule, max_gaps)"),
+    ({"people": {"a": {"nam": "A"}}}, "lorebot.toml: people.a.nam: unknown key; did you mean name?"),
+    ({"topics": {"hr": {"champions": ["a"]}}}, "lorebot.toml: topics.hr.description: missing; add it"),
+    ({"answers": {"answer_threshold": "high"}}, 'lorebot.toml: answers.answer_threshold: should be a number, not '
+                                                '"high"'),
+    ({"answers": {"max_sources": 2.5}}, "lorebot.toml: answers.max_sources: should be a whole number, not 2.5"),
+    ({"answers": 3}, "lorebot.toml: answers: should be a table, not 3"),
+    ({"teams_reactions": {"verify": [1]}}, "lorebot.toml: teams_reactions.verify[0]: should be text in quotes, not 1"),
+    ({"answers": {"answer_threshold": 3}}, "lorebot.toml: answers.answer_threshold: should be at most 1 (it is 3)"),
+    ({"jobs": {"nudges": {"escalate_after": 0}}}, "lorebot.toml: jobs.nudges.escalate_after: should be at least 1 "
+                                                  "(it is 0)"),
+    ({"topics": {"hr": {"description": "HR", "champions": ["zed"]}}},
+     "lorebot.toml: topics.hr: champion 'zed' is not listed under [people]"),
+])
+def test_config_errors_are_in_plain_words(raw: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw)
+    assert str(caught.value) == message
+
+
+def test_an_unknown_table_lists_the_tables_there_are() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"foo": {}})
+    message = str(caught.value)
+    assert message.startswith("lorebot.toml: unknown table [foo] (known: answers, people, teams, topics, ")
+    assert "timezone" not in message  # a key, not a table

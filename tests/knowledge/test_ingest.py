@@ -65,6 +65,34 @@ def test_deleted_document_leaves_both_indexes(kb: KnowledgeBase, tmp_path: Path)
     assert kb.stats()["documents"] == 2
 
 
+def test_documents_are_listed_and_removed_from_both_indexes(kb: KnowledgeBase, tmp_path: Path) -> None:
+    folder = write_handbook(tmp_path / "handbook")
+    kb.ingest([folder])
+    it = write_handbook(tmp_path / "it", {"laptops.md": HANDBOOK["security.md"].replace("1Password", "Bitwarden")})
+    kb.ingest([it])
+    listed = kb.documents()
+    assert [Path(doc.path).name for doc in listed] == ["expenses.md", "leave.md", "security.md", "laptops.md"]
+    assert sum(doc.chunks for doc in listed) == kb.stats()["chunks"]
+    assert [doc.collection for doc in kb.documents(collection="it")] == ["it"]
+    assert [Path(doc.path).name for doc in kb.documents(path=str(folder))] == ["expenses.md", "leave.md",
+                                                                              "security.md"]
+    assert kb.documents(path=str(folder)[:-1]) == []  # a folder's name is matched whole, not as a prefix
+    first = kb.documents(path=str(folder / "expenses.md"))[0].ingested_at
+    assert first.tzinfo is not None
+
+    (folder / "expenses.md").write_text(HANDBOOK["expenses.md"] + "\nReceipts within 30 days.\n", encoding="utf-8")
+    kb.ingest([folder])
+    assert kb.documents(path=str(folder / "expenses.md"))[0].ingested_at > first  # when its content was stored
+
+    report = kb.remove_documents([str(folder / "security.md"), str(it / "laptops.md")])
+    assert (report.documents_removed, report.changed) == (2, [str(folder / "security.md"), str(it / "laptops.md")])
+    assert report.chunks_removed == 4
+    assert not any("1Password" in h.text or "Bitwarden" in h.text
+                   for h in kb.search("password manager 1Password Bitwarden", k=10))
+    assert kb.collections() == ["handbook"]
+    assert kb.remove_documents([str(folder / "security.md")]).documents_removed == 0
+
+
 def test_collection_defaults_to_folder_name_and_can_be_chosen(kb: KnowledgeBase, tmp_path: Path) -> None:
     write_handbook(tmp_path / "handbook", {"leave.md": HANDBOOK["leave.md"]})
     write_handbook(tmp_path / "it", {"security.md": HANDBOOK["security.md"]})
