@@ -108,8 +108,8 @@ def build_core(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", m
 
 
 def people_sources(messengers: dict) -> "PeopleSource":
-    """Names, time zones and teams from each platform served: Slack's users and user groups; the console
-    has none."""
+    """Names, time zones and teams from each platform served: Slack's users and user groups, the Teams
+    conversation roster; the console has none."""
     from bot.people import PeopleByPlatform
 
     sources: dict = {}
@@ -117,6 +117,10 @@ def people_sources(messengers: dict) -> "PeopleSource":
         from adapters.slack import SlackPeople
 
         sources["slack"] = SlackPeople(messengers["slack"].client)
+    if "teams" in messengers:
+        from adapters.teams import TeamsPeople
+
+        sources["teams"] = TeamsPeople(messengers["teams"])
     return PeopleByPlatform(sources)
 
 
