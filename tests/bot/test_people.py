@@ -2,10 +2,13 @@
 expiry; what the config lists wins, and a platform that cannot be asked never stops an answer."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.addresses import Person
 from bot.config import parse_config
 from bot.people import PROFILE_EXPIRY, PersonRow
 from bot.ports import Profile
+from jobs.digest import team_week
 from tests.bot.support import RAW_CONFIG, UNKNOWN_QUESTION, Clock, new_chat, rows
 
 THRESHOLDS = {"answer_threshold": 0.5, "verified_threshold": 0.6}
@@ -87,3 +90,13 @@ def test_a_failing_directory_never_blocks_an_answer_and_is_asked_again_after_the
     clock.now += PROFILE_EXPIRY
     chat.ask("dana", "Can visitors park at the office?")
     assert "Dana Whitfield" in chat.last(channel="office-champions").text
+
+
+def test_an_unlisted_asker_counts_in_the_digest_of_the_team_the_platform_puts_them_in(kb) -> None:
+    clock = Clock()
+    chat = new_chat(_config(), kb, clock=clock, people=Directory({"dana": Profile(name="Dana", groups=("ops",))}))
+    chat.ask("dana", UNKNOWN_QUESTION)
+    ctx = chat.core.context
+    with ctx.session() as session:
+        week = team_week(ctx, session, "ops", clock() + timedelta(days=1))
+    assert week.asked == 1
