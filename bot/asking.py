@@ -57,8 +57,9 @@ def handle_ask(ctx: LorebotContext, topics: TopicPicker, event: Ask) -> None:
         reader = reader_of(ctx, event)
         hits, answer = decide(ctx, session, reader, text, vector)
         now = ctx.now()
+        asker_name = person.name if person else ctx.person_name(event.person)
         question = Question(
-            platform=platform, asker_id=event.person.id, asker_name=person.name if person else ctx.person_name(event.person),
+            platform=platform, asker_id=event.person.id, asker_name=asker_name,
             asker_handle=handle, channel=event.where.channel, thread=event.where.thread or event.message_id,
             message_id=event.message_id, text=text, text_key=text_key(text),
             status=_status(answer), topic=topics.pick(text, vector),

@@ -6,4 +6,5 @@ from adapters.slack.messenger import SlackMessenger
 from adapters.slack.people import SlackPeople
 from adapters.slack.socket_mode import add_socket_mode
 
-__all__ = ["SlackMessenger", "SlackPeople", "add_slack_routes", "add_socket_mode", "build_app", "check_token", "make_web_client"]
+__all__ = ["SlackMessenger", "SlackPeople", "add_slack_routes", "add_socket_mode", "build_app", "check_token",
+           "make_web_client"]

@@ -2,13 +2,12 @@
 to champions by their Slack name, joins the team of their user group, and is looked up once per expiry."""
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.people import PROFILE_EXPIRY, PersonRow
 from tests.adapters.slack.conftest import CONFIG, serve_rig
 from tests.bot.support import UNKNOWN_QUESTION, Clock
-
-import pytest
 
 DANA = {"id": "UDANA", "name": "dana", "real_name": "Dana Whitfield", "tz": "Europe/Paris",
         "profile": {"real_name": "Dana Whitfield", "display_name": "dana"}}
@@ -80,3 +79,13 @@ def test_a_failing_users_info_never_blocks_the_answer(people_rig, kb, clock) -> 
     rig.settle()
     assert "Dana Whitfield" in _routed_text(rig)
     assert len(rig.api.named("users.info")) == 2
+
+
+def test_without_usergroups_read_the_name_still_comes_and_the_team_from_the_config_only(people_rig, kb) -> None:
+    rig = people_rig
+    rig.api.users["UDANA"] = DANA
+    rig.api.failing.add("usergroups.list")  # as when the app was installed without usergroups:read
+    rig.dm("UDANA", UNKNOWN_QUESTION, "430.1")
+    rig.settle()
+    assert "Dana Whitfield asked" in _routed_text(rig)
+    assert (_dana(kb).name, _dana(kb).team) == ("Dana Whitfield", None)
