@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bot.answering import Answer
     from bot.audiences import Reader
     from bot.core import Lorebot
-    from bot.ports import Messenger
+    from bot.ports import Messenger, PeopleSource
     from knowledge import Embedder, IngestReport, KnowledgeBase
 
 log = logging.getLogger("lorebot")
@@ -102,13 +102,30 @@ def extensions(config: LorebotConfig) -> list:
 
 
 def build_core(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", messenger: "Messenger", *,
-               engine: "Engine | None" = None) -> "Lorebot":
+               engine: "Engine | None" = None, people: "PeopleSource | None" = None) -> "Lorebot":
     """``engine``: a trial store (``trial_store``) instead of the knowledge base's database, with nobody's
-    identity proven."""
+    identity proven. ``people``: who people are on the platforms (``people_sources``)."""
     from bot.core import Lorebot
 
     return Lorebot(config=config, knowledge=kb, messenger=messenger, extensions=extensions(config),
-                   engine=engine, identities_verified=engine is None)
+                   engine=engine, identities_verified=engine is None, people=people)
+
+
+def people_sources(messengers: dict) -> "PeopleSource":
+    """Names, time zones and teams from each platform served: Slack's users and user groups, the Teams
+    conversation roster; the console has none."""
+    from bot.people import PeopleByPlatform
+
+    sources: dict = {}
+    if "slack" in messengers:
+        from adapters.slack import SlackPeople
+
+        sources["slack"] = SlackPeople(messengers["slack"].client)
+    if "teams" in messengers:
+        from adapters.teams import TeamsPeople
+
+        sources["teams"] = TeamsPeople(messengers["teams"])
+    return PeopleByPlatform(sources)
 
 
 def recover(core: "Lorebot") -> None:
@@ -178,7 +195,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
                                                        engine=scratch)
             if args.slack and "slack" not in messengers:
                 raise LorebotError("SLACK_BOT_TOKEN is not set: Lorebot needs it to serve Slack")
-            core = build_core(settings, config, kb, MessengerRouter(messengers), engine=scratch)
+            core = build_core(settings, config, kb, MessengerRouter(messengers), engine=scratch,
+                              people=people_sources(messengers))
             recover(core)
             scheduler = _serve_core(args, settings, config, core, messengers, port,
                                     jobs=args.jobs_only or not args.no_jobs)

@@ -24,7 +24,6 @@ from bot.context import LorebotContext
 from bot.curation import Rejection
 from bot.dedup import ProcessedEvent
 from bot.events import Ask
-from bot.people import remember
 from bot.questions import AnswerShown, Question, text_key
 from bot.topics import TopicPicker
 from knowledge.types import Hit
@@ -44,7 +43,7 @@ def handle_ask(ctx: LorebotContext, topics: TopicPicker, event: Ask) -> None:
             return
         if lease.taken_over:
             log.info("ask %s taken over from an attempt whose lease ran out", event.event_id)
-        person = remember(session, ctx.config, event.person)
+        person = ctx.remember(session, event.person)
         handle = person.handle if person else None
         processed = ProcessedEvent(platform=platform, event_id=event.event_id, kind="ask", at=ctx.now())
         if not text:
@@ -58,8 +57,9 @@ def handle_ask(ctx: LorebotContext, topics: TopicPicker, event: Ask) -> None:
         reader = reader_of(ctx, event)
         hits, answer = decide(ctx, session, reader, text, vector)
         now = ctx.now()
+        asker_name = person.name if person else ctx.person_name(event.person)
         question = Question(
-            platform=platform, asker_id=event.person.id, asker_name=ctx.person_name(event.person),
+            platform=platform, asker_id=event.person.id, asker_name=asker_name,
             asker_handle=handle, channel=event.where.channel, thread=event.where.thread or event.message_id,
             message_id=event.message_id, text=text, text_key=text_key(text),
             status=_status(answer), topic=topics.pick(text, vector),

@@ -48,10 +48,13 @@ class PersonConfig(_Strict):
 
 
 class TeamConfig(_Strict):
-    """A group of people with a manager who gets the weekly digest."""
+    """A group of people with a manager who gets the weekly digest. Members are the people listed with this
+    team, plus the members of the Slack user group ``slack_usergroup`` (its id ``S…`` or its handle); without
+    it, of the user group whose handle is the team's name."""
 
     manager: str
     lessons_channel: ChannelRef = Field(default_factory=dict)
+    slack_usergroup: str | None = None
 
 
 class TopicConfig(_Strict):

@@ -13,8 +13,8 @@ from sqlmodel import Session
 from bot.addresses import Person
 from bot.config import LorebotConfig
 from bot.messengers import MessengerRouter, platforms_of
-from bot.people import display_name
-from bot.ports import Clock, Knowledge, Messenger, system_clock
+from bot.people import PersonRow, display_name, known_name, remember
+from bot.ports import Clock, Knowledge, Messenger, NoPeopleSource, PeopleSource, system_clock
 
 
 @dataclass
@@ -31,6 +31,8 @@ class LorebotContext:
     # False when the platform did not prove who anyone is (a Teams endpoint without authentication): then
     # nobody acts as a champion and nothing anyone does changes the knowledge base.
     identities_verified: bool = True
+    # Who people are on their platforms (names, time zones, teams) for those lorebot.toml does not list.
+    people: PeopleSource = field(default_factory=NoPeopleSource)
 
     def session(self) -> Session:
         """A new database session; use it in a ``with`` block and commit what you change."""
@@ -52,7 +54,17 @@ class LorebotContext:
     def handle(self, person: Person) -> str | None:
         return self.config.handle_for(person.platform, person.id)
 
+    def remember(self, session: Session, person: Person) -> PersonRow | None:
+        """Record the person, looking them up on their platform when their profile is missing or expired."""
+        return remember(session, self.config, person, source=self.people, now=self.now())
+
     def person_name(self, person: Person) -> str:
+        """lorebot.toml's name, else the platform's as last looked up, else what the event said, else the id."""
+        if self.handle(person) is None:
+            with self.session() as session:
+                stored = known_name(session, person)
+            if stored and stored != person.id:
+                return stored
         return display_name(self.config, person)
 
     def name_of(self, handle: str) -> str:

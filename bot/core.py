@@ -23,8 +23,7 @@ from bot.dedup import ProcessedEvent
 from bot.events import Action, Ask, Edit, Event, Reaction, ThreadReply
 from bot.extensions import Extension
 from bot.feedback import Feedback
-from bot.people import remember
-from bot.ports import Clock, Knowledge, Messenger, system_clock
+from bot.ports import Clock, Knowledge, Messenger, NoPeopleSource, PeopleSource, system_clock
 from bot.questions import Question
 from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_NO, SUGGESTION_YES
 from bot.topics import TopicPicker
@@ -51,15 +50,17 @@ class Lorebot:
 
     def __init__(self, *, config: LorebotConfig, knowledge: Knowledge, messenger: Messenger,
                  clock: Clock = system_clock, extensions: Sequence[Extension] = (), engine: Engine | None = None,
-                 identities_verified: bool = True) -> None:
+                 identities_verified: bool = True, people: PeopleSource | None = None) -> None:
         """``engine`` holds the bot's tables, beside the knowledge base's own unless given (a throwaway store for
-        a trial endpoint without authentication, with ``identities_verified`` False)."""
+        a trial endpoint without authentication, with ``identities_verified`` False). ``people`` looks up names,
+        time zones and teams on the platforms (none by default)."""
         self.config = config
         self.knowledge = knowledge
         self.messenger = messenger
         self.extensions = tuple(extensions)
         self.context = LorebotContext(config=config, knowledge=knowledge, messenger=messenger, clock=clock,
-                                      engine=engine or knowledge.engine, identities_verified=identities_verified)
+                                      engine=engine or knowledge.engine, identities_verified=identities_verified,
+                                      people=people or NoPeopleSource())
         self.topics = TopicPicker(config, _embed_function(knowledge))
 
     # -- events -------------------------------------------------------------------------------------------
@@ -78,7 +79,7 @@ class Lorebot:
     def _handle_other(self, event: ThreadReply | Reaction | Action | Edit) -> None:
         ctx = self.context
         with ctx.session() as session:
-            remember(session, ctx.config, event.person)
+            ctx.remember(session, event.person)
             kind = type(event).__name__.lower()
             if not claim(session, ProcessedEvent(platform=event.person.platform, event_id=event.event_id,
                                                  kind=kind, at=ctx.now())):

@@ -1,7 +1,8 @@
-"""Ports the core defines and others implement: how it speaks (Messenger), what time it is (Clock) and what it
-asks of the knowledge base (Knowledge)."""
+"""Ports the core defines and others implement: how it speaks (Messenger), what time it is (Clock), who people
+are (PeopleSource) and what it asks of the knowledge base (Knowledge)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence, runtime_checkable
 
@@ -40,6 +41,32 @@ class Messenger(Protocol):
     def link(self, message: MessageRef) -> str | None:
         """A URL to the message for "see the thread" links, or None if the platform has none."""
         ...
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a platform says about a person. ``groups`` are the platform's groups they belong to, by id and by
+    handle (Slack user groups), which lorebot.toml's teams may name."""
+
+    name: str | None = None
+    timezone: str | None = None
+    groups: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class PeopleSource(Protocol):
+    """Looks people up on their platform, so lorebot.toml need not list everyone. Implementations live in
+    adapters/; ``profile`` returns None when the platform knows nothing, and may raise when it cannot be asked
+    (the core then shows the id and asks again later)."""
+
+    def profile(self, person: Person) -> Profile | None: ...
+
+
+class NoPeopleSource:
+    """For platforms with no directory (the console): nobody is looked up."""
+
+    def profile(self, person: Person) -> Profile | None:
+        return None
 
 
 Clock = Callable[[], datetime]

@@ -21,6 +21,7 @@ _EXPORTS = {
     "connect_teams": "adapters.teams.connection",
     "TeamsConnection": "adapters.teams.connection",
     "TeamsMessenger": "adapters.teams.messenger",
+    "TeamsPeople": "adapters.teams.people",
     "TeamsDeliveryError": "adapters.teams.connector",
     "build_teams_app": "adapters.teams.app",
     "add_teams_routes": "adapters.teams.app",

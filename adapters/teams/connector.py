@@ -64,6 +64,11 @@ class ConnectorCalls:
             channel_data={"tenant": {"id": stored.tenant}} if stored.tenant else None)
         return (await self._in_turn(stored, lambda client: client.conversations.create_conversation(parameters))).id
 
+    async def member(self, stored: StoredReference, conversation_id: str, member_id: str):
+        """The conversation roster's entry for ``member_id`` (a ChannelAccount: name, Entra object id)."""
+        return await self._in_turn(
+            stored, lambda client: client.conversations.get_conversation_member(conversation_id, member_id))
+
     async def _in_turn(self, stored: StoredReference, call):
         """Run ``call(connector_client)`` in a proactive turn; errors come back here rather than going to
         botbuilder's turn error handler."""

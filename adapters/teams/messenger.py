@@ -105,6 +105,16 @@ class TeamsMessenger:
         self.directory.remember_personal_chat(person.id, stored, conversation_id)
         return Address(PLATFORM, conversation_id)
 
+    def member(self, person: Person):
+        """The person's entry in the roster of the conversation the bot last met them in (botbuilder's
+        ChannelAccount); raises Unreachable when the bot has no way to ask."""
+        stored = self.directory.person(person.id)
+        member_id = stored.reference.user.id if stored.reference.user and stored.reference.user.id else person.id
+        try:
+            return self._run(self._calls.member(stored, stored.reference.conversation.id, member_id))
+        except Refused:
+            raise Unreachable(f"Teams refused the roster entry of {person.key}") from None
+
     def link(self, message: MessageRef) -> str | None:
         """A deep link to a channel message; personal chats have none a bot can build."""
         if not self.directory.is_channel(message.address.channel):

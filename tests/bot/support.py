@@ -162,9 +162,10 @@ class Chat:
         return self.bot_messages(channel, thread)[-1]
 
 
-def new_chat(config: LorebotConfig, kb, clock: Clock | None = None, extensions=()) -> Chat:
+def new_chat(config: LorebotConfig, kb, clock: Clock | None = None, extensions=(), people=None) -> Chat:
     messenger = ConsoleMessenger(io.StringIO())
-    core = Lorebot(config=config, knowledge=kb, messenger=messenger, clock=clock or Clock(), extensions=extensions)
+    core = Lorebot(config=config, knowledge=kb, messenger=messenger, clock=clock or Clock(), extensions=extensions,
+                   people=people)
     return Chat(core, messenger)
 
 

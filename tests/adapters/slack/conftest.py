@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from adapters import web_server
-from adapters.slack import SlackMessenger, add_slack_routes, build_app, make_web_client
+from adapters.slack import SlackMessenger, SlackPeople, add_slack_routes, build_app, make_web_client
 from bot.config import parse_config
 from bot.core import Lorebot
 from tests.adapters.loopback import LoopThread
@@ -145,12 +145,14 @@ def rig(kb):
     yield from serve_rig(kb, CONFIG)
 
 
-def serve_rig(kb, config: dict, workspaces: tuple[str, ...] = (WORKSPACE,), extensions: tuple = ()):
-    """The real Bolt app on loopback with the fake Web API, for a test's own configuration."""
+def serve_rig(kb, config: dict, workspaces: tuple[str, ...] = (WORKSPACE,), extensions: tuple = (), clock=None):
+    """The real Bolt app on loopback with the fake Web API, for a test's own configuration; ``clock`` moves the
+    core's time and the people directory's."""
     api = FakeSlackApi()
     client = make_web_client("xoxb-test-token", api.base_url)
+    timed = {"clock": clock} if clock else {}
     core = Lorebot(config=parse_config(config), knowledge=kb, messenger=SlackMessenger(client),
-                   extensions=extensions)
+                   people=SlackPeople(client, **timed), extensions=extensions, **timed)
     executor = TrackingExecutor()
     web_app = web_server.new_application()
     bolt = build_app(core=core, client=client, signing_secret=SECRET, executor=executor, workspaces=workspaces)

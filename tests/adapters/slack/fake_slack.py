@@ -22,6 +22,9 @@ class FakeSlackApi:
         self.texts: dict[tuple[str, str], str] = {}  # (channel, ts) -> the message's text, after any update
         self.undeliverable_users: set[str] = set()  # conversations.open answers user_not_found for these
         self.token_valid = True  # auth.test answers invalid_auth when False
+        self.users: dict[str, dict] = {}  # users.info answers these (user id -> the "user" object)
+        self.usergroups: list[dict] = []  # usergroups.list answers these ({"id", "handle", "users"})
+        self.failing: set[str] = set()  # methods that answer an error (e.g. "users.info": fatal_error)
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         fake = self
@@ -71,6 +74,15 @@ class FakeSlackApi:
             self.calls.append((method, params))
         if self.delays.get(method):
             time.sleep(self.delays[method])
+        if method in self.failing:
+            return 200, {"ok": False, "error": "fatal_error"}, {}
+        if method == "users.info":
+            user = self.users.get(params["user"])
+            return 200, ({"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}), {}
+        if method == "usergroups.list":
+            include = str(params.get("include_users", "")).lower() in ("1", "true")
+            groups = [g if include else {k: v for k, v in g.items() if k != "users"} for g in self.usergroups]
+            return 200, {"ok": True, "usergroups": groups}, {}
         if method == "auth.test":
             if not self.token_valid:
                 return 200, {"ok": False, "error": "invalid_auth"}, {}

@@ -13,7 +13,7 @@ from aiohttp import web
 @dataclass
 class Call:
     method: str
-    kind: str  # "send" | "reply" | "update" | "create"
+    kind: str  # "send" | "reply" | "update" | "create" | "member"
     conversation: str | None
     activity_id: str | None
     body: dict
@@ -70,6 +70,7 @@ class FakeConnector:
         self._lock = threading.Lock()
         self.url: str | None = None
         self.delay = 0.0  # seconds before each message is taken (a slow connector)
+        self.roster: dict[str, dict] = {}  # member id -> what GET .../members/{id} answers (404 if absent)
 
     # -- test controls -------------------------------------------------------------------------------------
     def fail(self, status: int, *, conversation: str | None = None, times: int = 1,
@@ -93,7 +94,22 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._reply)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         return app
+
+    def members_asked(self, member: str | None = None) -> list[Call]:
+        """Roster look-ups, optionally of one member id."""
+        return [c for c in self.calls if c.kind == "member" and (member is None or c.activity_id == member)]
+
+    async def _member(self, request: web.Request) -> web.Response:
+        conversation, member = request.match_info["conversation"], request.match_info["member"]
+        entry = self.roster.get(member)
+        if entry is None:
+            with self._lock:
+                self.calls.append(Call(request.method, "member", conversation, member, {}, 404))
+            return web.json_response({"error": {"code": "MemberNotFoundInConversation", "message": "no such member"}},
+                                     status=404)
+        return await self._answer(request, "member", conversation, member, {}, {"id": member, **entry})
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -120,7 +136,7 @@ class FakeConnector:
 
     async def _answer(self, request, kind, conversation, activity, body, result, size=0) -> web.Response:
         failure = self._take_failure(conversation)
-        status = failure.status if failure else (200 if kind == "update" else 201)
+        status = failure.status if failure else (200 if kind in ("update", "member") else 201)
         with self._lock:
             self.calls.append(Call(request.method, kind, conversation, activity, body, status, size,
                                    None if failure else result["id"]))
