@@ -17,6 +17,7 @@ from typing import Sequence
 from pydantic import ValidationError
 
 from bot.errors import LorebotError
+from jobs.registry import JOB_NAMES
 from bot.settings import Settings
 
 log = logging.getLogger("lorebot")
@@ -111,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     job_commands = jobs.add_subparsers(dest="jobs_command", required=True, metavar="JOBS_COMMAND")
     job_commands.add_parser("list", help="each job and its next run")
     run = job_commands.add_parser("run", help="run one job now (once a day by hand; the schedule is unaffected)")
-    run.add_argument("name", choices=["nudges", "lessons", "digest", "reverify"])
+    run.add_argument("name", choices=JOB_NAMES)
     run.add_argument("--dry-run", action="store_true", help="print exactly what would be sent; send nothing")
 
     package = commands.add_parser("teams-package", help="build the Teams app package (zip) for sideloading")

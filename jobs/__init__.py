@@ -6,8 +6,8 @@
     scheduler = start_scheduler(runner)         # APScheduler in the background, one active per store
 """
 from jobs.locks import SchedulerLock
-from jobs.scheduler import (JOB_NAMES, JobRunner, JobScheduler, RunResult, format_deliveries, format_job_list,
-                            start_scheduler)
+from jobs.registry import JOB_NAMES
+from jobs.scheduler import JobRunner, JobScheduler, RunResult, format_deliveries, format_job_list, start_scheduler
 
 __all__ = ["JOB_NAMES", "JobRunner", "JobScheduler", "RunResult", "SchedulerLock", "format_deliveries",
            "format_job_list", "start_scheduler"]

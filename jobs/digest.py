@@ -26,11 +26,11 @@ from bot.people import PersonRow
 from bot.questions import ChampionAnswer, Question
 from bot.replies import NOT_HELPFUL, Reply
 from jobs import messages, themes
+from jobs.job import Job
 from jobs.outbox import Delivery
 from jobs.render import duration, said, thread_link
 from jobs.verified import verified
 
-NAME = "digest"
 WEEK = timedelta(days=7)
 TOP_CHAMPIONS = 3
 TOP_KNOWLEDGE = 3
@@ -391,3 +391,6 @@ def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) 
         deliveries.append(Delivery(recipient=f"org:{admin}", platform=person.platform, kind="dm", target=person.id,
                                    reply=render_org(ctx, org), meta={"teams": [], "organisation": True}))
     return deliveries
+
+
+JOB = Job(name="digest", settings=lambda config: config.jobs.digest, plan=plan)

@@ -14,10 +14,10 @@ from bot.context import LorebotContext
 from bot.lessons import LessonPrompt
 from bot.replies import Reply
 from jobs import messages
+from jobs.job import Job
 from jobs.outbox import Delivery
 from jobs.tables import OutboxMessage
 
-NAME = "lessons"
 
 
 def channels(ctx: LorebotContext) -> list[tuple[str, str]]:
@@ -44,3 +44,6 @@ def after_sent(session: Session, row: OutboxMessage, ref: MessageRef) -> None:
     """Remember the prompt's thread so replies in it are captured as lessons."""
     session.add(LessonPrompt(platform=ref.address.platform, channel=ref.address.channel,
                              message_id=ref.message_id, period=row.period, posted_at=row.sent_at))
+
+
+JOB = Job(name="lessons", settings=lambda config: config.jobs.lessons, plan=plan, after_sent=after_sent)

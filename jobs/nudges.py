@@ -20,12 +20,12 @@ from bot.context import LorebotContext
 from bot.questions import Question, RoutedPost
 from bot.replies import Reply
 from jobs import messages
+from jobs.job import Job
 from jobs.outbox import Delivery
 from jobs.render import hours, said, thread_link
 from jobs.verified import verified
 from jobs.workhours import working_hours_between
 
-NAME = "nudges"
 
 
 def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) -> list[Delivery]:
@@ -99,3 +99,6 @@ def _link(ctx: LorebotContext, session: Session, person: Person, question: Quest
     else:
         return ""
     return thread_link(ctx, ref)
+
+
+JOB = Job(name="nudges", settings=lambda config: config.jobs.nudges, plan=plan)

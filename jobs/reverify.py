@@ -19,11 +19,11 @@ from bot.replies import OUTDATED, STILL_RIGHT, Reply, ReplyAction
 from bot.reverification import (AGE, FLAGGED, REQUESTED, SOURCE_CHANGED, STALE, ReverificationRequest, open_request,
                                 record_shown)
 from jobs import messages
+from jobs.job import Job
 from jobs.outbox import Delivery
 from jobs.render import said
 from jobs.tables import OutboxMessage
 
-NAME = "reverify"
 log = logging.getLogger("lorebot.jobs")
 
 
@@ -112,3 +112,5 @@ def _render(ctx: LorebotContext, request: ReverificationRequest, answer: Verifie
         context=messages.REVERIFY_CONTEXT.format(grace=settings.grace_days),
     )
 
+
+JOB = Job(name="reverify", settings=lambda config: config.jobs.reverify, plan=plan, after_sent=after_sent)

@@ -12,7 +12,6 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import ModuleType
 from typing import TYPE_CHECKING, Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -29,9 +28,11 @@ from bot.markdown import plain
 from bot.messengers import one_messenger
 from bot.ports import Clock, Knowledge, Messenger, system_clock
 from bot.recovery import recover
-from jobs import digest, lessons, messages, nudges, reverify
+from jobs import messages
+from jobs.job import Job
 from jobs.locks import SchedulerLock
 from jobs.outbox import Delivery, SendReport, release_stale_claims, send_pending, to_row
+from jobs.registry import AFTER_SENT, JOB_NAMES, JOBS, job_named
 from jobs.periods import MANUAL, latest_due, manual_period_key, next_fire, period_key, trigger_for
 from jobs.tables import PENDING, SENDING, JobRun, OutboxMessage
 
@@ -40,9 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lorebot.jobs")
 
-JOBS: dict[str, ModuleType] = {"nudges": nudges, "lessons": lessons, "digest": digest, "reverify": reverify}
-JOB_NAMES = tuple(JOBS)
-AFTER_SENT = {"lessons": lessons.after_sent, "reverify": reverify.after_sent}
 
 RAN = "ran"
 ALREADY_RAN = "already_ran"
@@ -133,18 +131,18 @@ class JobRunner:
         self.ctx = LorebotContext(config=config, engine=engine, messenger=messenger, knowledge=knowledge,
                                   clock=clock or system_clock)
         self.grace = timedelta(hours=config.jobs.misfire_grace_hours)
-        self.triggers = {name: trigger_for(self.schedule(name), config.tz, job=name) for name in JOBS}
+        self.triggers = {job.name: trigger_for(job.schedule(config), config.tz, job=job.name) for job in JOBS}
 
     # -- what is configured --------------------------------------------------------------------------------
     def schedule(self, name: str) -> str:
-        return getattr(self.ctx.config.jobs, self._job(name)).schedule
+        return job_named(name).schedule(self.ctx.config)
 
     def list_jobs(self) -> list[tuple[str, str, datetime | None]]:
         """Each job, its crontab schedule, and its next run in the configured timezone."""
         now = self.ctx.now()
         tz = self.ctx.config.tz
         rows = []
-        for name in JOBS:
+        for name in JOB_NAMES:
             fire = next_fire(self.triggers[name], now)
             rows.append((name, self.schedule(name), fire.astimezone(tz) if fire else None))
         return rows
@@ -154,7 +152,7 @@ class JobRunner:
             period: str | None = None) -> RunResult:
         """Run one job for ``now`` (default: the clock). Runs by hand share a period per day unless one is given;
         ``dry_run`` computes and returns the messages and changes nothing anywhere (a claimed period: nothing)."""
-        job = JOBS[self._job(name)]
+        job = job_named(name)
         at = now or self.ctx.now()
         period = period or manual_period_key(at, self.ctx.config.tz)
         if dry_run and self.claimed(name, period):
@@ -175,7 +173,7 @@ class JobRunner:
 
     def tick(self, name: str) -> RunResult | None:
         """Run the job's latest scheduled fire time if it is due, within grace, and not yet claimed."""
-        fire = latest_due(self.triggers[self._job(name)], self.ctx.now(), self.grace)
+        fire = latest_due(self.triggers[job_named(name).name], self.ctx.now(), self.grace)
         if fire is None:
             return None
         period = period_key(fire, self.ctx.config.tz)
@@ -193,7 +191,7 @@ class JobRunner:
             log.warning("%s", report.summary())
         self.resume()
         results = []
-        for name in JOBS:
+        for name in JOB_NAMES:
             try:
                 result = self.tick(name)
             except OperationalError as exc:  # e.g. SQLite busy with another writer: the next catch-up retries
@@ -217,12 +215,7 @@ class JobRunner:
             return session.exec(select(JobRun.id).where(JobRun.job == name, JobRun.period == period)).first() is not None
 
     # -- internals -----------------------------------------------------------------------------------------
-    def _job(self, name: str) -> str:
-        if name not in JOBS:
-            raise LorebotError(f"unknown job {name!r}: use one of {', '.join(JOBS)}")
-        return name
-
-    def _claim_and_plan(self, name: str, job: ModuleType, period: str, at: datetime) -> list[Delivery] | None:
+    def _claim_and_plan(self, name: str, job: Job, period: str, at: datetime) -> list[Delivery] | None:
         now = self.ctx.now()
         with self.ctx.session() as session:
             session.add(JobRun(job=name, period=period, scheduled_for=at, claimed_at=now))
@@ -306,14 +299,14 @@ class JobScheduler:
         self._active = True
         if self.scheduler.get_job("standby"):
             self.scheduler.remove_job("standby")
-        for name in JOBS:
+        for name in JOB_NAMES:
             self.scheduler.add_job(_logged(self.runner.tick), self.runner.triggers[name], args=[name], id=name,
                                    name=name, replace_existing=True)
         # Catch up at once, then keep resuming the outbox and catching up regularly.
         self.scheduler.add_job(_logged(self.runner.catch_up), IntervalTrigger(seconds=self.poll_seconds),
                                id="catch-up", name="catch-up", replace_existing=True,
                                next_run_time=datetime.now(self.runner.ctx.config.tz))
-        log.info("scheduler active: %s", ", ".join(JOBS))
+        log.info("scheduler active: %s", ", ".join(JOB_NAMES))
         return True
 
     def run_until(self, stop: threading.Event) -> None:
@@ -353,4 +346,4 @@ def _logged(function: Callable) -> Callable:
     return call
 
 
-__all__ = ["JobRunner", "JobScheduler", "RunResult", "start_scheduler", "JOB_NAMES"]
+__all__ = ["JobRunner", "JobScheduler", "RunResult", "start_scheduler"]
