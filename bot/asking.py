@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import ask_claims, audiences, messages, routing
+from bot import ask_claims, audiences, joining, messages, routing
 from bot.answering import Answer, answer_from_hits
 from bot.addresses import Address
 from bot.context import LorebotContext
@@ -86,14 +86,26 @@ def send_reply(ctx: LorebotContext, session: Session, question: Question, answer
     elif answer.suggested:
         reply = messages.suggestion(answer, question.id, ctx.now(), unreadable)
     else:
-        outcome = routing.routed_before(ctx, session, question) or routing.route(ctx, session, question, vector)
-        reply = _routing_reply(outcome, unreadable)
+        reply = _route_or_join(ctx, session, question, vector, unreadable)
     ref = ctx.messenger.send(where, reply)
     record_shown(session, question, answer, ref.message_id, ctx.now())
     if question.thread is None:
         question.thread = ref.message_id
         session.add(question)
     session.commit()
+
+
+def _route_or_join(ctx: LorebotContext, session: Session, question: Question, vector: Sequence[float] | None,
+                   unreadable: tuple[str, ...]):
+    """Route the question, unless an earlier attempt did, or an equivalent one is already open: then join it."""
+    outcome = routing.routed_before(ctx, session, question)
+    if outcome is None:
+        primary = joining.open_equivalent(ctx, session, question, vector)
+        if primary is not None:
+            joining.join(ctx, session, question, primary)
+            return messages.joined_open_question()
+        outcome = routing.route(ctx, session, question, vector)
+    return _routing_reply(outcome, unreadable)
 
 
 def _record(session: Session, lease: ask_claims.Lease, processed: ProcessedEvent,

@@ -8,7 +8,7 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import access, curating, messages
+from bot import access, curating, joining, messages
 from bot.addresses import Address, MessageRef, Person
 from bot.context import LorebotContext
 from bot.events import Action, Reaction, ThreadReply
@@ -52,6 +52,11 @@ def handle_thread_reply(ctx: LorebotContext, event: ThreadReply) -> bool:
         question.answered_by = question.answered_by or event.person.key
         question.resolved_by = "champion" if question.status != "verified" else question.resolved_by
         session.add(question)
+        followers = [q for q in joining.joined(session, question.id) if q.status == joining.JOINED]
+        for follower in followers:
+            follower.status, follower.champion_answered_at = "champion_answered", now
+            follower.answered_by, follower.resolved_by = event.person.key, "champion"
+            session.add(follower)
         session.commit()
         log.info("question %s answered by a champion (answer %s)", question.id, answer.id)
 
@@ -59,6 +64,9 @@ def handle_thread_reply(ctx: LorebotContext, event: ThreadReply) -> bool:
             relay = ctx.messenger.send(Address(question.platform, question.channel, question.thread),
                                        messages.champion_answered(name, answer.text))
             answer.relay_message_id = relay.message_id
+        for follower in followers:  # everyone who asked the same while it waited
+            ctx.messenger.send(Address(follower.platform, follower.channel, follower.thread),
+                               messages.champion_answered(name, answer.text))
         ack = ctx.messenger.send(event.where, messages.champion_answer_passed_on(
             question.asker_name or question.asker_id, answer.id, relayed=not in_askers_thread))
         answer.ack_message_id = ack.message_id

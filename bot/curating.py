@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import audiences, messages
+from bot import audiences, joining, messages
 from bot.addresses import Address, Person
 from bot.context import LorebotContext
 from bot.curation import CurationAudit, Rejection, VerifiedAnswer
@@ -57,6 +57,10 @@ def verify(ctx: LorebotContext, session: Session, champion: Person, question: Qu
         question.status = "verified"
         question.resolved_by = "champion" if isinstance(target, ChampionAnswer) else "bot"
         session.add(question)
+        followers = joining.joined(session, question.id)
+        for follower in followers:
+            follower.status, follower.resolved_by = "verified", question.resolved_by
+            session.add(follower)
         audit(session, ctx, champion, "verify", question, verified)
         session.commit()
     except IntegrityError:  # verified at the same moment by another hand (a ✅ and a Verify click)
@@ -69,7 +73,8 @@ def verify(ctx: LorebotContext, session: Session, champion: Person, question: Qu
         ctx.knowledge.remove_entry(entry_id)
         raise
     log.info("question %s verified as entry %s", question.id, entry_id)
-    ctx.messenger.send(_asker_thread(question), messages.verified(name))
+    for asked in [question, *followers]:
+        ctx.messenger.send(_asker_thread(asked), messages.verified(name))
     return True
 
 

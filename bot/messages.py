@@ -196,3 +196,34 @@ def action_expired() -> Reply:
 def something_went_wrong() -> Reply:
     return Reply(text="Sorry, something went wrong on my side and I couldn't finish that. "
                       "Please try again in a minute.")
+
+
+def joined_open_question() -> Reply:
+    return Reply(text="Someone asked this already; I'll send you the answer here as soon as a champion replies.")
+
+
+def reassigned(question_id: int, topic: str, champion_names: list[str], routed: bool) -> Reply:
+    asked = f"and asked {_topic(topic)} ({_people(champion_names)})" if routed else (
+        f"but I couldn't reach {_topic(topic)} just now")
+    return Reply(text=f"Done: question {question_id} now belongs to {topic}, {asked}.")
+
+
+def reassigned_to_asker(topic: str) -> Reply:
+    return Reply(text=f"A champion passed your question on to {_topic(topic)}; they'll answer right here.")
+
+
+def merged(question_id: int, into_id: int) -> Reply:
+    return Reply(text=f"Done: question {question_id} joined question {into_id}. Its asker will get the same answer.")
+
+
+def verified_answer_edited(question_id: int) -> Reply:
+    return Reply(text=f"Done: the verified answer to question {question_id} now reads as you wrote it.")
+
+
+def champion_command_refused(reason: str) -> Reply:
+    return Reply(text=f"I couldn't do that: {reason}")
+
+
+def champion_command_usage() -> Reply:
+    return Reply(text="Champion commands: `reassign ID TOPIC`, `merge ID INTO_ID`, `editverified ID NEW ANSWER`. "
+                      "The question's ID is shown on the post that asked you.")

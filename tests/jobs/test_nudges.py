@@ -109,3 +109,15 @@ def test_a_restricted_question_is_nudged_only_to_champions_who_may_read_it(engin
     nudged = nudges_by_person(messenger)
     assert "payroll" in nudged["cara"] and "carry over" in nudged["cara"]
     assert "payroll" not in nudged["carl"] and "carry over" in nudged["carl"]
+
+
+def test_a_champion_is_never_nudged_about_their_own_question(config, engine) -> None:
+    with Session(engine) as session:
+        add_question(session, asker="cara", text="Do interns get a leave allowance?", asked_at=london(2026, 3, 12, 10))
+        add_question(session, asker="ivan", text="Who renews the VPN licence?", topic="it",
+                     asked_at=london(2026, 3, 12, 10))
+    messenger = console()
+    JobRunner(config=config, engine=engine, messengers=messenger, clock=FakeClock(london(2026, 3, 16, 9))).catch_up()
+    nudged = nudges_by_person(messenger)
+    assert set(nudged) == {"carl"}  # not cara, who asked; ivan, the only IT champion, asked his own: no one else
+    assert "interns" in nudged["carl"]

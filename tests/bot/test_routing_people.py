@@ -1,0 +1,91 @@
+"""Routing that respects people, through the core: nobody is asked their own question, and a question asked
+again while an equivalent one waits joins it instead of being routed twice."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bot.questions import Question, RoutedPost
+from bot.replies import VERIFY
+from tests.bot.support import CHAMPION_ANSWER, UNKNOWN_QUESTION, make_config, new_chat, questions, rows
+
+THRESHOLDS = {"answer_threshold": 0.5, "verified_threshold": 0.6}
+
+
+@pytest.fixture
+def chat(kb):
+    return new_chat(make_config(**THRESHOLDS), kb)
+
+
+def test_a_champion_asking_in_their_own_topic_is_not_asked_themselves(chat, kb) -> None:
+    chat.ask("alice", UNKNOWN_QUESTION)  # alice is the office champion; carol its backup
+    told = chat.last(channel="dm-alice")
+    assert "Carol" in told.text and "Alice" not in told.text
+    assert len(chat.bot_messages(channel="office-champions")) == 1  # the champions' channel is fine
+
+
+def test_without_a_channel_the_question_goes_to_the_backup_not_the_asking_champion(kb) -> None:
+    config = make_config(answer_threshold=0.99, verified_threshold=0.99)
+    office = config.topics["office"].model_copy(update={"channel": {}})
+    chat = new_chat(config.model_copy(update={"topics": {**config.topics, "office": office}}), kb)
+    asked = chat.ask("alice", UNKNOWN_QUESTION)
+    to_alice = chat.bot_messages(channel="dm-alice")
+    assert len(to_alice) == 1 and to_alice[0].address.thread == asked.message_id  # her reply, no routed post
+    assert "Carol" in to_alice[0].text and "Alice" not in to_alice[0].text
+    assert UNKNOWN_QUESTION in chat.last(channel="dm-carol").text
+    assert [post.channel for post in rows(kb, RoutedPost)] == ["dm-carol"]
+
+
+def test_the_same_question_asked_again_joins_the_open_one_and_gets_its_answer(chat, kb) -> None:
+    first = chat.ask("you", UNKNOWN_QUESTION)
+    second = chat.ask("erin", "can I bring my DOG to the office")  # same words, other case and punctuation
+    assert len(chat.bot_messages(channel="office-champions")) == 1  # routed once
+    told = chat.last(channel="dm-erin")
+    assert told.text.startswith("Someone asked this already") and told.address.thread == second.message_id
+    one, two = questions(kb)
+    assert (two.status, two.joined_to) == ("joined", one.id)
+
+    post = chat.last(channel="office-champions")
+    chat.reply("alice", post, CHAMPION_ANSWER)
+    for asker, event in (("you", first), ("erin", second)):
+        relayed = chat.last(channel=f"dm-{asker}")
+        assert CHAMPION_ANSWER in relayed.text and relayed.address.thread == event.message_id
+    ack = chat.last(channel="office-champions")
+    chat.click("alice", ack, VERIFY)
+    assert "Verified" in chat.last(channel="dm-you").text and "Verified" in chat.last(channel="dm-erin").text
+    assert [q.status for q in questions(kb)] == ["verified", "verified"]
+
+
+def test_a_rewording_that_means_the_same_joins_but_a_different_question_does_not(chat, kb) -> None:
+    chat.ask("you", UNKNOWN_QUESTION)
+    chat.ask("erin", "Can I bring my dog into the office?")
+    chat.ask("bob", "Can I bring my bike into the office?")
+    statuses = [(q.status, q.joined_to) for q in questions(kb)]
+    assert statuses[1] == ("joined", questions(kb)[0].id)
+    assert statuses[2] == ("routed", None)
+    assert len(chat.bot_messages(channel="office-champions")) == 2
+
+
+def test_a_question_answered_already_is_not_joined(chat, kb) -> None:
+    chat.ask("you", UNKNOWN_QUESTION)
+    chat.reply("alice", chat.last(channel="office-champions"), CHAMPION_ANSWER)
+    chat.ask("erin", UNKNOWN_QUESTION)
+    assert [q.status for q in questions(kb)] == ["champion_answered", "routed"]
+    assert len(rows(kb, RoutedPost)) == 2  # routed again: the first was no longer open
+
+
+def test_two_identical_questions_at_the_same_moment_route_once(chat, kb) -> None:
+    barrier = threading.Barrier(2)
+
+    def ask(who: str) -> None:
+        barrier.wait()
+        chat.ask(who, UNKNOWN_QUESTION)
+
+    threads = [threading.Thread(target=ask, args=(who,)) for who in ("you", "erin")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(rows(kb, RoutedPost)) == 1
+    assert sorted(q.status for q in questions(kb)) == ["joined", "routed"]
