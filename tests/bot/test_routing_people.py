@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from bot.questions import Question, RoutedPost
-from bot.replies import VERIFY
+from bot.replies import SAME_AS, VERIFY
 from tests.bot.support import CHAMPION_ANSWER, UNKNOWN_QUESTION, make_config, new_chat, questions, rows
 
 THRESHOLDS = {"answer_threshold": 0.5, "verified_threshold": 0.6}
@@ -89,3 +89,19 @@ def test_two_identical_questions_at_the_same_moment_route_once(chat, kb) -> None
         thread.join()
     assert len(rows(kb, RoutedPost)) == 1
     assert sorted(q.status for q in questions(kb)) == ["joined", "routed"]
+
+
+def test_same_as_on_an_open_question_answers_everyone_who_joined_it(kb) -> None:
+    from tests.bot.test_learning import LOOSE, verify_dog_answer
+
+    chat = new_chat(make_config(answer_threshold=0.99, verified_threshold=0.999, suggest_threshold=0.999), kb)
+    verify_dog_answer(chat)
+    chat.ask("bob", LOOSE)
+    joined = chat.ask("erin", LOOSE.upper())
+    post = chat.last(channel="office-champions")
+    chat.click("alice", post, SAME_AS)
+    answer = chat.last(channel="dm-erin")
+    assert CHAMPION_ANSWER in answer.text and answer.address.thread == joined.message_id
+    erin = rows(kb, Question, Question.asker_id == "erin")[0]
+    assert answer.reply.actions[0].value == str(erin.id)  # her own buttons
+    assert (erin.status, erin.resolved_by) == ("answered", "champion")
