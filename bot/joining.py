@@ -88,6 +88,22 @@ def join(ctx: LorebotContext, session: Session, question: Question, primary: Que
     log.info("question %s joined question %s", question.id, primary.id)
 
 
+def merge(session: Session, question: Question, into: Question) -> bool:
+    """A champion's merge: ``question`` (still routed) joins ``into``; False when it stopped waiting meanwhile.
+    Commits the session."""
+    taken = session.execute(update(Question).where(Question.id == question.id, Question.status == OPEN)
+                            .values(status=JOINED, joined_to=into.id)).rowcount
+    session.commit()
+    if not taken:
+        return False
+    session.refresh(question)
+    for follower in joined(session, question.id):
+        follower.joined_to = into.id
+        session.add(follower)
+    session.commit()
+    return True
+
+
 def joined(session: Session, question_id: int) -> list[Question]:
     """The questions waiting for (or answered with) this one's answer, oldest first."""
     return list(session.exec(select(Question).where(Question.joined_to == question_id)

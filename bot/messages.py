@@ -107,7 +107,8 @@ def routed_post(asker_name: str, question: str, topic: str | None, link: str | N
     return Reply(
         title=f"A question for {_topic(topic)}",
         text=f"**{literal(asker_name)}** asked:\n{quoted}",
-        context=f"{see}Reply in this thread to answer; react ✅ on an answer to make it verified knowledge.{offer}",
+        context=(f"{see}Reply in this thread to answer; react ✅ on an answer to make it verified knowledge.{offer}"
+                 + (f" Question {question_id}." if question_id is not None else "")),
         actions=actions,
     )
 
@@ -220,8 +221,30 @@ def verified_answer_edited(question_id: int) -> Reply:
     return Reply(text=f"Done: the verified answer to question {question_id} now reads as you wrote it.")
 
 
-def champion_command_refused(reason: str) -> Reply:
-    return Reply(text=f"I couldn't do that: {reason}")
+def no_such_question(question_id: str) -> Reply:
+    return Reply(text=f"I couldn't find question {literal(question_id)} among your topics' questions. "
+                      "Its number is shown on the post that asked you.")
+
+
+def unknown_topic(topic: str, topics: list[str]) -> Reply:
+    return Reply(text=f"There is no topic called {literal(topic)}. Topics: {', '.join(topics) or 'none yet'}.")
+
+
+def not_waiting(question_id: int) -> Reply:
+    return Reply(text=f"Question {question_id} isn't waiting for champions any more, so I left it as it is.")
+
+
+def already_in_topic(question_id: int, topic: str) -> Reply:
+    return Reply(text=f"Question {question_id} already belongs to {topic}.")
+
+
+def cannot_merge(question_id: int, into_id: int) -> Reply:
+    return Reply(text=f"I can't merge question {question_id} into {into_id}: both must be waiting for champions, "
+                      "and asked where the same people may read the answer.")
+
+
+def no_verified_answer(question_id: int) -> Reply:
+    return Reply(text=f"Question {question_id} has no verified answer to edit.")
 
 
 def champion_command_usage() -> Reply:

@@ -6,9 +6,13 @@ import threading
 
 import pytest
 
+from bot.addresses import Address
+from bot.champion_commands import parse
+from bot.curation import VerifiedAnswer
 from bot.questions import Question, RoutedPost
 from bot.replies import SAME_AS, VERIFY
-from tests.bot.support import CHAMPION_ANSWER, UNKNOWN_QUESTION, make_config, new_chat, questions, rows
+from tests.bot.support import (CHAMPION_ANSWER, UNKNOWN_QUESTION, audit_trail, make_config, new_chat, questions,
+                               rows)
 
 THRESHOLDS = {"answer_threshold": 0.5, "verified_threshold": 0.6}
 
@@ -105,3 +109,77 @@ def test_same_as_on_an_open_question_answers_everyone_who_joined_it(kb) -> None:
     erin = rows(kb, Question, Question.asker_id == "erin")[0]
     assert answer.reply.actions[0].value == str(erin.id)  # her own buttons
     assert (erin.status, erin.resolved_by) == ("answered", "champion")
+
+
+# -- champions tidying: reassign, merge, edit a verified answer ------------------------------------------------
+
+def command(chat, who: str, text: str):
+    """A champion types a command in their own conversation with the bot, as every adapter passes it on."""
+    name, value = parse(text)
+    where = Address("console", f"dm-{who}")
+    chat.press(who, name, value, where)
+    return chat.last(channel=f"dm-{who}")
+
+
+def test_a_champion_reassigns_a_question_to_another_topic(chat, kb) -> None:
+    chat.ask("you", UNKNOWN_QUESTION)
+    question = questions(kb)[0]
+    assert f"Question {question.id}." in chat.last(channel="office-champions").reply.context
+    assert "no topic called parking" in command(chat, "alice", f"/reassign {question.id} parking").text
+    refused = command(chat, "bob", f"/reassign {question.id} security")  # bob is no office champion
+    assert f"couldn't find question {question.id}" in refused.text
+    assert questions(kb)[0].topic == "office"
+
+    done = command(chat, "alice", f"/reassign {question.id} security")
+    assert done.text.startswith(f"Done: question {question.id} now belongs to security") and "Bob" in done.text
+    assert UNKNOWN_QUESTION in chat.last(channel="dm-bob").text  # security has no channel: Bob by DM
+    assert "security champions" in chat.last(channel="dm-you").text
+    moved = questions(kb)[0]
+    assert (moved.topic, moved.status, moved.nudge_count) == ("security", "routed", 0)
+    assert ("reassign", "console:alice", question.id) in audit_trail(kb)
+    assert "already belongs" in command(chat, "bob", f"/reassign {question.id} security").text
+
+
+def test_a_champion_merges_a_duplicate_and_its_asker_gets_the_answer(chat, kb) -> None:
+    chat.ask("you", UNKNOWN_QUESTION)
+    duplicate = chat.ask("erin", "Is it fine to take my puppy to work with me?")  # worded too differently to join
+    first, second = questions(kb)
+    assert second.status == "routed"
+    assert "can't merge" in command(chat, "alice", f"merge {second.id} into {second.id}").text
+
+    done = command(chat, "alice", f"merge {second.id} into {first.id}")
+    assert done.text.startswith(f"Done: question {second.id} joined question {first.id}")
+    assert chat.last(channel="dm-erin").text.startswith("Someone asked this already")
+    assert (questions(kb)[1].status, questions(kb)[1].joined_to) == ("joined", first.id)
+    assert ("merge", "console:alice", second.id) in audit_trail(kb)
+
+    post = chat.bot_messages(channel="office-champions")[0]
+    chat.reply("alice", post, CHAMPION_ANSWER)
+    relayed = chat.last(channel="dm-erin")
+    assert CHAMPION_ANSWER in relayed.text and relayed.address.thread == duplicate.message_id
+
+
+def test_a_champion_edits_a_verified_answer_without_telling_the_asker_again(chat, kb) -> None:
+    chat.ask("you", UNKNOWN_QUESTION)
+    post = chat.last(channel="office-champions")
+    chat.reply("alice", post, CHAMPION_ANSWER)
+    question = questions(kb)[0]
+    assert "no verified answer" in command(chat, "alice", f"/editverified {question.id} Dogs: Fridays only.").text
+    chat.click("alice", chat.last(channel="office-champions"), VERIFY)
+    told = len(chat.bot_messages(channel="dm-you"))
+
+    new_answer = "Dogs are welcome on Fridays and Saturdays, ground floor only."
+    done = command(chat, "alice", f"/editverified {question.id} {new_answer}")
+    assert "now reads as you wrote it" in done.text
+    verified = rows(kb, VerifiedAnswer)[0]
+    assert verified.answer_text == new_answer and kb.entry(verified.entry_id).text == new_answer
+    assert ("edit_verified", "console:alice", question.id) in audit_trail(kb)
+    assert len(chat.bot_messages(channel="dm-you")) == told  # the asker is not told again
+    chat.ask("erin", UNKNOWN_QUESTION)
+    assert "Saturdays" in chat.last(channel="dm-erin").text
+
+
+def test_a_command_without_its_arguments_shows_the_usage(chat, kb) -> None:
+    chat.ask("you", UNKNOWN_QUESTION)
+    question = questions(kb)[0]
+    assert "reassign ID TOPIC" in command(chat, "alice", f"/reassign {question.id}").text
