@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
 
 import sqlalchemy
 
@@ -201,3 +202,37 @@ def test_an_answer_edited_after_it_was_relayed_is_verified_in_its_new_words(rig)
     with rig.kb.engine.connect() as connection:
         verified = connection.execute(sqlalchemy.text("select answer_text from verified_answers")).scalars().all()
     assert verified == ["Dogs are welcome on Fridays, on the first floor only & on a lead."]
+
+
+def test_a_repeated_question_joins_and_a_champion_reassigns_it_with_the_lorebot_command(rig) -> None:
+    from sqlmodel import Session, select
+
+    from bot.questions import Question
+
+    rig.dm("UERIN", UNKNOWN_QUESTION, "700.1")
+    rig.settle()
+    rig.dm("UERIN", UNKNOWN_QUESTION.lower(), "700.2")
+    rig.settle()
+    assert len(rig.api.posts_to("CCHAMPS")) == 1, "asked twice, routed once"
+    assert "Someone asked this already" in _texts(rig.api.posts_to("DUERIN", thread="700.2"))
+    with Session(rig.kb.engine) as session:
+        first = session.exec(select(Question).order_by(Question.id)).first()
+
+    status, body, _ = rig.command("UALICE", "shuffle everything", channel="DUALICE", name="/lorebot")
+    assert status == 200 and "/lorebot reassign ID TOPIC" in body
+    status, _, _ = rig.command("UERIN", f"reassign {first.id} leave", channel="DUERIN", name="/lorebot")
+    rig.settle()
+    assert status == 200 and "couldn't find question" in _texts(rig.api.posts_to("DUERIN"))
+    status, _, _ = rig.command("UALICE", f"reassign {first.id} leave", channel="DUALICE", name="/lorebot")
+    rig.settle()
+    assert status == 200
+    assert f"question {first.id} now belongs to leave" in _texts(rig.api.posts_to("DUALICE"))
+    assert "dog" in _texts(rig.api.posts_to("DUCAROL")).lower(), "the leave champion got it by DM"
+    assert "leave champions" in _texts(rig.api.posts_to("DUERIN", thread="700.1"))
+
+    forged = urlencode({"command": "/lorebot", "text": f"reassign {first.id} office", "user_id": "UALICE",
+                        "channel_id": "DUALICE", "team_id": "T1", "trigger_id": "forged"})
+    assert rig.post(forged, "application/x-www-form-urlencoded", sign_it=False)[0] in (400, 401, 403)
+    rig.settle()
+    with Session(rig.kb.engine) as session:
+        assert session.get(Question, first.id).topic == "leave"
