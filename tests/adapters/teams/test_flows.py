@@ -284,3 +284,24 @@ def test_an_answer_edited_after_it_was_relayed_is_verified_in_its_new_words(serv
     assert rows(kb, ChampionAnswer)[0].text == corrected
     post(servers, teams.card_action("dave", ack.action("verify"), card_id=ack.id, channel=CHAMPIONS, root=routed.id))
     assert [v.answer_text for v in rows(kb, VerifiedAnswer)] == [corrected]
+
+
+def test_a_repeat_joins_and_a_champion_merges_a_duplicate_by_a_chat_command(servers, teams, bot, kb):
+    routed = route_dog_question(servers, teams)
+    post(servers, teams.personal_message("carol", UNKNOWN_QUESTION.upper()))
+    [joined] = servers.connector.delivered("a:1carol-personal")
+    assert joined.text.startswith("Someone asked this already")
+    post(servers, teams.personal_message("erin", "Is it fine to take my puppy to work with me?"))
+    assert len(servers.connector.delivered(CHAMPIONS, kind="send")) == 2, "a different wording is routed"
+    first, _, puppy = rows(kb, Question)
+
+    post(servers, teams.personal_message("erin", f"/merge {puppy.id} {first.id}"))  # no champion of office
+    assert "couldn't find question" in servers.connector.delivered("a:1erin-personal")[-1].text
+    post(servers, teams.personal_message("dave", f"/merge {puppy.id} into {first.id}"))
+    assert f"question {puppy.id} joined question {first.id}" in servers.connector.delivered("a:1dave-personal")[-1].text
+    assert servers.connector.delivered("a:1erin-personal")[-1].text.startswith("Someone asked this already")
+
+    dave_answers(servers, teams, routed)
+    for chat in ("a:1alice-personal", "a:1carol-personal", "a:1erin-personal"):
+        assert CHAMPION_ANSWER in servers.connector.delivered(chat)[-1].text, chat
+    assert [q.status for q in rows(kb, Question)] == ["champion_answered"] * 3
