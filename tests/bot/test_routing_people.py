@@ -10,7 +10,7 @@ from bot.addresses import Address
 from bot.champion_commands import parse
 from bot.curation import VerifiedAnswer
 from bot.questions import Question, RoutedPost
-from bot.replies import SAME_AS, VERIFY
+from bot.replies import NOT_HELPFUL, SAME_AS, VERIFY
 from tests.bot.support import (CHAMPION_ANSWER, UNKNOWN_QUESTION, audit_trail, make_config, new_chat, questions,
                                rows)
 
@@ -183,3 +183,15 @@ def test_a_command_without_its_arguments_shows_the_usage(chat, kb) -> None:
     chat.ask("you", UNKNOWN_QUESTION)
     question = questions(kb)[0]
     assert "reassign ID TOPIC" in command(chat, "alice", f"/reassign {question.id}").text
+
+
+def test_not_helpful_on_a_question_already_waiting_joins_it(chat, kb) -> None:
+    from tests.bot.support import LEAVE_QUESTION
+
+    chat.ask("you", LEAVE_QUESTION)
+    chat.click("you", chat.last(channel="dm-you"), NOT_HELPFUL)  # now waiting for the leave champion
+    chat.ask("erin", LEAVE_QUESTION)
+    chat.click("erin", chat.last(channel="dm-erin"), NOT_HELPFUL)
+    assert chat.last(channel="dm-erin").text.startswith("Someone asked this already")
+    assert len(rows(kb, RoutedPost)) == 1
+    assert [(q.status, q.joined_to) for q in questions(kb)][1] == ("joined", questions(kb)[0].id)
