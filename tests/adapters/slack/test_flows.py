@@ -236,3 +236,12 @@ def test_a_repeated_question_joins_and_a_champion_reassigns_it_with_the_lorebot_
     rig.settle()
     with Session(rig.kb.engine) as session:
         assert session.get(Question, first.id).topic == "leave"
+
+
+def test_a_signed_lorebot_command_missing_its_fields_is_refused_quietly(rig) -> None:
+    for fields in ({"text": "reassign 1 leave"}, {"text": "merge 1 2", "user_id": "UALICE"},
+                   {"text": "editverified 1 x", "user_id": "UALICE", "channel_id": "DUALICE"}):
+        body = urlencode({"command": "/lorebot", "team_id": "T1", **fields})
+        assert rig.post(body, "application/x-www-form-urlencoded")[0] == 200
+    rig.settle()
+    assert rig.api.named("chat.postMessage") == []
