@@ -21,6 +21,7 @@ STATUS_LABELS = {
     "answered": "answered by Lorebot",
     "suggested": "waiting for your Yes or No",
     "routed": "with a champion",
+    "joined": "asked before; waiting for a champion",
     "champion_answered": "answered by a champion",
     "verified": "verified",
     "closed": "closed",

@@ -215,6 +215,9 @@ def test_a_repeated_question_joins_and_a_champion_reassigns_it_with_the_lorebot_
     rig.settle()
     assert len(rig.api.posts_to("CCHAMPS")) == 1, "asked twice, routed once"
     assert "Someone asked this already" in _texts(rig.api.posts_to("DUERIN", thread="700.2"))
+    rig.event({"type": "app_home_opened", "user": "UERIN", "channel": "DUERIN", "tab": "home"})
+    rig.settle()
+    assert "asked before; waiting for a champion" in json.dumps(rig.api.named("views.publish")[-1]["view"])
     with Session(rig.kb.engine) as session:
         first = session.exec(select(Question).order_by(Question.id)).first()
 
