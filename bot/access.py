@@ -51,3 +51,10 @@ def may_give_feedback(ctx: LorebotContext, question: Question, person: Person) -
     """The asker's buttons (Helpful, Not helpful, Ask a champion, Yes / No): the asker, or a champion of the
     question's topic who looks after it."""
     return is_asker(question, person) or ctx.is_champion(person, question.topic)
+
+
+def may_steer(ctx: LorebotContext, question: Question, person: Person) -> bool:
+    """Reassign, merge and edit-verified are typed commands, not buttons shown somewhere, so they carry no place
+    to check: they count for a champion of the question's topic, wherever typed, and for nobody else. Everyone
+    else is answered as for an unknown id, so the commands tell nothing about questions outside one's topics."""
+    return ctx.is_champion(person, question.topic)

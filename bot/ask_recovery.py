@@ -81,7 +81,7 @@ def _reply(ctx: LorebotContext, claim_id: int, question_id: int) -> bool:
 def _settle(ctx: LorebotContext, session: Session, question: Question, answer: Answer, now: datetime) -> Answer:
     """The answer to send, with the question row agreeing with it: a question already routed to champions stays
     routed (they were asked); otherwise the fresh search decides, as it would have on time."""
-    if question.status == "routed" or routing.routed_before(ctx, session, question) is not None:
+    if question.status in ("routed", "joined") or routing.routed_before(ctx, session, question) is not None:
         return dataclasses.replace(answer, status=UNSURE)
     if answer.status != question.status:
         question.status = "routed" if answer.status == UNSURE else answer.status

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import ask_claims, audiences, messages, routing
+from bot import ask_claims, audiences, joining, messages, routing
 from bot.answering import Answer, answer_from_hits
 from bot.addresses import Address
 from bot.context import LorebotContext
@@ -25,6 +25,7 @@ from bot.curation import Rejection
 from bot.dedup import ProcessedEvent
 from bot.events import Ask
 from bot.questions import AnswerShown, Question, text_key
+from bot.replies import Reply
 from bot.topics import TopicPicker
 from knowledge.types import Hit
 
@@ -86,14 +87,35 @@ def send_reply(ctx: LorebotContext, session: Session, question: Question, answer
     elif answer.suggested:
         reply = messages.suggestion(answer, question.id, ctx.now(), unreadable)
     else:
-        outcome = routing.routed_before(ctx, session, question) or routing.route(ctx, session, question, vector)
-        reply = _routing_reply(outcome, unreadable)
+        reply = _route_or_join(ctx, session, question, vector, unreadable)
     ref = ctx.messenger.send(where, reply)
     record_shown(session, question, answer, ref.message_id, ctx.now())
     if question.thread is None:
         question.thread = ref.message_id
         session.add(question)
     session.commit()
+
+
+def _route_or_join(ctx: LorebotContext, session: Session, question: Question, vector: Sequence[float] | None,
+                   unreadable: tuple[str, ...]) -> Reply:
+    """Route the question, unless an earlier attempt did, or an equivalent one is already open: then join it."""
+    outcome = routing.routed_before(ctx, session, question)
+    if outcome is None:
+        joined = _join_open(ctx, session, question, vector)
+        if joined is not None:
+            return joined
+        outcome = routing.route(ctx, session, question, vector)
+    return _routing_reply(outcome, unreadable)
+
+
+def _join_open(ctx: LorebotContext, session: Session, question: Question,
+               vector: Sequence[float] | None = None) -> Reply | None:
+    """Join an equivalent question already waiting for champions, and say so; None when there is none."""
+    primary = joining.open_equivalent(ctx, session, question, vector)
+    if primary is None:
+        return None
+    joining.join(ctx, session, question, primary)
+    return messages.joined_open_question()
 
 
 def _record(session: Session, lease: ask_claims.Lease, processed: ProcessedEvent,
@@ -117,8 +139,8 @@ def _record(session: Session, lease: ask_claims.Lease, processed: ProcessedEvent
 
 
 def reroute(ctx: LorebotContext, session: Session, question: Question, where: Address) -> None:
-    """Route a question the bot had answered ("Not helpful", "Ask a champion"); only the first click routes,
-    decided by a conditional update so two replicas cannot both route it."""
+    """Route a question the bot had answered ("Not helpful", "Ask a champion"), or join an equivalent one already
+    waiting; only the first click does, decided by a conditional update so two replicas cannot both route it."""
     now = ctx.now()
     claimed = session.execute(
         update(Question)
@@ -130,8 +152,11 @@ def reroute(ctx: LorebotContext, session: Session, question: Question, where: Ad
         ctx.messenger.send(where, messages.already_with_champions(question.topic))
         return
     session.refresh(question)
-    outcome = routing.route(ctx, session, question)
-    reply = messages.rerouted(outcome.topic, outcome.champion_names) if outcome.routed else _routing_reply(outcome)
+    reply = _join_open(ctx, session, question)
+    if reply is None:
+        outcome = routing.route(ctx, session, question)
+        reply = messages.rerouted(outcome.topic, outcome.champion_names) if outcome.routed else (
+            _routing_reply(outcome))
     ctx.messenger.send(Address(question.platform, question.channel, question.thread), reply)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import access, curating, messages
+from bot import access, curating, joining, messages
 from bot.addresses import Address, MessageRef, Person
 from bot.ask_claims import LEASE
 from bot.context import LorebotContext
@@ -31,10 +31,8 @@ def handle_thread_reply(ctx: LorebotContext, event: ThreadReply) -> bool:
     with ctx.session() as session:
         question = _question_for_routed_thread(session, event.where.platform, event.where.channel,
                                                event.where.thread)
-        in_askers_thread = False
         if question is None:
             question = _question_for_thread(session, event.where.platform, event.where.channel, event.where.thread)
-            in_askers_thread = question is not None
         # Any champion may answer (the right one may be on leave); only the topic's champions curate.
         if (question is None or not ctx.is_champion(event.person)
                 or (question.platform, question.asker_id) == (event.person.platform, event.person.id)):
@@ -57,6 +55,11 @@ def handle_thread_reply(ctx: LorebotContext, event: ThreadReply) -> bool:
         question.answered_by = question.answered_by or event.person.key
         question.resolved_by = "champion" if question.status != "verified" else question.resolved_by
         session.add(question)
+        followers = [q for q in joining.joined(session, question.id) if q.status == joining.JOINED]
+        for follower in followers:
+            follower.status, follower.champion_answered_at = "champion_answered", now
+            follower.answered_by, follower.resolved_by = event.person.key, "champion"
+            session.add(follower)
         session.commit()
         log.info("question %s answered by a champion (answer %s)", question.id, answer.id)
         pass_on(ctx, session, question, answer)
@@ -77,6 +80,9 @@ def pass_on(ctx: LorebotContext, session: Session, question: Question, answer: C
         session.add(answer)
         session.commit()
     if answer.ack_message_id is None:
+        for follower in joining.joined(session, question.id):  # everyone who asked the same while it waited
+            _send(ctx, Address(follower.platform, follower.channel, follower.thread), messages.champion_answered(
+                answer.champion_name or answer.champion_id, answer.text))
         answer.ack_message_id = _send(ctx, where, messages.champion_answer_passed_on(
             question.asker_name or question.asker_id, answer.id, relayed=relayed))
     answer.passed_on_at = ctx.now()

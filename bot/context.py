@@ -96,12 +96,3 @@ class LorebotContext:
         if topic is None or topic not in self.config.topics:
             return bool(topics)
         return topic in topics
-
-    def champions_of(self, topic: str, platform: str) -> list[Person]:
-        """The topic's champions (not the backup) that can be reached on ``platform``."""
-        people: list[Person] = []
-        for handle in self.config.topics[topic].champions:
-            user_id = self.config.user_id_for(handle, platform)
-            if user_id:
-                people.append(Person(platform=platform, id=user_id, name=self.name_of(handle)))
-        return people

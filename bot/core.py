@@ -14,7 +14,7 @@ from typing import Sequence
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot import access, answer_edits, champions, messages, phrasings
+from bot import access, answer_edits, champions, messages, phrasings, triage
 from bot.addresses import Address, MessageRef, Person
 from bot.asking import claim, handle_ask, reroute
 from bot.config import LorebotConfig
@@ -105,7 +105,7 @@ class Lorebot:
             phrasings.on_same_as(self.context, event)
             return True
         if event.name not in (HELPFUL, NOT_HELPFUL, ASK_CHAMPION, SUGGESTION_YES, SUGGESTION_NO):
-            return champions.handle_action(self.context, event)
+            return champions.handle_action(self.context, event) or triage.handle_action(self.context, event)
         ctx = self.context
         with ctx.session() as session:
             question = session.get(Question, int(event.value)) if event.value.isdigit() else None

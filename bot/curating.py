@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import audiences, messages
+from bot import audiences, joining, messages
 from bot.addresses import Address, Person
 from bot.ask_claims import LEASE
 from bot.context import LorebotContext
@@ -59,6 +59,10 @@ def verify(ctx: LorebotContext, session: Session, champion: Person, question: Qu
         question.status = "verified"
         question.resolved_by = "champion" if isinstance(target, ChampionAnswer) else "bot"
         session.add(question)
+        followers = joining.joined(session, question.id)
+        for follower in followers:
+            follower.status, follower.resolved_by = "verified", question.resolved_by
+            session.add(follower)
         audit(session, ctx, champion, "verify", question, verified)
         session.commit()
     except IntegrityError:  # verified at the same moment by another hand (a ✅ and a Verify click)
@@ -76,12 +80,13 @@ def verify(ctx: LorebotContext, session: Session, champion: Person, question: Qu
 
 
 def announce(ctx: LorebotContext, session: Session, question: Question, verified: VerifiedAnswer) -> None:
-    """Tell the asker their answer is verified knowledge now, and record that they were told (an asker the
-    platform cannot reach counts as told)."""
-    try:
-        ctx.messenger.send(_asker_thread(question), messages.verified(verified.champion_name or verified.champion_id))
-    except Unreachable:
-        log.info("question %s: its asker cannot be reached; verification not announced", question.id)
+    """Tell the asker (and whoever joined their question) that the answer is verified knowledge now, and record
+    that they were told (an asker the platform cannot reach counts as told)."""
+    for asked in [question, *joining.joined(session, question.id)]:  # and everyone who asked the same meanwhile
+        try:
+            ctx.messenger.send(_asker_thread(asked), messages.verified(verified.champion_name or verified.champion_id))
+        except Unreachable:
+            log.info("question %s: its asker cannot be reached; verification not announced", asked.id)
     verified.announced_at = ctx.now()
     session.add(verified)
     session.commit()

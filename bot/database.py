@@ -6,7 +6,7 @@ from sqlmodel import SQLModel
 
 from knowledge import schema
 
-from bot import ask_claims, curation, dedup, feedback, people, questions  # noqa: F401 - registers the tables
+from bot import ask_claims, curation, dedup, feedback, joining, people, questions  # noqa: F401 - registers the tables
 
 TABLES = (
     people.PersonRow,
@@ -20,6 +20,7 @@ TABLES = (
     feedback.Feedback,
     dedup.ProcessedEvent,
     ask_claims.AskClaim,
+    joining.OpenWording,
 )
 
 

@@ -107,7 +107,8 @@ def routed_post(asker_name: str, question: str, topic: str | None, link: str | N
     return Reply(
         title=f"A question for {_topic(topic)}",
         text=f"**{literal(asker_name)}** asked:\n{quoted}",
-        context=f"{see}Reply in this thread to answer; react ✅ on an answer to make it verified knowledge.{offer}",
+        context=(f"{see}Reply in this thread to answer; react ✅ on an answer to make it verified knowledge.{offer}"
+                 + (f" Question {question_id}." if question_id is not None else "")),
         actions=actions,
     )
 
@@ -196,3 +197,56 @@ def action_expired() -> Reply:
 def something_went_wrong() -> Reply:
     return Reply(text="Sorry, something went wrong on my side and I couldn't finish that. "
                       "Please try again in a minute.")
+
+
+def joined_open_question() -> Reply:
+    return Reply(text="Someone asked this already; I'll send you the answer here as soon as a champion replies.")
+
+
+def reassigned(question_id: int, topic: str, champion_names: list[str], routed: bool) -> Reply:
+    asked = f"and asked {_topic(topic)} ({_people(champion_names)})" if routed else (
+        f"but I couldn't reach {_topic(topic)} just now")
+    return Reply(text=f"Done: question {question_id} now belongs to {topic}, {asked}.")
+
+
+def reassigned_to_asker(topic: str) -> Reply:
+    return Reply(text=f"A champion passed your question on to {_topic(topic)}; they'll answer right here.")
+
+
+def merged(question_id: int, into_id: int) -> Reply:
+    return Reply(text=f"Done: question {question_id} joined question {into_id}. Its asker will get the same answer.")
+
+
+def verified_answer_edited(question_id: int) -> Reply:
+    return Reply(text=f"Done: the verified answer to question {question_id} now reads as you wrote it.")
+
+
+def no_such_question(question_id: str) -> Reply:
+    return Reply(text=f"I couldn't find question {literal(question_id)} among your topics' questions. "
+                      "Its number is shown on the post that asked you.")
+
+
+def unknown_topic(topic: str, topics: list[str]) -> Reply:
+    return Reply(text=f"There is no topic called {literal(topic)}. Topics: {', '.join(topics) or 'none yet'}.")
+
+
+def not_waiting(question_id: int) -> Reply:
+    return Reply(text=f"Question {question_id} isn't waiting for champions any more, so I left it as it is.")
+
+
+def already_in_topic(question_id: int, topic: str) -> Reply:
+    return Reply(text=f"Question {question_id} already belongs to {topic}.")
+
+
+def cannot_merge(question_id: int, into_id: int) -> Reply:
+    return Reply(text=f"I can't merge question {question_id} into {into_id}: both must be waiting for champions, "
+                      "and asked where the same people may read the answer.")
+
+
+def no_verified_answer(question_id: int) -> Reply:
+    return Reply(text=f"Question {question_id} has no verified answer to edit.")
+
+
+def champion_command_usage() -> Reply:
+    return Reply(text="Champion commands: `reassign ID TOPIC`, `merge ID INTO_ID`, `editverified ID NEW ANSWER`. "
+                      "The question's ID is shown on the post that asked you.")

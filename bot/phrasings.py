@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot import access, audiences, messages
+from bot import access, audiences, joining, messages
 from bot.addresses import Address, Person
 from bot.answering import ANSWERED, answer_from_hits
 from bot.asking import record_shown, reroute
@@ -127,9 +127,15 @@ def on_same_as(ctx: LorebotContext, event: Action) -> None:
             return
         session.refresh(question)
         answer = answer_from_hits(question.text, [entry], ctx.config.answers, ctx.config.collections)
-        ref = ctx.messenger.send(Address(question.platform, question.channel, question.thread),
-                                 messages.answer(answer, question.id, now))
-        record_shown(session, question, answer, ref.message_id, now)
+        followers = [q for q in joining.joined(session, question.id) if q.status == joining.JOINED]
+        for asked in [question, *followers]:  # everyone who asked the same while it waited
+            if asked is not question:
+                asked.status, asked.answered_at, asked.resolved_by = "answered", now, "champion"
+                asked.answered_by = event.person.key
+                session.add(asked)
+            ref = ctx.messenger.send(Address(asked.platform, asked.channel, asked.thread),
+                                     messages.answer(answer, asked.id, now))
+            record_shown(session, asked, answer, ref.message_id, now)
         audit(session, ctx, event.person, "same_as", question, reason=f"entry {entry.entry_id}")
         session.commit()
         learn(ctx, session, question, entry.entry_id, event.person)

@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from bot.columns import UTCDateTime
 
-STATUSES = ("answered", "suggested", "routed", "champion_answered", "verified", "closed")
+STATUSES = ("answered", "suggested", "routed", "joined", "champion_answered", "verified", "closed")
 
 
 def text_key(text: str) -> str:
@@ -55,6 +55,9 @@ class Question(SQLModel, table=True):
     # The restricted collections it concerns (JSON list, bot.audiences): who may read its verified answer,
     # and which channels may see it routed.
     audience: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    # Asked again while an equivalent question was open: the open one it joined (status "joined" until that one
+    # is answered), so its asker gets the same answer (bot.joining).
+    joined_to: int | None = Field(default=None, index=True)
 
     @property
     def asker_key(self) -> str:

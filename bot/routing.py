@@ -112,12 +112,27 @@ def _targets(ctx: LorebotContext, question: Question) -> tuple[list[tuple[Addres
     if topic is None:
         names: list[str] = []
         return ([(Address(platform, channel), None)] if channel else []), names
-    names = [ctx.config.people[handle].name for handle in topic.champions
-             if audiences.may_read_all(ctx.config, Reader.of_handle(handle), audience)]
+    handles = [handle for handle in answerers(ctx, question)
+               if audiences.may_read_all(ctx.config, Reader.of_handle(handle), audience)]
+    names = [ctx.name_of(handle) for handle in handles]
     if channel:
         return [(Address(platform, channel), None)], names
-    return [(None, person) for person in ctx.champions_of(question.topic, platform)
-            if audiences.may_read_all(ctx.config, Reader.person(ctx.config, platform, person.id), audience)], names
+    people = [Person(platform, user_id, ctx.name_of(handle)) for handle in handles
+              if (user_id := ctx.config.user_id_for(handle, platform))]
+    return [(None, person) for person in people], names
+
+
+def answerers(ctx: LorebotContext, question: Question) -> list[str]:
+    """The handles to ask about a question: its topic's champions other than the asker, or the topic's backup
+    when the asker is its only champion. Nobody is asked their own question."""
+    topic = ctx.config.topics.get(question.topic or "")
+    if topic is None:
+        return []
+    asker = question.asker_handle or ctx.config.handle_for(question.platform, question.asker_id)
+    others = [handle for handle in topic.champions if handle != asker]
+    if others or not topic.champions:
+        return others
+    return [topic.backup] if topic.backup and topic.backup != asker else []
 
 
 def _link_to_asker(ctx: LorebotContext, question: Question) -> str | None:

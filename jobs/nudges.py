@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot import audiences
+from bot import audiences, routing
 from bot.addresses import Address, MessageRef, Person
 from bot.audiences import Reader
 from bot.context import LorebotContext
@@ -48,7 +48,7 @@ def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) 
         if waited < settings.wait_hours:
             continue
         escalate = bool(topic.backup) and (question.escalated or question.nudge_count >= settings.escalate_after)
-        handles = [topic.backup] if escalate else list(topic.champions)
+        handles = [topic.backup] if escalate else routing.answerers(ctx, question)  # never the asker
         audience = audiences.loads(question.audience)
         for handle in dict.fromkeys(handles):
             if audiences.may_read_all(ctx.config, Reader.of_handle(handle), audience):  # as when it was routed

@@ -11,6 +11,9 @@ HELP = """Commands:
   /react <message-id> <emoji>   react: ✅ verify, ❌ reject a source, 📌 pin, 👍, 👎 (or a name like +1)
   /unreact <message-id> <emoji> take a reaction back
   /click <button> <message-id>  press a button, by number or name (e.g. /click 3 m2)
+  /reassign <id> <topic>        champions: move question <id> to another topic's champions
+  /merge <id> <into-id>         champions: question <id> duplicates <into-id>; its asker gets that answer
+  /editverified <id> <text>     champions: new words for question <id>'s verified answer
   /help                         this list
   /quit                         leave"""
 

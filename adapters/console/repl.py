@@ -10,6 +10,7 @@ from typing import Callable, TextIO, Union
 
 from adapters.console import messages
 from adapters.console.messenger import PLATFORM, ConsoleMessage, ConsoleMessenger
+from bot import champion_commands
 from bot.addresses import Address, MessageRef, Person
 from bot.core import Lorebot
 from bot.events import Action, Ask, Edit, Reaction, ThreadReply
@@ -73,6 +74,8 @@ class Console:
             self.click(rest)
         elif command == "/edit":
             self.edit(rest)
+        elif champion_commands.parse(line) is not None:
+            self.steer(line)
         else:
             self._say(messages.usage(command))
         return True
@@ -139,6 +142,12 @@ class Console:
             return
         self.core.handle(Action(event_id=_event_id(), person=self.person, name=chosen.name, value=chosen.value,
                                 where=target.address.in_thread(target.thread_root)))
+
+    def steer(self, line: str) -> None:
+        """A champion's command (reassign, merge, editverified), answered in this person's conversation."""
+        name, value = champion_commands.parse(line)
+        self.core.handle(Action(event_id=_event_id(), person=self.person, name=name, value=value,
+                                where=Address(PLATFORM, f"dm-{self.person.id}")))
 
     # -- helpers -----------------------------------------------------------------------------------------
     def _message_and_text(self, command: str, rest: str) -> tuple[ConsoleMessage | None, str]:

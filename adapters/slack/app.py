@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack import messages, translate
 from adapters.slack.home import home_view
 from adapters.slack.workspaces import only_served_workspaces
+from bot import champion_commands
 from bot.addresses import Person
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,15 @@ def build_app(*, core, client: WebClient, signing_secret: str | None, executor: 
             return
         ack(text=messages.ASK_RECEIVED)
         submit(translate.from_command(command))
+
+    @app.command("/lorebot")
+    def on_champion_command(ack, command: dict) -> None:
+        parsed = champion_commands.parse(command.get("text", ""))
+        if parsed is None:
+            ack(text=messages.LOREBOT_USAGE)
+            return
+        ack()
+        submit(translate.from_champion_command(command, *parsed))
 
     @app.action(re.compile(r"^lorebot:"))
     def on_action(ack, body: dict, action: dict) -> None:

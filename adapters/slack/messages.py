@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 ASK_USAGE = "Ask me something after the command, for example: `/ask How many days of leave do I get?`"
+LOREBOT_USAGE = ("Champions' commands, best used in your DM with Lorebot: `/lorebot reassign ID TOPIC`, "
+                 "`/lorebot merge ID INTO_ID`, `/lorebot editverified ID NEW ANSWER`.")
 ASK_RECEIVED = "Looking that up for you… the answer will appear in this channel."
 WORKSPACE_NOT_SERVED = (
     "Sorry, I can only help people in the workspace that added me. "
@@ -19,6 +21,7 @@ STATUS_LABELS = {
     "answered": "answered by Lorebot",
     "suggested": "waiting for your Yes or No",
     "routed": "with a champion",
+    "joined": "asked before; waiting for a champion",
     "champion_answered": "answered by a champion",
     "verified": "verified",
     "closed": "closed",

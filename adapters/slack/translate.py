@@ -98,6 +98,16 @@ def from_command(command: dict) -> Ask:
                private=is_direct(command["channel_id"]))
 
 
+def from_champion_command(command: dict, name: str, value: str) -> Action | None:
+    """``/lorebot reassign 12 leave`` and the like (parsed by ``bot.champion_commands``), answered where typed;
+    None for a payload without who, where or its delivery id."""
+    if not all(command.get(key) for key in ("trigger_id", "user_id", "channel_id")):
+        return None
+    return Action(event_id=f"command:{command['trigger_id']}", person=Person("slack", command["user_id"],
+                                                                            command.get("user_name")),
+                  name=name, value=as_typed(value), where=Address("slack", command["channel_id"]))
+
+
 def from_action(body: dict, action: dict) -> Action | None:
     action_id = action.get("action_id", "")
     if not action_id.startswith(ACTION_PREFIX):

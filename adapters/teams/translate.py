@@ -6,6 +6,8 @@
   @mention or not; a message that @mentions the bot is a question answered in its thread; any other reply in
   a thread is a ``ThreadReply`` (the core decides whether it matters, e.g. a champion answering in the asker's
   thread); other channel chatter is ignored.
+- In a personal chat, a champion's command (``/reassign 12 leave``, ``/merge``, ``/editverified``; see
+  ``bot.champion_commands``) is an ``Action``.
 - An Adaptive Card ``Action.Submit`` arrives as a message whose value holds ``lorebot_action``: an ``Action``.
 - A ``messageUpdate`` whose channelData.eventType is ``editMessage`` is an ``Edit`` of that message.
 - ``messageReaction`` activities (Teams reports reactions on the bot's own messages only) become ``Reaction``s
@@ -26,6 +28,7 @@ from botbuilder.schema import Activity
 
 from adapters.teams.cards import ACTION_KEY
 from adapters.teams.references import CHANNEL, PERSONAL, PLATFORM, person_id, split_conversation_id
+from bot import champion_commands
 from bot.addresses import Address, MessageRef, Person
 from bot.config import TeamsReactionsConfig
 from bot.events import Action, Ask, Edit, Reaction, ThreadReply
@@ -120,6 +123,9 @@ def message_event(activity: Activity, places: Places) -> Ask | ThreadReply | Act
         return ThreadReply(event_id(activity), person, text, where.in_thread(quoted), activity.id)
     if kind != PERSONAL and not mentions_bot(activity):
         return None  # group chats: only when asked
+    command = champion_commands.parse(text) if kind == PERSONAL and text.startswith("/") else None
+    if command is not None:  # a champion's "/reassign 12 leave" and the like
+        return Action(event_id(activity), person, *command, where)
     return Ask(event_id(activity), person, text, where, activity.id, _attachments(activity), private=kind == PERSONAL)
 
 

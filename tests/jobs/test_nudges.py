@@ -161,3 +161,15 @@ def test_an_open_duplicate_of_a_verified_question_is_not_nudged(config, engine) 
     JobRunner(config=config, engine=engine, messengers=messenger, clock=FakeClock(london(2026, 3, 16, 9))).run("nudges")
     nudged = nudges_by_person(messenger)
     assert "overtime" in nudged["cara"] and "Christmas" not in nudged["cara"]
+
+
+def test_a_champion_is_never_nudged_about_their_own_question(config, engine) -> None:
+    with Session(engine) as session:
+        add_question(session, asker="cara", text="Do interns get a leave allowance?", asked_at=london(2026, 3, 12, 10))
+        add_question(session, asker="ivan", text="Who renews the VPN licence?", topic="it",
+                     asked_at=london(2026, 3, 12, 10))
+    messenger = console()
+    JobRunner(config=config, engine=engine, messengers=messenger, clock=FakeClock(london(2026, 3, 16, 9))).catch_up()
+    nudged = nudges_by_person(messenger)
+    assert set(nudged) == {"carl"}  # not cara, who asked; ivan, the only IT champion, asked his own: no one else
+    assert "interns" in nudged["carl"]

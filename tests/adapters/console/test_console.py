@@ -242,3 +242,22 @@ def test_sources_are_shown_with_their_links(kb) -> None:
     out = output.getvalue()
     assert "25 days" in out
     assert "    1. Leave policy › Annual leave\n       https://wiki.example.com/handbook/leave\n" in out
+
+
+def test_a_champion_reassigns_merges_and_edits_from_the_console(console, kb) -> None:
+    console.run(UNKNOWN_QUESTION)
+    console.run("Is it fine to take my puppy to work with me?", user="erin")
+    first, second = (q.id for q in rows(kb, Question))
+    out = console.run(f"/merge {second} {first}", f"/reassign {first} security", user="alice")
+    assert f"Done: question {second} joined question {first}." in out
+    assert f"Done: question {first} now belongs to security, and asked the security champions (Bob)." in out
+    post = console.id_of(lambda m: m.address.channel == "dm-bob" and m.reply is not None)
+    console.run(f"/reply {post} {CHAMPION_ANSWER}", user="bob")
+    answer = console.id_of(lambda m: m.text == CHAMPION_ANSWER and m.reply is None)
+    console.run(f"/react {answer} ✅", user="bob")
+    assert [q.status for q in rows(kb, Question)] == ["verified", "verified"]
+    out = console.run(f"/editverified {first} Only on Fridays.", f"/editverified {first}", user="bob")
+    assert f"the verified answer to question {first} now reads as you wrote it" in out
+    assert "editverified ID NEW ANSWER" in out
+    assert rows(kb, VerifiedAnswer)[0].answer_text == "Only on Fridays."
+    assert "couldn't find question" in console.run(f"/reassign {first} leave", user="you")

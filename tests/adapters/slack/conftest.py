@@ -109,9 +109,9 @@ class SlackRig:
                            "event_ts": self.api.next_ts()})
 
     def command(self, user: str, text: str, channel: str = "CGENERAL",
-                team: str = WORKSPACE) -> tuple[int, str, float]:
+                team: str = WORKSPACE, name: str = "/ask") -> tuple[int, str, float]:
         self.counter += 1
-        body = urlencode({"command": "/ask", "text": text, "user_id": user, "user_name": user.lower(),
+        body = urlencode({"command": name, "text": text, "user_id": user, "user_name": user.lower(),
                           "channel_id": channel, "team_id": team, "trigger_id": f"trig{self.counter}",
                           "response_url": "http://127.0.0.1:9/unused"})
         started = time.perf_counter()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
 
 import sqlalchemy
 
@@ -236,3 +237,49 @@ def test_the_admins_digest_counts_an_asker_in_no_team_and_links_the_thread(kb) -
         team = next(text for title, text in digests.items() if "ops" in title)
         assert "Unassigned" in org and "https://example.slack.com/archives/CGENERAL/p1" in org
         assert "dog" in org.lower() and "dog" not in team.lower()
+
+
+def test_a_repeated_question_joins_and_a_champion_reassigns_it_with_the_lorebot_command(rig) -> None:
+    from sqlmodel import Session, select
+
+    from bot.questions import Question
+
+    rig.dm("UERIN", UNKNOWN_QUESTION, "700.1")
+    rig.settle()
+    rig.dm("UERIN", UNKNOWN_QUESTION.lower(), "700.2")
+    rig.settle()
+    assert len(rig.api.posts_to("CCHAMPS")) == 1, "asked twice, routed once"
+    assert "Someone asked this already" in _texts(rig.api.posts_to("DUERIN", thread="700.2"))
+    rig.event({"type": "app_home_opened", "user": "UERIN", "channel": "DUERIN", "tab": "home"})
+    rig.settle()
+    assert "asked before; waiting for a champion" in json.dumps(rig.api.named("views.publish")[-1]["view"])
+    with Session(rig.kb.engine) as session:
+        first = session.exec(select(Question).order_by(Question.id)).first()
+
+    status, body, _ = rig.command("UALICE", "shuffle everything", channel="DUALICE", name="/lorebot")
+    assert status == 200 and "/lorebot reassign ID TOPIC" in body
+    status, _, _ = rig.command("UERIN", f"reassign {first.id} leave", channel="DUERIN", name="/lorebot")
+    rig.settle()
+    assert status == 200 and "couldn't find question" in _texts(rig.api.posts_to("DUERIN"))
+    status, _, _ = rig.command("UALICE", f"reassign {first.id} leave", channel="DUALICE", name="/lorebot")
+    rig.settle()
+    assert status == 200
+    assert f"question {first.id} now belongs to leave" in _texts(rig.api.posts_to("DUALICE"))
+    assert "dog" in _texts(rig.api.posts_to("DUCAROL")).lower(), "the leave champion got it by DM"
+    assert "leave champions" in _texts(rig.api.posts_to("DUERIN", thread="700.1"))
+
+    forged = urlencode({"command": "/lorebot", "text": f"reassign {first.id} office", "user_id": "UALICE",
+                        "channel_id": "DUALICE", "team_id": "T1", "trigger_id": "forged"})
+    assert rig.post(forged, "application/x-www-form-urlencoded", sign_it=False)[0] in (400, 401, 403)
+    rig.settle()
+    with Session(rig.kb.engine) as session:
+        assert session.get(Question, first.id).topic == "leave"
+
+
+def test_a_signed_lorebot_command_missing_its_fields_is_refused_quietly(rig) -> None:
+    for fields in ({"text": "reassign 1 leave"}, {"text": "merge 1 2", "user_id": "UALICE"},
+                   {"text": "editverified 1 x", "user_id": "UALICE", "channel_id": "DUALICE"}):
+        body = urlencode({"command": "/lorebot", "team_id": "T1", **fields})
+        assert rig.post(body, "application/x-www-form-urlencoded")[0] == 200
+    rig.settle()
+    assert rig.api.named("chat.postMessage") == []

@@ -16,7 +16,7 @@ def test_manifest_scopes_and_events_match_the_features() -> None:
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_home_opened", "app_mention", "message.channels", "message.groups", "message.im", "reaction_added",
         "reaction_removed"}
-    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask", "/lorebot"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
 
 

@@ -324,3 +324,24 @@ def test_the_admins_digest_counts_an_asker_in_no_team_and_links_the_thread(serve
         assert f"https://teams.microsoft.com/l/message/{GENERAL.replace(':', '%3A').replace('@', '%40')}/" in org
     finally:
         messenger.close()
+
+
+def test_a_repeat_joins_and_a_champion_merges_a_duplicate_by_a_chat_command(servers, teams, bot, kb):
+    routed = route_dog_question(servers, teams)
+    post(servers, teams.personal_message("carol", UNKNOWN_QUESTION.upper()))
+    [joined] = servers.connector.delivered("a:1carol-personal")
+    assert joined.text.startswith("Someone asked this already")
+    post(servers, teams.personal_message("erin", "Is it fine to take my puppy to work with me?"))
+    assert len(servers.connector.delivered(CHAMPIONS, kind="send")) == 2, "a different wording is routed"
+    first, _, puppy = rows(kb, Question)
+
+    post(servers, teams.personal_message("erin", f"/merge {puppy.id} {first.id}"))  # no champion of office
+    assert "couldn't find question" in servers.connector.delivered("a:1erin-personal")[-1].text
+    post(servers, teams.personal_message("dave", f"/merge {puppy.id} into {first.id}"))
+    assert f"question {puppy.id} joined question {first.id}" in servers.connector.delivered("a:1dave-personal")[-1].text
+    assert servers.connector.delivered("a:1erin-personal")[-1].text.startswith("Someone asked this already")
+
+    dave_answers(servers, teams, routed)
+    for chat in ("a:1alice-personal", "a:1carol-personal", "a:1erin-personal"):
+        assert CHAMPION_ANSWER in servers.connector.delivered(chat)[-1].text, chat
+    assert [q.status for q in rows(kb, Question)] == ["champion_answered"] * 3
