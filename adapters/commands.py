@@ -195,10 +195,10 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     kb = wiring.open_knowledge(settings, embeds=True)
     try:
         wiring.create_schema(kb.engine)
-        messenger = ConsoleMessenger(sys.stdout)
+        messenger = ConsoleMessenger(sys.stdout, kb.engine)
         core = wiring.build_core(settings, config, kb, messenger)
         wiring.recover(core)
-        run_console(core, sys.stdin, sys.stdout, user=args.user)
+        run_console(core, sys.stdin, sys.stdout, user=args.user, history=settings.home / "console_history")
     finally:
         kb.close()
     return 0

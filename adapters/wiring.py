@@ -57,11 +57,13 @@ def create_schema(engine: "Engine") -> None:
     constructors no longer create tables: one explicit step instead of four side effects. The knowledge base's
     tables are created by ``KnowledgeBase.open``, the knowledge library's own entry point."""
     from bot import contacts, database, lessons, reverification  # noqa: F401 - lessons, reverification: their tables
+    from adapters.console import transcript
     from jobs.tables import create_tables as create_job_tables
 
     database.create_tables(engine)
     contacts.create_tables(engine)
     create_job_tables(engine)
+    transcript.create_tables(engine)
 
 
 def answer_as(config: LorebotConfig, kb: "KnowledgeBase", reader: "Reader", question: str) -> "Answer":
@@ -126,11 +128,13 @@ def after_ingest(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase",
         print(f"{flagged} verified answer(s) rely on changed documents; their champions will be asked to re-check.")
 
 
-def messengers_from_settings(settings: Settings, kb: "KnowledgeBase", *, console_stream=None) -> dict:
-    """The platforms this installation has credentials for, each with its messenger (console always)."""
+def messengers_from_settings(settings: Settings, kb: "KnowledgeBase", *, console_stream=None,
+                             engine: "Engine | None" = None) -> dict:
+    """The platforms this installation has credentials for, each with its messenger (console always, its
+    messages kept in ``engine``, the knowledge base's database unless given)."""
     from adapters.console import ConsoleMessenger
 
-    messengers: dict = {"console": ConsoleMessenger(console_stream or sys.stdout)}
+    messengers: dict = {"console": ConsoleMessenger(console_stream or sys.stdout, engine or kb.engine)}
     if settings.slack_bot_token:
         from adapters.slack import SlackMessenger, make_web_client
 
@@ -168,7 +172,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
         create_schema(kb.engine)
         with trial_store(args.insecure_no_auth) as scratch:
-            messengers = messengers_from_settings(settings, kb)
+            messengers = messengers_from_settings(settings, kb, engine=scratch)
             if args.teams:
                 messengers["teams"] = _teams_messenger(settings, kb, allow_anonymous=args.insecure_no_auth,
                                                        engine=scratch)

@@ -13,8 +13,9 @@ OUTDATED = "outdated"
 SUGGESTION_YES = "suggestion_yes"  # the asker confirms a suggested verified answer answers their question
 SUGGESTION_NO = "suggestion_no"
 SAME_AS = "same_as"  # a champion answers a routed question with an existing verified answer ("qid:entry id")
+PIN = "pin"  # a champion pins a verified answer (its id) as the go-to answer of its topic, as 📌 does
 ACTION_NAMES = (HELPFUL, NOT_HELPFUL, ASK_CHAMPION, VERIFY, REJECT, STILL_RIGHT, OUTDATED, SUGGESTION_YES,
-                SUGGESTION_NO, SAME_AS)
+                SUGGESTION_NO, SAME_AS, PIN)
 
 
 @dataclass(frozen=True)
