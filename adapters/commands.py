@@ -218,6 +218,6 @@ def _teams_package(args: argparse.Namespace, settings: Settings) -> int:
     app_id = args.app_id or settings.microsoft_app_id
     if not app_id:
         raise LorebotError("no app id: pass --app-id or set MicrosoftAppId")
-    path = build_teams_package(app_id, Path(args.output))
+    path = build_teams_package(app_id, Path(args.output), privacy_url=args.privacy_url, terms_url=args.terms_url)
     print(f"Wrote {path}: upload it in Teams under Apps > Manage your apps > Upload an app.")
     return 0
