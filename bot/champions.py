@@ -175,7 +175,8 @@ def _question_for_routed_thread(session: Session, platform: str, channel: str, t
 
 def _question_for_message(session: Session, message: MessageRef) -> Question | None:
     """The question whose conversation holds this message: a routed thread, or the asker's thread.
-    The newest wins, because console message ids restart with every session."""
+    The newest wins: a message id may repeat where a platform reuses them (console ids did, before the
+    console kept its messages in the database)."""
     address = message.address
     root = address.thread or message.message_id
     question = _question_for_routed_thread(session, address.platform, address.channel, root)
