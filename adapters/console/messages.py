@@ -41,6 +41,7 @@ def person_line(handle: str, name: str, team: str | None, topics: tuple[str, ...
     return f"  {handle:<12} {name}{f' · team {team}' if team else ''}{champion}"
 
 
+PEOPLE_HEADING = "People I know (handle, name, team, topics they champion); /as <handle> to play one:"
 NOTHING_WAITING = "No questions are waiting for a champion."
 WAITING_HEADING = "Waiting for a champion (oldest first; answer with /reply <id> <text>):"
 

@@ -129,6 +129,7 @@ class Console:
 
     def people(self) -> None:
         people = self.core.known_people(PLATFORM)
+        self._say(messages.PEOPLE_HEADING)
         if self.first_user not in {p.user_id for p in people}:
             self._say(messages.person_line(self.first_user, self.core.context.person_name(self._person(
                 self.first_user)), None, ()))

@@ -196,6 +196,7 @@ def test_people_lists_handles_names_teams_and_topics(console) -> None:
     console.run("hello there", user="dave")  # met in the console, not in lorebot.toml
     out = console.run("/people")
     lines = out.splitlines()
+    assert "People I know (handle, name, team, topics they champion); /as <handle> to play one:" in lines
     assert "  alice        Alice · team ops, champion of office" in lines
     assert "  carol        Carol · team ops, champion of leave, office" in lines
     assert "  erin         Erin" in lines
