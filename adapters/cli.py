@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     package = commands.add_parser("teams-package", help="build the Teams app package (zip) for sideloading")
     package.add_argument("--app-id", help="the bot's Microsoft App ID; default $MicrosoftAppId")
     package.add_argument("--output", type=Path, default=Path("lorebot-teams.zip"), help="zip file to write")
+    package.add_argument("--privacy-url", default=None, metavar="URL",
+                         help="your privacy statement (https); default: the README's Security and privacy section")
+    package.add_argument("--terms-url", default=None, metavar="URL",
+                         help="your terms of use (https); default: Lorebot's MIT licence")
     return parser
 
 

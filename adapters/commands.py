@@ -289,10 +289,10 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     kb = wiring.open_knowledge(settings, embeds=True)
     try:
         wiring.create_schema(kb.engine)
-        messenger = ConsoleMessenger(sys.stdout)
+        messenger = ConsoleMessenger(sys.stdout, kb.engine)
         core = wiring.build_core(settings, config, kb, messenger)
         wiring.recover(core)
-        run_console(core, sys.stdin, sys.stdout, user=args.user)
+        run_console(core, sys.stdin, sys.stdout, user=args.user, history=settings.home / "console_history")
     finally:
         kb.close()
     return 0
@@ -312,6 +312,6 @@ def _teams_package(args: argparse.Namespace, settings: Settings) -> int:
     app_id = args.app_id or settings.microsoft_app_id
     if not app_id:
         raise LorebotError("no app id: pass --app-id or set MicrosoftAppId")
-    path = build_teams_package(app_id, Path(args.output))
+    path = build_teams_package(app_id, Path(args.output), privacy_url=args.privacy_url, terms_url=args.terms_url)
     print(f"Wrote {path}: upload it in Teams under Apps > Manage your apps > Upload an app.")
     return 0

@@ -61,11 +61,13 @@ def create_schema(engine: "Engine") -> None:
     constructors no longer create tables: one explicit step instead of four side effects. The knowledge base's
     tables are created by ``KnowledgeBase.open``, the knowledge library's own entry point."""
     from bot import contacts, database, lessons, reverification  # noqa: F401 - lessons, reverification: their tables
+    from adapters.console import transcript
     from jobs.tables import create_tables as create_job_tables
 
     database.create_tables(engine)
     contacts.create_tables(engine)
     create_job_tables(engine)
+    transcript.create_tables(engine)
 
 
 def answer_as(config: LorebotConfig, kb: "KnowledgeBase", reader: "Reader", question: str) -> "Answer":
@@ -147,30 +149,32 @@ def after_ingest(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase",
         print(f"{flagged} verified answer(s) rely on changed documents; their champions will be asked to re-check.")
 
 
-def messengers_from_settings(settings: Settings, kb: "KnowledgeBase", *, console_stream=None) -> dict:
-    """The platforms this installation has credentials for, each with its messenger (console always)."""
+def messengers_from_settings(settings: Settings, kb: "KnowledgeBase", *, console_stream=None,
+                             engine: "Engine | None" = None, config: LorebotConfig | None = None) -> dict:
+    """The platforms this installation has credentials for, each with its messenger (console always, its
+    messages kept in ``engine``, the knowledge base's database unless given)."""
     from adapters.console import ConsoleMessenger
 
-    messengers: dict = {"console": ConsoleMessenger(console_stream or sys.stdout)}
+    messengers: dict = {"console": ConsoleMessenger(console_stream or sys.stdout, engine or kb.engine)}
     if settings.slack_bot_token:
         from adapters.slack import SlackMessenger, make_web_client
 
         messengers["slack"] = SlackMessenger(make_web_client(settings.slack_bot_token.get_secret_value(),
                                                              settings.slack_api_url))
     if settings.microsoft_app_id and settings.microsoft_app_password:
-        messengers["teams"] = _teams_messenger(settings, kb, allow_anonymous=False)
+        messengers["teams"] = _teams_messenger(settings, kb, allow_anonymous=False, config=config)
     return messengers
 
 
 def _teams_messenger(settings: Settings, kb: "KnowledgeBase", *, allow_anonymous: bool,
-                     engine: "Engine | None" = None):
+                     engine: "Engine | None" = None, config: LorebotConfig | None = None):
     from adapters.teams import TeamsMessenger, connect_teams
 
     password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else None
     connection = connect_teams(app_id=settings.microsoft_app_id, app_password=password,
                                tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type,
                                allow_anonymous=allow_anonymous)
-    return TeamsMessenger(connection, engine or kb.engine)
+    return TeamsMessenger(connection, engine or kb.engine, reactions=config.teams_reactions if config else None)
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -189,10 +193,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
         create_schema(kb.engine)
         with trial_store(args.insecure_no_auth) as scratch:
-            messengers = messengers_from_settings(settings, kb)
+            messengers = messengers_from_settings(settings, kb, engine=scratch, config=config)
             if args.teams:
                 messengers["teams"] = _teams_messenger(settings, kb, allow_anonymous=args.insecure_no_auth,
-                                                       engine=scratch)
+                                                       engine=scratch, config=config)
             if args.slack and "slack" not in messengers:
                 raise LorebotError("SLACK_BOT_TOKEN is not set: Lorebot needs it to serve Slack")
             core = build_core(settings, config, kb, MessengerRouter(messengers), engine=scratch,
@@ -318,7 +322,7 @@ def jobs_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         create_schema(kb.engine)
         runner = JobRunner(config=config, engine=kb.engine, knowledge=kb,
-                           messengers=messengers_from_settings(settings, kb))
+                           messengers=messengers_from_settings(settings, kb, config=config))
         if args.jobs_command == "list":
             print(format_job_list(runner.list_jobs()))
             return 0

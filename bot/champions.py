@@ -12,11 +12,12 @@ from bot import access, curating, joining, messages
 from bot.addresses import Address, MessageRef, Person
 from bot.ask_claims import LEASE
 from bot.context import LorebotContext
+from bot.curation import VerifiedAnswer
 from bot.events import Action, Reaction, ThreadReply
 from bot.feedback import Feedback
 from bot.ports import Unreachable
 from bot.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
-from bot.replies import Reply
+from bot.replies import PIN, REJECT, VERIFY, Reply
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +106,12 @@ def handle_reaction(ctx: LorebotContext, event: Reaction) -> bool:
             return False
         target = _target(session, question, event.message.message_id)
         where = event.message.address.in_thread(event.message.address.thread or event.message.message_id)
-        if target is not None and event.emoji in (VERIFY_EMOJI, REJECT_EMOJI, PIN_EMOJI) and ctx.is_champion(
-                event.person, question.topic):
-            if _curate(ctx, session, event, question, target, where):
+        if event.emoji in (VERIFY_EMOJI, REJECT_EMOJI, PIN_EMOJI) and ctx.is_champion(event.person, question.topic):
+            if target is not None and _curate(ctx, session, event, question, target, where):
                 return True
+            if event.added:
+                ctx.messenger.send(curating.acting_place(ctx, event.person, question, where),
+                                   messages.curation_needs_an_answer())
         _feedback(ctx, session, event.person, question, event.emoji, event.message.message_id, event.added)
         return True
 
@@ -117,11 +120,13 @@ def handle_action(ctx: LorebotContext, event: Action) -> bool:
     """Verify / Reject buttons; False for actions that are not the champions' (the core handles the rest).
     They count only from where the bot showed them: a routed post's thread, or the asker's thread when the
     champion answered right there (see bot.access)."""
-    model = {"verify": ChampionAnswer, "reject": AnswerShown}.get(event.name)
+    model = {VERIFY: ChampionAnswer, REJECT: AnswerShown, PIN: VerifiedAnswer}.get(event.name)
     if model is None:
         return False
     with ctx.session() as session:
         target = session.get(model, _int(event.value)) if _int(event.value) is not None else None
+        if isinstance(target, VerifiedAnswer):
+            target = _verified_target(session, target)
         question = session.get(Question, target.question_id) if target is not None else None
         if question is None or not (access.in_routed_post(session, question, event.where)
                                     or access.in_askers_thread(question, event.where)):
@@ -129,13 +134,24 @@ def handle_action(ctx: LorebotContext, event: Action) -> bool:
             return True
         if not ctx.is_champion(event.person, question.topic):
             _feedback(ctx, session, event.person, question, event.name, target.message_id, True)
-            ctx.messenger.send(event.where, messages.only_champions_verify(question.topic))
+            ctx.messenger.send(event.where, messages.only_champions_verify(question.topic, event.name))
             return True
-        if event.name == "verify":
-            curating.verify(ctx, session, event.person, question, target)
+        if event.name == VERIFY:
+            curating.verify(ctx, session, event.person, question, target, event.where)
+        elif event.name == PIN:
+            curating.pin(ctx, session, event.person, question, target, event.where)
         else:
             curating.reject(ctx, session, event.person, question, target, event.where)
         return True
+
+
+def _verified_target(session: Session, verified: VerifiedAnswer) -> curating.Target | None:
+    """The answer a verified answer was verified from (what pinning acts on)."""
+    if verified.champion_answer_id is not None:
+        return session.get(ChampionAnswer, verified.champion_answer_id)
+    if verified.answer_shown_id is not None:
+        return session.get(AnswerShown, verified.answer_shown_id)
+    return None
 
 
 def _curate(ctx: LorebotContext, session: Session, event: Reaction, question: Question,
@@ -146,9 +162,9 @@ def _curate(ctx: LorebotContext, session: Session, event: Reaction, question: Qu
         if isinstance(target, AnswerShown) and target.status != "answered":
             return False
         if event.added:
-            curating.verify(ctx, session, person, question, target)
+            curating.verify(ctx, session, person, question, target, where)
         else:
-            curating.unverify(ctx, session, person, question, target)
+            curating.unverify(ctx, session, person, question, target, where)
         return True
     if event.emoji == REJECT_EMOJI:
         if not isinstance(target, AnswerShown) or target.status != "answered":
@@ -156,12 +172,12 @@ def _curate(ctx: LorebotContext, session: Session, event: Reaction, question: Qu
         if event.added:
             curating.reject(ctx, session, person, question, target, where)
         else:
-            curating.unreject(ctx, session, person, question, target)
+            curating.unreject(ctx, session, person, question, target, where)
         return True
     if event.added:
         curating.pin(ctx, session, person, question, target, where)
     else:
-        curating.unpin(ctx, session, person, question, target)
+        curating.unpin(ctx, session, person, question, target, where)
     return True
 
 
@@ -189,7 +205,8 @@ def _question_for_routed_thread(session: Session, platform: str, channel: str, t
 
 def _question_for_message(session: Session, message: MessageRef) -> Question | None:
     """The question whose conversation holds this message: a routed thread, or the asker's thread.
-    The newest wins, because console message ids restart with every session."""
+    The newest wins: a message id may repeat where a platform reuses them (console ids did, before the
+    console kept its messages in the database)."""
     address = message.address
     root = address.thread or message.message_id
     question = _question_for_routed_thread(session, address.platform, address.channel, root)

@@ -23,6 +23,7 @@ from bot.dedup import ProcessedEvent
 from bot.events import Action, Ask, Edit, Event, Reaction, ThreadReply
 from bot.extensions import Extension
 from bot.feedback import Feedback
+from bot.people import KnownPerson, known_people, remember
 from bot.ports import Clock, Knowledge, Messenger, NoPeopleSource, PeopleSource, system_clock
 from bot.questions import Question
 from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_NO, SUGGESTION_YES
@@ -42,6 +43,7 @@ class QuestionSummary:
     asker_name: str | None
     asked_at: datetime
     link: str | None = None
+    post_id: str | None = None  # the message to answer in: the routed post, else the asker's thread
 
 
 class Lorebot:
@@ -147,12 +149,21 @@ class Lorebot:
         topics = self.champion_topics(person)
         if not topics:
             return []
+        return [q for q in self.waiting(person.platform) if q.topic in topics or q.topic is None]
+
+    def waiting(self, platform: str) -> list[QuestionSummary]:
+        """Every routed question on this platform still waiting for a champion, oldest first."""
         with self.context.session() as session:
             rows = session.exec(
-                select(Question).where(Question.platform == person.platform, Question.status == "routed")
+                select(Question).where(Question.platform == platform, Question.status == "routed")
                 .order_by(Question.asked_at, Question.id)
             ).all()
-            return [self._summary(q) for q in rows if q.topic in topics or q.topic is None]
+            return [self._summary(q) for q in rows]
+
+    def known_people(self, platform: str) -> list[KnownPerson]:
+        """Who the bot knows on this platform (lorebot.toml's people first), with team and champion topics."""
+        with self.context.session() as session:
+            return known_people(session, self.config, platform)
 
     def recent_questions(self, person: Person, limit: int = 10) -> list[QuestionSummary]:
         with self.context.session() as session:
@@ -172,7 +183,7 @@ class Lorebot:
             except Exception as exc:  # noqa: BLE001 - a view without a link is still useful
                 log.info("no link for question %s: %s", question.id, type(exc).__name__)
         return QuestionSummary(id=question.id, text=question.text, status=question.status, topic=question.topic,
-                               asker_name=question.asker_name, asked_at=question.asked_at, link=link)
+                               asker_name=question.asker_name, asked_at=question.asked_at, link=link, post_id=root)
 
 
 def _embed_function(knowledge):

@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import audiences, joining, messages
+from bot import access, audiences, joining, messages
 from bot.addresses import Address, Person
 from bot.ask_claims import LEASE
 from bot.context import LorebotContext
@@ -33,8 +33,10 @@ def audit(session: Session, ctx: LorebotContext, actor: Person, action: str, que
                               verified_answer_id=verified.id if verified else None, reason=reason, at=ctx.now()))
 
 
-def verify(ctx: LorebotContext, session: Session, champion: Person, question: Question, target: Target) -> bool:
-    """Turn the answer into verified knowledge and tell the asker. False when it was verified already."""
+def verify(ctx: LorebotContext, session: Session, champion: Person, question: Question, target: Target,
+           where: Address | None = None) -> bool:
+    """Turn the answer into verified knowledge and tell the asker; tell the champion at ``where`` (where they
+    acted, when given), offering Pin there. False when it was verified already."""
     if _active_for(session, target) is not None:
         return False
     answer_text = target.text if isinstance(target, ChampionAnswer) else target.answer_text
@@ -75,16 +77,26 @@ def verify(ctx: LorebotContext, session: Session, champion: Person, question: Qu
         ctx.knowledge.remove_entry(entry_id)
         raise
     log.info("question %s verified as entry %s", question.id, entry_id)
-    announce(ctx, session, question, verified)
+    in_askers_thread = where is not None and access.in_askers_thread(question, where)
+    announce(ctx, session, question, verified, pin=in_askers_thread)
+    if where is not None and not in_askers_thread:
+        place = acting_place(ctx, champion, question, where)  # a Pin button counts only where the question is
+        pin = verified.id if place == where else None
+        ctx.messenger.send(place, messages.verified_for_champion(question.topic, pin))
     return True
 
 
-def announce(ctx: LorebotContext, session: Session, question: Question, verified: VerifiedAnswer) -> None:
+def announce(ctx: LorebotContext, session: Session, question: Question, verified: VerifiedAnswer, *,
+             pin: bool = False) -> None:
     """Tell the asker (and whoever joined their question) that the answer is verified knowledge now, and record
-    that they were told (an asker the platform cannot reach counts as told)."""
+    that they were told (an asker the platform cannot reach counts as told). ``pin``: the champion verified
+    right in the asker's thread, so the notice there carries their Pin button."""
+    name = verified.champion_name or verified.champion_id
     for asked in [question, *joining.joined(session, question.id)]:  # and everyone who asked the same meanwhile
+        reply = messages.verified(name, verified.id, question.topic) if pin and asked is question else (
+            messages.verified(name))
         try:
-            ctx.messenger.send(_asker_thread(asked), messages.verified(verified.champion_name or verified.champion_id))
+            ctx.messenger.send(_asker_thread(asked), reply)
         except Unreachable:
             log.info("question %s: its asker cannot be reached; verification not announced", asked.id)
     verified.announced_at = ctx.now()
@@ -92,8 +104,9 @@ def announce(ctx: LorebotContext, session: Session, question: Question, verified
     session.commit()
 
 
-def unverify(ctx: LorebotContext, session: Session, champion: Person, question: Question, target: Target) -> bool:
-    """Undo this champion's own verification of the answer."""
+def unverify(ctx: LorebotContext, session: Session, champion: Person, question: Question, target: Target,
+             where: Address | None = None) -> bool:
+    """Undo this champion's own verification of the answer (and say so at ``where``, when given)."""
     verified = _active_for(session, target)
     if verified is None or verified.champion_id != champion.key:
         return False
@@ -107,6 +120,8 @@ def unverify(ctx: LorebotContext, session: Session, champion: Person, question: 
     if verified.entry_id is not None:  # after the commit: a crash leaves an entry nothing holds (curation_recovery)
         ctx.knowledge.remove_entry(verified.entry_id)
     log.info("verified answer %s withdrawn", verified.id)
+    if where is not None:
+        ctx.messenger.send(acting_place(ctx, champion, question, where), messages.unverified())
     return True
 
 
@@ -124,11 +139,12 @@ def reject(ctx: LorebotContext, session: Session, champion: Person, question: Qu
         return False
     audit(session, ctx, champion, "reject", question, reason=key)
     session.commit()
-    ctx.messenger.send(where, messages.source_rejected())
+    ctx.messenger.send(acting_place(ctx, champion, question, where), messages.source_rejected(_top_title(shown)))
     return True
 
 
-def unreject(ctx: LorebotContext, session: Session, champion: Person, question: Question, shown: AnswerShown) -> bool:
+def unreject(ctx: LorebotContext, session: Session, champion: Person, question: Question, shown: AnswerShown,
+             where: Address | None = None) -> bool:
     key = _top_key(shown)
     if key is None:
         return False
@@ -141,17 +157,21 @@ def unreject(ctx: LorebotContext, session: Session, champion: Person, question: 
         return False
     audit(session, ctx, champion, "unreject", question, reason=key)
     session.commit()
+    if where is not None:
+        ctx.messenger.send(acting_place(ctx, champion, question, where), messages.source_restored(_top_title(shown)))
     return True
 
 
 def pin(ctx: LorebotContext, session: Session, champion: Person, question: Question, target: Target,
         where: Address) -> bool:
     """Make the verified answer the canonical one for its topic (any other pin of the topic is lifted)."""
+    where = acting_place(ctx, champion, question, where)
     verified = _active_for(session, target)
     if verified is None:
         ctx.messenger.send(where, messages.pin_needs_verified())
         return False
     if verified.pinned:
+        ctx.messenger.send(where, messages.already_pinned(verified.topic))
         return False
     for other in session.exec(select(VerifiedAnswer).where(
             VerifiedAnswer.topic == verified.topic, VerifiedAnswer.pinned == True,  # noqa: E712 - SQL expression
@@ -167,7 +187,8 @@ def pin(ctx: LorebotContext, session: Session, champion: Person, question: Quest
     return True
 
 
-def unpin(ctx: LorebotContext, session: Session, champion: Person, question: Question, target: Target) -> bool:
+def unpin(ctx: LorebotContext, session: Session, champion: Person, question: Question, target: Target,
+          where: Address | None = None) -> bool:
     verified = _active_for(session, target)
     if verified is None or not verified.pinned:
         return False
@@ -175,7 +196,17 @@ def unpin(ctx: LorebotContext, session: Session, champion: Person, question: Que
     session.add(verified)
     audit(session, ctx, champion, "unpin", question, verified)
     session.commit()
+    if where is not None:
+        ctx.messenger.send(acting_place(ctx, champion, question, where), messages.unpinned(verified.topic))
     return True
+
+
+def acting_place(ctx: LorebotContext, champion: Person, question: Question, where: Address) -> Address:
+    """Where to tell a champion what their curating did: where they acted, unless that is someone else's direct
+    message with the bot (the console lets a champion react there), which the asker alone reads."""
+    if question.private and where == _asker_thread(question) and question.asker_key != champion.key:
+        return ctx.messenger.open_dm(champion)
+    return where
 
 
 def _active_for(session: Session, target: Target) -> VerifiedAnswer | None:
@@ -190,6 +221,11 @@ def _top_key(shown: AnswerShown) -> str | None:
         return None
     sources = shown.source_list()
     return sources[0]["key"] if sources and sources[0].get("key") else None
+
+
+def _top_title(shown: AnswerShown) -> str | None:
+    sources = shown.source_list()
+    return (sources[0].get("title") or sources[0].get("document")) if sources else None
 
 
 def _source_documents(session: Session, question: Question) -> list[str]:

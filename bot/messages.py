@@ -7,8 +7,8 @@ from bot.answering import Answer
 from bot.markdown import link as markdown_link
 from bot.markdown import literal
 from bot.provenance import verified_line
-from bot.replies import (ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_NO, SUGGESTION_YES, VERIFY, Reply,
-                         ReplyAction, SourceRef)
+from bot.replies import (ASK_CHAMPION, HELPFUL, NOT_HELPFUL, PIN, SAME_AS, SUGGESTION_NO, SUGGESTION_YES, VERIFY,
+                         Reply, ReplyAction, SourceRef)
 
 
 def _names(names: list[str]) -> str:
@@ -20,6 +20,14 @@ def _names(names: list[str]) -> str:
 def _people(names: list[str]) -> str:
     """Names are typed by people: shown as written, never as formatting."""
     return _names([literal(name) for name in names])
+
+
+# How champions curate, in Slack's and the console's words; platforms without these reactions (Teams) say it
+# their own way by replacing these exact phrases.
+ROUTED_VERIFY_HINT = "react ✅ on an answer to make it verified knowledge"
+ANSWER_VERIFY_HINT = "React ✅ on the answer (or press Verify) to make it verified knowledge."
+REVERIFY_HINT = "To verify your edit, take the ✅ off and put it back."
+PIN_NEEDS_VERIFIED = "Only verified answers can be pinned: react ✅ on it first, then 📌."
 
 
 def _topic(topic: str | None) -> str:
@@ -107,7 +115,7 @@ def routed_post(asker_name: str, question: str, topic: str | None, link: str | N
     return Reply(
         title=f"A question for {_topic(topic)}",
         text=f"**{literal(asker_name)}** asked:\n{quoted}",
-        context=(f"{see}Reply in this thread to answer; react ✅ on an answer to make it verified knowledge.{offer}"
+        context=(f"{see}Reply in this thread to answer; {ROUTED_VERIFY_HINT}.{offer}"
                  + (f" Question {question_id}." if question_id is not None else "")),
         actions=actions,
     )
@@ -134,22 +142,61 @@ def champion_answered(champion_name: str, text: str) -> Reply:
 def champion_answer_passed_on(asker_name: str, champion_answer_id: int, relayed: bool = True) -> Reply:
     return Reply(
         text=f"Thanks! I've passed your answer on to {literal(asker_name)}." if relayed else "Thanks for answering!",
-        context="React ✅ on the answer (or press Verify) to make it verified knowledge.",
+        context=ANSWER_VERIFY_HINT,
         actions=(ReplyAction(VERIFY, str(champion_answer_id), "Verify", "primary"),),
     )
 
 
 def edited_after_verification() -> Reply:
     return Reply(text="This answer was already verified, so the verified copy keeps its earlier words. "
-                      "To verify your edit, take the ✅ off and put it back.")
+                      + REVERIFY_HINT)
 
 
-def verified(champion_name: str) -> Reply:
-    return Reply(text=f"✅ Verified by @{literal(champion_name)}. Next time anyone asks this, I'll answer right away.")
+def verified(champion_name: str, pin: int | None = None, topic: str | None = None) -> Reply:
+    """``pin``: the verified answer's id, to offer its champion the Pin button right here."""
+    return Reply(text=f"✅ Verified by @{literal(champion_name)}. Next time anyone asks this, I'll answer right away.",
+                 actions=_pin_action(pin), context=_pin_hint(topic) if pin is not None else None)
 
 
-def source_rejected() -> Reply:
-    return Reply(text="Got it: I won't offer that source for this question again.")
+def verified_for_champion(topic: str | None, pin: int | None = None) -> Reply:
+    """What the champion who verified sees where they acted: done, and how to pin it."""
+    return Reply(text="✅ Verified. I'll give this answer whenever anyone asks it.",
+                 actions=_pin_action(pin), context=_pin_hint(topic) if pin is not None else None)
+
+
+def already_pinned(topic: str | None) -> Reply:
+    return Reply(text=f"📌 It's already the go-to answer for {topic or 'this topic'}.")
+
+
+def _pin_action(pin: int | None) -> tuple[ReplyAction, ...]:
+    return (ReplyAction(PIN, str(pin), "Pin"),) if pin is not None else ()
+
+
+def _pin_hint(topic: str | None) -> str:
+    return f"Champions of {topic or 'this topic'} can press Pin to make it the go-to answer."
+
+
+def source_rejected(source: str | None = None) -> Reply:
+    named = f"“{literal(source)}”" if source else "that source"
+    return Reply(text=f"Got it: I won't offer {named} for this question again.")
+
+
+def source_restored(source: str | None = None) -> Reply:
+    named = f"“{literal(source)}”" if source else "that source"
+    return Reply(text=f"Undone: I may offer {named} for this question again.")
+
+
+def unverified() -> Reply:
+    return Reply(text="Undone: that answer is no longer verified knowledge.")
+
+
+def unpinned(topic: str | None) -> Reply:
+    return Reply(text=f"Unpinned: {topic or 'this topic'} has no go-to answer now.")
+
+
+def curation_needs_an_answer() -> Reply:
+    return Reply(text="That reaction curates an answer: put it on a champion's reply or on my answer with sources, "
+                      "not on the question.")
 
 
 def pinned(topic: str | None) -> Reply:
@@ -157,11 +204,11 @@ def pinned(topic: str | None) -> Reply:
 
 
 def pin_needs_verified() -> Reply:
-    return Reply(text="Only verified answers can be pinned: react ✅ on it first, then 📌.")
+    return Reply(text=PIN_NEEDS_VERIFIED)
 
 
-def only_champions_verify(topic: str | None) -> Reply:
-    return Reply(text=f"Only {_topic(topic)} can verify answers. I've noted your feedback, thanks!")
+def only_champions_verify(topic: str | None, act: str = "verify") -> Reply:
+    return Reply(text=f"Only {_topic(topic)} can {act} answers. I've noted your feedback, thanks!")
 
 
 def only_the_asker() -> Reply:

@@ -15,6 +15,8 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
+from dataclasses import dataclass
+
 from bot.addresses import Person
 from bot.columns import UTCDateTime
 from bot.config import LorebotConfig
@@ -51,6 +53,36 @@ class PeopleByPlatform:
     def profile(self, person: Person) -> Profile | None:
         source = self.sources.get(person.platform)
         return source.profile(person) if source is not None else None
+
+
+@dataclass(frozen=True)
+class KnownPerson:
+    """Someone the bot knows on one platform: named in lorebot.toml, or met there."""
+
+    user_id: str
+    name: str
+    handle: str | None
+    team: str | None
+    topics: tuple[str, ...]  # topics they champion (or back up)
+
+
+def known_people(session: Session, config: LorebotConfig, platform: str) -> list[KnownPerson]:
+    """The config's people reachable on ``platform``, then everyone else met there, each once."""
+    found: dict[str, KnownPerson] = {}
+    for handle, person in config.people.items():
+        user_id = config.user_id_for(handle, platform)
+        if user_id:
+            found[user_id] = KnownPerson(user_id, person.name, handle, person.team, _topics(config, handle))
+    for row in session.exec(select(PersonRow).where(PersonRow.platform == platform).order_by(PersonRow.id)).all():
+        if row.user_id not in found:
+            found[row.user_id] = KnownPerson(row.user_id, row.name or row.user_id, row.handle, row.team,
+                                             _topics(config, row.handle))
+    return list(found.values())
+
+
+def _topics(config: LorebotConfig, handle: str | None) -> tuple[str, ...]:
+    return tuple(name for name, topic in config.topics.items()
+                 if handle is not None and (handle in topic.champions or handle == topic.backup))
 
 
 def display_name(config: LorebotConfig, person: Person) -> str:

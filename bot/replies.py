@@ -13,12 +13,13 @@ OUTDATED = "outdated"
 SUGGESTION_YES = "suggestion_yes"  # the asker confirms a suggested verified answer answers their question
 SUGGESTION_NO = "suggestion_no"
 SAME_AS = "same_as"  # a champion answers a routed question with an existing verified answer ("qid:entry id")
+PIN = "pin"  # a champion pins a verified answer (its id) as the go-to answer of its topic, as 📌 does
 # A champion's typed commands (bot.champion_commands), value "question id:argument".
 REASSIGN = "reassign"  # argument: the topic to move the question to
 MERGE = "merge"  # argument: the open question it duplicates
 EDIT_VERIFIED = "edit_verified"  # argument: the verified answer's new text
 ACTION_NAMES = (HELPFUL, NOT_HELPFUL, ASK_CHAMPION, VERIFY, REJECT, STILL_RIGHT, OUTDATED, SUGGESTION_YES,
-                SUGGESTION_NO, SAME_AS, REASSIGN, MERGE, EDIT_VERIFIED)
+                SUGGESTION_NO, SAME_AS, PIN, REASSIGN, MERGE, EDIT_VERIFIED)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ from adapters.teams.connection import TeamsConnection
 from adapters.teams.connector import ConnectorCalls, Refused
 from adapters.teams.directory import TeamsDirectory
 from adapters.teams.references import CHANNEL, PERSONAL, PLATFORM
+from adapters.teams.wording import for_teams, phrasebook
 from bot.addresses import Address, MessageRef, Person
+from bot.config import TeamsReactionsConfig
 from bot.contacts import ScratchContacts, StoredContacts
 from bot.ports import Clock, Unreachable, system_clock
 from bot.replies import Reply
@@ -40,10 +42,12 @@ class TeamsMessenger:
     def __init__(self, connection: TeamsConnection, engine: Engine, *, clock: Clock = system_clock,
                  attempts: int = 4, base_delay: float = 1.0, max_delay: float = 30.0,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, timeout: float = 120.0,
-                 directory: TeamsDirectory | None = None) -> None:
+                 directory: TeamsDirectory | None = None, reactions: TeamsReactionsConfig | None = None) -> None:
         """Without authentication (``connection.auth_enabled`` false) the directory lives in memory unless one
-        is given: nothing an unauthenticated caller says about conversations outlives the process."""
+        is given: nothing an unauthenticated caller says about conversations outlives the process.
+        ``reactions`` (lorebot.toml's ``[teams_reactions]``) decides which reaction the cards suggest."""
         self.connection = connection
+        self._phrases = phrasebook(reactions or TeamsReactionsConfig())
         self.directory = directory or TeamsDirectory(
             StoredContacts(engine) if connection.auth_enabled else ScratchContacts(), clock)
         self._calls = ConnectorCalls(connection, attempts=attempts, base_delay=base_delay, max_delay=max_delay,
@@ -75,7 +79,7 @@ class TeamsMessenger:
         threaded = channel and bool(address.thread)
         try:
             message_id = self._run(self._calls.post(stored, address.channel, address.thread if threaded else None,
-                                                    render_activity(reply)))
+                                                    self._render(reply)))
         except Refused:
             self.directory.refused(address.channel, stored.person)
             raise Unreachable(f"Teams refused delivery to {address.channel}") from None
@@ -85,7 +89,7 @@ class TeamsMessenger:
 
     def update(self, message: MessageRef, reply: Reply) -> None:
         stored = self.directory.conversation(message.address.channel)
-        activity = render_activity(reply)
+        activity = self._render(reply)
         activity.id = message.message_id
         try:
             self._run(self._calls.put(stored, message.address.channel, message.message_id, activity))
@@ -122,6 +126,9 @@ class TeamsMessenger:
         root = message.address.thread or message.message_id
         return (f"https://teams.microsoft.com/l/message/{quote(message.address.channel, safe='')}/"
                 f"{quote(message.message_id, safe='')}?parentMessageId={quote(root, safe='')}")
+
+    def _render(self, reply: Reply):
+        return render_activity(for_teams(reply, self._phrases))
 
     # -- bridging to the loop ------------------------------------------------------------------------------
     def _run(self, coroutine):

@@ -151,7 +151,8 @@ def test_champion_reply_is_relayed_and_verify_teaches_the_bot(chat, kb) -> None:
     again = chat.last(channel="dm-bob")
     assert CHAMPION_ANSWER in again.text
     assert f"✅ Verified answer to “{UNKNOWN_QUESTION}” · Alice" in again.reply.context
-    assert len(chat.bot_messages(channel="office-champions")) == 2  # the routed post and the thank-you only
+    # the routed post, the thank-you and the verification (with Pin) only
+    assert len(chat.bot_messages(channel="office-champions")) == 3
 
 
 def test_verify_button_on_the_thank_you_verifies_too(chat, kb) -> None:
@@ -242,7 +243,9 @@ def test_champion_x_rejects_the_source_for_that_question(chat, kb) -> None:
     assert rows(kb, Rejection) == []
     chat.react("carol", answer, "x")
     assert [(r.hit_key, r.by) for r in rows(kb, Rejection)] == [(top, "console:carol")]
-    assert "won't offer that source" in chat.last().text
+    told = chat.last()  # told where Carol acted; not in the asker's private conversation
+    assert told.text == "Got it: I won't offer “Leave policy” for this question again."
+    assert told.address.channel == "dm-carol"
 
     chat.ask("you", LEAVE_QUESTION)  # asked again in the same words: the rejected source is gone
     shown = rows(kb, AnswerShown)[-1]

@@ -25,9 +25,10 @@ class Session_:
     def __init__(self, kb) -> None:
         self.kb = kb
         self.output = io.StringIO()
-        self.messenger = ConsoleMessenger(self.output)
+        self.messenger = ConsoleMessenger(self.output, kb.engine)
+        self.clock = Clock()
         self.core = Lorebot(config=make_config(**THRESHOLDS), knowledge=kb, messenger=self.messenger,
-                            clock=Clock())
+                            clock=self.clock)
 
     def run(self, *lines: str, user: str = "you") -> str:
         start = self.output.tell()
@@ -65,6 +66,7 @@ def test_the_whole_learning_loop(console, kb) -> None:
 
     out = console.run("/as alice", f"/reply {post} {CHAMPION_ANSWER}")
     assert "You are now Alice, champion of office." in out
+    assert "Thanks! I've passed your answer on to Guest." in out
     assert f"Alice answered:\n  {CHAMPION_ANSWER}" in out  # relayed into the asker's thread
     answer = console.id_of(lambda m: m.reply is None and m.text == CHAMPION_ANSWER)
 
@@ -85,7 +87,8 @@ def test_an_edited_answer_is_verified_in_its_new_words(console, kb) -> None:
     out = console.run("/as bob", f"/edit {answer} Dogs are never allowed.",
                       "/as alice", f"/edit {answer} {corrected}", f"/react {answer} ✅")
     assert f"Alice answered:\n  {corrected}" in out  # the asker's copy follows the edit
-    assert "never" not in out.split("You are now Alice")[1]
+    assert f"Only the author of {answer} can edit it" in out and f"You edited {answer}." in out
+    assert "never allowed" not in out.split("You are now Alice")[1]
     assert [v.answer_text for v in rows(kb, VerifiedAnswer)] == [corrected]
 
 
@@ -105,14 +108,33 @@ def test_unreact_undoes_and_x_rejects(console, kb) -> None:
     post = console.id_of(lambda m: m.address.channel == "office-champions")
     console.run("/as alice", f"/reply {post} {CHAMPION_ANSWER}")
     answer = console.id_of(lambda m: m.reply is None and m.text == CHAMPION_ANSWER)
-    console.run("/as alice", f"/react {answer} ✅", f"/unreact {answer} ✅")
+    out = console.run("/as alice", f"/react {answer} ✅", f"/unreact {answer} ✅")
     assert [v.status for v in rows(kb, VerifiedAnswer)] == ["removed"]
+    assert f"You took your ✅ off {answer}." in out and "Undone: that answer is no longer verified" in out
 
     console.run(LEAVE_QUESTION)
     bot_answer = console.id_of(lambda m: m.reply is not None and m.reply.actions and "25 days" in m.text)
     out = console.run("/as carol", f"/react {bot_answer} ❌")
-    assert "won't offer that source" in out
+    # told where Carol acted (not in the asker's private conversation), naming the source
+    assert "Lorebot in DM with carol:\n  Got it: I won't offer “Leave policy” for this question again." in out
     assert len(rows(kb, Rejection)) == 1
+    out = console.run("/as carol", f"/unreact {bot_answer} ❌")
+    assert "Undone: I may offer “Leave policy” for this question again." in out
+    assert rows(kb, Rejection) == []
+
+
+def test_reactions_that_curate_nothing_still_say_what_happened(console, kb) -> None:
+    console.run(UNKNOWN_QUESTION)
+    post = console.id_of(lambda m: m.address.channel == "office-champions")
+    out = console.run("/as alice", f"/react {post} ❌")  # a champion's x on the routed post itself
+    assert f"You reacted ❌ to {post}." in out
+    assert "put it on a champion's reply or on my answer with sources" in out
+
+    console.run(LEAVE_QUESTION)
+    bot_answer = console.id_of(lambda m: m.reply is not None and m.reply.actions and "25 days" in m.text)
+    out = console.run("/as bob", f"/react {bot_answer} ❌")  # not a leave champion: only feedback
+    assert f"You reacted ❌ to {bot_answer}." in out and "won't offer" not in out
+    assert rows(kb, Rejection) == []
 
 
 def test_click_by_number_or_name_routes_to_champions(console, kb) -> None:
@@ -124,13 +146,77 @@ def test_click_by_number_or_name_routes_to_champions(console, kb) -> None:
     assert rows(kb, Question)[0].status == "routed"
 
 
-def test_a_new_chat_session_can_reuse_message_ids(console, kb) -> None:
+def test_message_ids_outlive_the_session_so_earlier_questions_can_be_answered(console, kb) -> None:
+    console.run(UNKNOWN_QUESTION)
+    post = console.id_of(lambda m: m.address.channel == "office-champions")
+    last = max(int(m.id[1:]) for m in console.messenger.messages.values())
+
+    later = Session_(kb)  # a new `lorebot chat` on the same home
+    out = later.run("/as alice", f"/reply {post} {CHAMPION_ANSWER}")
+    assert f"Alice answered:\n  {CHAMPION_ANSWER}" in out  # relayed into the first session's asker thread
+    assert "passed your answer on to Guest" in out
+    assert rows(kb, Question)[0].status == "champion_answered"
+    assert min(int(m.id[1:]) for m in later.messenger.messages.values() if m.id != post) > last  # none reused
+
+    answer = later.id_of(lambda m: m.reply is None and m.text == CHAMPION_ANSWER)
+    out = Session_(kb).run("/as alice", f"/react {answer} ✅")
+    assert "✅ Verified by @Alice" in out and len(rows(kb, VerifiedAnswer)) == 1
+
+
+def test_a_new_session_asks_the_same_question_afresh(console, kb) -> None:
     console.run(LEAVE_QUESTION, LEAVE_QUESTION)
     assert len(rows(kb, Question)) == 2  # two messages are two questions
-    second = Session_(kb)  # a new chat session numbers messages from m1 again
-    out = second.run(LEAVE_QUESTION)
+    out = Session_(kb).run(LEAVE_QUESTION)
     assert "25 days" in out
     assert len(rows(kb, Question)) == 3
+
+
+@pytest.mark.parametrize("keys", ["\x1b[A", "\x1b[A\x1b[B\x1b[D", "^[[A", "\x1bOA"])
+def test_a_line_of_only_arrow_keys_is_not_a_question(console, kb, keys: str) -> None:
+    out = console.run(keys)
+    assert "only keys the terminal sent" in out
+    assert rows(kb, Question) == []
+
+
+def test_escape_sequences_are_taken_out_of_a_question(console, kb) -> None:
+    console.run("\x1b[A" + LEAVE_QUESTION)
+    assert [q.text for q in rows(kb, Question)] == [LEAVE_QUESTION]
+
+
+def test_as_accepts_only_known_handles(console) -> None:
+    out = console.run("/as zed", LEAVE_QUESTION)
+    assert "I don't know anyone called 'zed'. Known handles: alice, bob, carol, erin, you." in out
+    assert "[m1] you in DM with you" in out  # still the same person
+    out = console.run("/as carol", "/as you")
+    assert "You are now Carol, champion of leave, office." in out
+    assert "You are yourself again (Guest)." in out and "You are now you" not in out
+
+
+def test_people_lists_handles_names_teams_and_topics(console) -> None:
+    console.run("hello there", user="dave")  # met in the console, not in lorebot.toml
+    out = console.run("/people")
+    lines = out.splitlines()
+    assert "People I know (handle, name, team, topics they champion); /as <handle> to play one:" in lines
+    assert "  alice        Alice · team ops, champion of office" in lines
+    assert "  carol        Carol · team ops, champion of leave, office" in lines
+    assert "  erin         Erin" in lines
+    assert "  you          Guest" in lines
+    assert "  dave         dave" in lines
+
+
+def test_waiting_lists_routed_questions_oldest_first_with_the_id_to_answer(console) -> None:
+    assert "No questions are waiting for a champion." in console.run("/waiting")
+    console.run(UNKNOWN_QUESTION)
+    console.clock.advance(minutes=5)
+    console.run("Is there bike parking at the office?")
+    office = console.id_of(lambda m: m.address.channel == "office-champions")
+    out = console.run("/waiting")
+    lines = [line for line in out.splitlines() if line.startswith("  [")]
+    assert lines[0].startswith(f"  [{office}] {UNKNOWN_QUESTION}  (office, asked by Guest on 2026-03-02 09:00)")
+    assert len(lines) == 2 and "bike parking" in lines[1] and "(office, asked by Guest on 2026-03-02 09:05)" in lines[1]
+    console.run("/as alice", f"/reply {office} {CHAMPION_ANSWER}")
+    out = console.run("/waiting")
+    assert UNKNOWN_QUESTION not in out and "bike parking" in out
 
 
 @pytest.mark.parametrize(
@@ -261,3 +347,36 @@ def test_a_champion_reassigns_merges_and_edits_from_the_console(console, kb) -> 
     assert "editverified ID NEW ANSWER" in out
     assert rows(kb, VerifiedAnswer)[0].answer_text == "Only on Fridays."
     assert "couldn't find question" in console.run(f"/reassign {first} leave", user="you")
+
+
+def test_line_editing_keeps_history_between_sessions(tmp_path) -> None:
+    import readline
+
+    from adapters.console.line_editing import line_editing
+
+    history = tmp_path / "home" / "console_history"
+    readline.clear_history()
+    with line_editing(history) as editing:
+        assert editing
+        readline.add_history("How many days of leave do I get?")
+    readline.clear_history()
+    with line_editing(history):
+        assert readline.get_history_item(readline.get_current_history_length()) == "How many days of leave do I get?"
+
+
+def test_a_champion_pins_a_verified_answer_with_the_pin_button(console, kb) -> None:
+    console.run(UNKNOWN_QUESTION)
+    post = console.id_of(lambda m: m.address.channel == "office-champions")
+    console.run("/as alice", f"/reply {post} {CHAMPION_ANSWER}")
+    ack = console.id_of(lambda m: m.reply is not None and m.reply.actions and m.reply.actions[0].name == "verify")
+    out = console.run("/as alice", f"/click verify {ack}")
+    assert "✅ Verified. I'll give this answer whenever anyone asks it." in out  # where Alice acted
+    done = console.id_of(lambda m: m.reply is not None and m.text.startswith("✅ Verified."))
+    assert console.messenger.find(done).address.channel == "office-champions"
+
+    out = console.run("/as bob", f"/click pin {done}")
+    assert "Only the office champions can pin answers." in out
+    assert not rows(kb, VerifiedAnswer)[0].pinned
+    out = console.run("/as alice", f"/click pin {done}", f"/click pin {done}")
+    assert "📌 Pinned as the go-to answer for office." in out and "already the go-to answer" in out
+    assert rows(kb, VerifiedAnswer)[0].pinned

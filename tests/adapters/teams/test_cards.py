@@ -78,3 +78,41 @@ def test_huge_replies_are_trimmed_below_teams_limits():
 def test_markdown_conversion_keeps_ordinary_stars_literal():
     assert to_markdown("2 * 3 = 6 and **bold**") == "2 \\* 3 = 6 and **bold**"
     assert to_markdown("<https://x.example>") == "[https://x.example](https://x.example)"
+
+
+def teams_card(reply: Reply, **reactions) -> dict:
+    from adapters.teams.wording import for_teams, phrasebook
+    from bot.config import TeamsReactionsConfig
+
+    return render_card(for_teams(reply, phrasebook(TeamsReactionsConfig(**reactions))))
+
+
+def test_curation_hints_name_the_verify_button_and_the_configured_reaction() -> None:
+    from bot import messages
+
+    routed = teams_card(messages.routed_post("Alice", "Can I bring my dog?", "office", None, question_id=3))
+    ack = teams_card(messages.champion_answer_passed_on("Alice", 5), verify=["heart"])
+    pin_first = teams_card(messages.pin_needs_verified())
+    for card in (routed, ack, pin_first):
+        assert not any("✅" in text or "📌" in text or "React" in text for text in texts(card))
+    assert "Reply in this thread to answer; then press Verify on my reply to your answer (or react 👍 on it) to make " \
+           "it verified knowledge." in texts(routed)
+    assert "Press Verify (or react ❤️ on this card) to make it verified knowledge." in texts(ack)
+    assert [a["title"] for a in ack["actions"]] == ["Verify"]
+    assert texts(pin_first) == ["Only verified answers can be pinned: press Verify first, then Pin."]
+
+
+def test_without_a_verify_reaction_only_the_button_is_named() -> None:
+    from bot import messages
+
+    ack = teams_card(messages.champion_answer_passed_on("Alice", 5), verify=[])
+    assert "Press Verify to make it verified knowledge." in texts(ack)
+
+
+def test_a_verified_answer_card_carries_a_pin_button() -> None:
+    from bot import messages
+
+    card = teams_card(messages.verified_for_champion("office", 12))
+    assert card["actions"] == [{"type": "Action.Submit", "title": "Pin", "data": {"lorebot_action": "pin",
+                                                                                  "value": "12"}}]
+    assert "Champions of office can press Pin to make it the go-to answer." in texts(card)

@@ -345,3 +345,43 @@ def test_a_repeat_joins_and_a_champion_merges_a_duplicate_by_a_chat_command(serv
     for chat in ("a:1alice-personal", "a:1carol-personal", "a:1erin-personal"):
         assert CHAMPION_ANSWER in servers.connector.delivered(chat)[-1].text, chat
     assert [q.status for q in rows(kb, Question)] == ["champion_answered"] * 3
+
+
+def test_cards_tell_champions_to_press_verify_never_to_react_with_a_check(servers, teams, bot, kb):
+    routed = route_dog_question(servers, teams)
+    _, ack = dave_answers(servers, teams, routed)
+    for card in (routed, ack):
+        assert "✅" not in card.text and "React" not in card.text
+    assert "press Verify on my reply to your answer (or react 👍 on it)" in routed.text
+    assert "Press Verify (or react 👍 on this card) to make it verified knowledge." in ack.text
+    assert ack.action("verify")
+
+
+def test_a_champion_pins_a_verified_answer_with_the_pin_button(servers, teams, bot, kb):
+    routed = route_dog_question(servers, teams)
+    _, ack = dave_answers(servers, teams, routed)
+    post(servers, teams.card_action("dave", ack.action("verify"), card_id=ack.id, channel=CHAMPIONS, root=routed.id))
+    [verified] = rows(kb, VerifiedAnswer)
+    done = servers.connector.delivered(CHAMPIONS, kind="reply")[-1]  # in the thread where Dave pressed Verify
+    assert done.activity_id == routed.id and "✅ Verified" in done.text
+    pin = done.action("pin")
+    assert pin == {"lorebot_action": "pin", "value": str(verified.id)}
+
+    post(servers, teams.card_action("erin", pin, card_id=done.id, channel=CHAMPIONS, root=routed.id))
+    assert not rows(kb, VerifiedAnswer)[0].pinned  # not a champion of office
+    assert "Only the office champions can pin answers" in servers.connector.delivered(CHAMPIONS)[-1].text
+
+    post(servers, teams.card_action("dave", pin, card_id=done.id, channel=CHAMPIONS, root=routed.id))
+    assert rows(kb, VerifiedAnswer)[0].pinned
+    told = servers.connector.delivered(CHAMPIONS, kind="reply")[-1]
+    assert told.activity_id == routed.id and "📌 Pinned as the go-to answer for office." in told.text
+
+
+def test_a_pin_button_from_elsewhere_pins_nothing(servers, teams, bot, kb):
+    routed = route_dog_question(servers, teams)
+    _, ack = dave_answers(servers, teams, routed)
+    post(servers, teams.card_action("dave", ack.action("verify"), card_id=ack.id, channel=CHAMPIONS, root=routed.id))
+    [verified] = rows(kb, VerifiedAnswer)
+    forged = {"lorebot_action": "pin", "value": str(verified.id)}
+    post(servers, teams.card_action("dave", forged, card_id="1:somewhere", channel=GENERAL, root="1:other"))
+    assert not rows(kb, VerifiedAnswer)[0].pinned
