@@ -96,7 +96,7 @@ def test_curation_hints_name_the_verify_button_and_the_configured_reaction() -> 
     for card in (routed, ack, pin_first):
         assert not any("✅" in text or "📌" in text or "React" in text for text in texts(card))
     assert "Reply in this thread to answer; then press Verify on my reply to your answer (or react 👍 on it) to make " \
-           "it verified knowledge." in texts(routed)
+           "it verified knowledge. Question 3." in texts(routed)
     assert "Press Verify (or react ❤️ on this card) to make it verified knowledge." in texts(ack)
     assert [a["title"] for a in ack["actions"]] == ["Verify"]
     assert texts(pin_first) == ["Only verified answers can be pinned: press Verify first, then Pin."]
