@@ -60,7 +60,8 @@ def create_schema(engine: "Engine") -> None:
     Called once by each command before it builds the core, the messengers or the job runner, because those
     constructors no longer create tables: one explicit step instead of four side effects. The knowledge base's
     tables are created by ``KnowledgeBase.open``, the knowledge library's own entry point."""
-    from bot import contacts, database, lessons, reverification  # noqa: F401 - lessons, reverification: their tables
+    from bot import contacts, database
+    from bot.tables import lessons, reverification  # noqa: F401 - registers the extensions' tables
     from jobs.tables import create_tables as create_job_tables
 
     database.create_tables(engine)

@@ -13,10 +13,10 @@ from bot.addresses import Address, MessageRef, Person
 from bot.ask_claims import LEASE
 from bot.context import LorebotContext
 from bot.events import Action, Reaction, ThreadReply
-from bot.feedback import Feedback
 from bot.ports import Unreachable
-from bot.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
 from bot.replies import Reply
+from bot.tables.feedback import Feedback
+from bot.tables.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from bot import audiences, joining, messages
 from bot.addresses import Address, Person
 from bot.ask_claims import LEASE
 from bot.context import LorebotContext
-from bot.curation import CurationAudit, Rejection, VerifiedAnswer
 from bot.ports import Unreachable
-from bot.questions import AnswerShown, ChampionAnswer, Question
+from bot.tables.curation import CurationAudit, Rejection, VerifiedAnswer
+from bot.tables.questions import AnswerShown, ChampionAnswer, Question
 
 log = logging.getLogger(__name__)
 

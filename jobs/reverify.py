@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 
 from bot.addresses import MessageRef
 from bot.context import LorebotContext
-from bot.curation import VerifiedAnswer
 from bot.replies import OUTDATED, STILL_RIGHT, Reply, ReplyAction
-from bot.reverification import (AGE, FLAGGED, REQUESTED, SOURCE_CHANGED, STALE, ReverificationRequest, open_request,
-                                record_shown)
+from bot.reverification import open_request, record_shown
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.reverification import AGE, FLAGGED, REQUESTED, SOURCE_CHANGED, STALE, ReverificationRequest
 from jobs import messages
 from jobs.job import Job
 from jobs.outbox import Delivery

@@ -7,7 +7,8 @@ from sqlmodel import Session, select
 from bot.addresses import Address, MessageRef, Person
 from bot.context import LorebotContext
 from bot.events import Reaction, ThreadReply
-from bot.lessons import CANDIDATE, Lesson, LessonPrompt, LessonsExtension
+from bot.lessons import LessonsExtension
+from bot.tables.lessons import CANDIDATE, Lesson, LessonPrompt
 from jobs import JobRunner
 from tests.jobs.conftest import FakeClock, console, london
 
