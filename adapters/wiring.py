@@ -96,8 +96,8 @@ def describe_ingest(report: "IngestReport") -> str:
 
 def extensions(config: LorebotConfig) -> list:
     """The core's extensions: lesson capture and re-verification answers."""
-    from bot.lessons import LessonsExtension
-    from bot.reverification import ReverifyExtension
+    from bot.lesson_capture import LessonsExtension
+    from bot.reverify_answers import ReverifyExtension
 
     return [LessonsExtension(), ReverifyExtension()]
 
@@ -141,7 +141,7 @@ def after_ingest(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase",
     """Verified answers whose source documents changed go back to their champions at the next re-verification."""
     if not report.changed:
         return
-    from bot.reverification import flag_changed_sources
+    from bot.reverify_answers import flag_changed_sources
 
     flagged = flag_changed_sources(kb.engine, report.changed)
     if flagged:

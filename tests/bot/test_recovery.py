@@ -18,7 +18,7 @@ from adapters.console import ConsoleMessenger
 from bot.addresses import Address, MessageRef, Person
 from bot.core import Lorebot
 from bot.events import Reaction, ThreadReply
-from bot.lessons import LessonsExtension
+from bot.lesson_capture import LessonsExtension
 from bot.ports import Unreachable
 from bot.recovery import recover
 from bot.tables.curation import VerifiedAnswer
