@@ -41,7 +41,7 @@ def verify(ctx: LorebotContext, session: Session, champion: Person, question: Qu
     if not answer_text.strip():
         return False
     name = ctx.person_name(champion)
-    entry_id = ctx.knowledge.add_entry(question.text, answer_text, source=f"Verified answer › {question.topic or 'general'}",
+    entry_id = ctx.knowledge.add_entry(question.text, answer_text, source=messages.verified_source(question.topic),
                                        verified_by=name,
                                        collection=audiences.verified_collection(audiences.loads(question.audience)))
     try:

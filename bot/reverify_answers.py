@@ -28,17 +28,11 @@ from bot import access, messages
 from bot.addresses import Address, MessageRef, Person
 from bot.events import Action, Edit, Reaction, ThreadReply
 from bot.ports import Unreachable, system_clock
-from bot.replies import OUTDATED, STILL_RIGHT, Reply
+from bot.replies import OUTDATED, STILL_RIGHT
 from bot.tables.curation import CurationAudit, VerifiedAnswer
 from bot.tables.reverification import CONFIRMED, OUTDATED_STATUS, SOURCE_CHANGED, ReverificationRequest
 
 log = logging.getLogger("lorebot.reverification")
-
-
-CONFIRMED_TEXT = "Thanks! The answer stays verified."
-OUTDATED_TEXT = "Thanks! It's marked outdated and ranks lower now. Verify a better answer with ✅ when you have one."
-CLOSED_TEXT = "This check is already closed; nothing changed."
-NOT_YOURS_TEXT = "Only the answer's champions can confirm it."
 
 
 def open_request(session: Session, answer_id: int, reason: str, at: datetime,
@@ -157,7 +151,7 @@ class ReverifyExtension:
                 ctx.messenger.send(event.where, messages.action_expired())
                 return True
             if not _is_allowed(ctx, event.person, answer):
-                ctx.messenger.send(event.where, Reply(text=NOT_YOURS_TEXT))
+                ctx.messenger.send(event.where, messages.reverification_not_yours())
                 return True
             now = ctx.clock()
             new_status = CONFIRMED if event.name == STILL_RIGHT else OUTDATED_STATUS
@@ -168,7 +162,7 @@ class ReverifyExtension:
             ).rowcount
             if closed != 1:
                 session.rollback()
-                ctx.messenger.send(event.where, Reply(text=CLOSED_TEXT))
+                ctx.messenger.send(event.where, messages.reverification_closed())
                 return True
             stale = event.name == OUTDATED
             entry_id = answer.entry_id
@@ -183,5 +177,6 @@ class ReverifyExtension:
         # wait for this session's write lock.
         if entry_id is not None and ctx.knowledge is not None:
             ctx.knowledge.update_entry(entry_id, stale=stale)
-        ctx.messenger.send(event.where, Reply(text=CONFIRMED_TEXT if not stale else OUTDATED_TEXT))
+        ctx.messenger.send(event.where,
+                           messages.reverification_outdated() if stale else messages.reverification_confirmed())
         return True

@@ -324,7 +324,7 @@ def render(ctx: LorebotContext, weeks: list[TeamWeek]) -> Reply:
     for week in weeks:
         lines = []
         if len(weeks) > 1:
-            lines.append(f"**{week.team}**")
+            lines.append(messages.DIGEST_TEAM_SECTION.format(team=week.team))
         if week.asked:
             lines.extend(_figure_lines(week))
         elif week.previous is not None and week.previous.asked:
