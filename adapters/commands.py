@@ -90,7 +90,9 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         if reader is not None:
             print(_reader_line(config, reader))
-        print(answer.to_text(datetime.now(timezone.utc)))
+        from bot.messages import answer_text
+
+        print(answer_text(answer, datetime.now(timezone.utc)))
     return 0
 
 

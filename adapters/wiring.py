@@ -60,7 +60,8 @@ def create_schema(engine: "Engine") -> None:
     Called once by each command before it builds the core, the messengers or the job runner, because those
     constructors no longer create tables: one explicit step instead of four side effects. The knowledge base's
     tables are created by ``KnowledgeBase.open``, the knowledge library's own entry point."""
-    from bot import contacts, database, lessons, reverification  # noqa: F401 - lessons, reverification: their tables
+    from bot import contacts, database
+    from bot.tables import lessons, reverification  # noqa: F401 - registers the extensions' tables
     from adapters.console import transcript
     from jobs.tables import create_tables as create_job_tables
 
@@ -97,8 +98,8 @@ def describe_ingest(report: "IngestReport") -> str:
 
 def extensions(config: LorebotConfig) -> list:
     """The core's extensions: lesson capture and re-verification answers."""
-    from bot.lessons import LessonsExtension
-    from bot.reverification import ReverifyExtension
+    from bot.lesson_capture import LessonsExtension
+    from bot.reverify_answers import ReverifyExtension
 
     return [LessonsExtension(), ReverifyExtension()]
 
@@ -142,7 +143,7 @@ def after_ingest(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase",
     """Verified answers whose source documents changed go back to their champions at the next re-verification."""
     if not report.changed:
         return
-    from bot.reverification import flag_changed_sources
+    from bot.reverify_answers import flag_changed_sources
 
     flagged = flag_changed_sources(kb.engine, report.changed)
     if flagged:

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from bot.addresses import Address, Person
 from bot.context import LorebotContext
-from bot.questions import Question, RoutedPost
+from bot.tables.questions import Question, RoutedPost
 
 
 def is_asker(question: Question, person: Person) -> bool:

@@ -18,9 +18,9 @@ from sqlmodel import Session, select
 from bot import messages
 from bot.addresses import Address, MessageRef
 from bot.context import LorebotContext
-from bot.curation import VerifiedAnswer
 from bot.events import Edit
-from bot.questions import ChampionAnswer, Question, RoutedPost
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.questions import ChampionAnswer, Question, RoutedPost
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,6 @@ from typing import Mapping
 from bot.config import AnswersConfig, CollectionConfig
 from bot.extracts import choose, trim as _trim
 from bot.links import source_url
-from bot.markdown import plain
-from bot.provenance import verified_line
 from knowledge.types import Hit
 
 ANSWERED = "answered"
@@ -78,30 +76,6 @@ class Answer:
             "verified_by": self.verified_by,
             "verified_at": self.verified_at.isoformat() if self.verified_at else None,
         }
-
-    def to_text(self, now: datetime) -> str:
-        """Plain text for the terminal."""
-        body = plain(self.answer)
-        if self.answered:
-            lines = [body, ""]
-            if self.verified_by:
-                lines.append(verified_line(self.verified_question, self.verified_by, self.verified_at, now))
-            lines.append(f"Confidence {round(self.confidence * 100)}%")
-        elif self.suggested:
-            lines = [f"Champions answered a similar question: “{self.verified_question}”", "", body, "",
-                     verified_line(self.verified_question, self.verified_by, self.verified_at, now),
-                     "If this doesn't answer yours, ask in chat and I'll pass it to a champion."]
-        else:
-            lines = ["I'm not sure about this one: nothing in the knowledge base answers it with confidence."]
-            if self.sources:
-                lines.append("These might be related:")
-        if self.sources:
-            lines.append("Sources:")
-            for number, source in enumerate(self.sources, 1):
-                lines.append(f"  {number}. {source.source or source.title}")
-                if source.url:
-                    lines.append(f"     {source.url}")
-        return "\n".join(lines)
 
 
 RELATED_FLOOR = 0.3  # confidence below which a passage is not even "related" (see knowledge.confidence)

@@ -23,34 +23,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import UniqueConstraint, exists, update
+from sqlalchemy import exists, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
-from bot.columns import UTCDateTime
 from bot.events import Ask
-from bot.questions import AnswerShown
+from bot.tables.claims import AskClaim
+from bot.tables.questions import AnswerShown
 
 # Long enough for a search and the platform calls under load (seconds, not minutes), short enough that a
 # platform's retries (Slack: at once, after about a minute, after five minutes) find a crashed attempt's
 # claim free again.
 LEASE = timedelta(seconds=60)
-
-
-class AskClaim(SQLModel, table=True):
-    __tablename__ = "ask_claims"
-    __table_args__ = (UniqueConstraint("platform", "message_key", name="uq_ask_claims_message"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    platform: str = Field(max_length=16)
-    message_key: str = Field(max_length=520)  # see message_key()
-    event_id: str = Field(max_length=255)  # the delivery holding (or that completed) the claim
-    holder: str = Field(max_length=32)  # a random token per attempt: who may complete it
-    leased_until: datetime = Field(sa_type=UTCDateTime)
-    claimed_at: datetime = Field(sa_type=UTCDateTime)
-    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    question_id: int | None = Field(default=None, index=True)  # None for an empty ask (only a hint was sent)
-    takeovers: int = 0
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,12 @@ from sqlmodel import Session, select
 from bot import ask_claims, routing
 from bot.addresses import Address
 from bot.answering import UNSURE, Answer
-from bot.ask_claims import AskClaim
 from bot.asking import decide, record_shown, send_reply
 from bot.audiences import Reader
 from bot.context import LorebotContext
 from bot.ports import Unreachable
-from bot.questions import AnswerShown, Question
+from bot.tables.claims import AskClaim
+from bot.tables.questions import AnswerShown, Question
 
 log = logging.getLogger(__name__)
 

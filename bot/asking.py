@@ -21,10 +21,10 @@ from bot import ask_claims, audiences, joining, messages, routing
 from bot.answering import Answer, answer_from_hits
 from bot.addresses import Address
 from bot.context import LorebotContext
-from bot.curation import Rejection
-from bot.dedup import ProcessedEvent
+from bot.tables.curation import Rejection
+from bot.tables.claims import ProcessedEvent
 from bot.events import Ask
-from bot.questions import AnswerShown, Question, text_key
+from bot.tables.questions import AnswerShown, Question, text_key
 from bot.replies import Reply
 from bot.topics import TopicPicker
 from knowledge.types import Hit

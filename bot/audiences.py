@@ -49,7 +49,7 @@ class Reader:
 
     @classmethod
     def of_question(cls, config: LorebotConfig, question) -> "Reader":
-        """Where a recorded question was asked (``bot.questions.Question``)."""
+        """Where a recorded question was asked (``bot.tables.questions.Question``)."""
         if question.private:
             return cls(question.platform, None, question.asker_handle
                        or config.handle_for(question.platform, question.asker_id))

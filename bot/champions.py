@@ -12,12 +12,12 @@ from bot import access, curating, joining, messages
 from bot.addresses import Address, MessageRef, Person
 from bot.ask_claims import LEASE
 from bot.context import LorebotContext
-from bot.curation import VerifiedAnswer
+from bot.tables.curation import VerifiedAnswer
 from bot.events import Action, Reaction, ThreadReply
-from bot.feedback import Feedback
 from bot.ports import Unreachable
-from bot.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
 from bot.replies import PIN, REJECT, VERIFY, Reply
+from bot.tables.feedback import Feedback
+from bot.tables.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
 
 log = logging.getLogger(__name__)
 

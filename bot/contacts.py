@@ -10,29 +10,14 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
 from knowledge import schema
 
-from bot.columns import UTCDateTime
-
-KINDS = ("user", "channel", "thread", "message")
-
-
-class Contact(SQLModel, table=True):
-    __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("platform", "key", name="uq_contacts_platform_key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    platform: str = Field(max_length=16)
-    key: str = Field(max_length=255)  # a user id, a conversation / channel / thread id, or a message's place
-    kind: str = Field(max_length=16)  # "user" | "channel" | "thread" | "message"
-    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # adapter's own JSON
-    unreachable: bool = False
-    updated_at: datetime = Field(sa_type=UTCDateTime)
+from bot.tables.contacts import KINDS, Contact
 
 
 def create_tables(engine: Engine) -> None:

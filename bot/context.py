@@ -13,8 +13,9 @@ from sqlmodel import Session
 from bot.addresses import Person
 from bot.config import LorebotConfig
 from bot.messengers import MessengerRouter, platforms_of
-from bot.people import PersonRow, display_name, known_name, remember
+from bot.people import display_name, known_name, remember
 from bot.ports import Clock, Knowledge, Messenger, NoPeopleSource, PeopleSource, system_clock
+from bot.tables.people import PersonRow
 
 
 @dataclass

@@ -19,14 +19,14 @@ from bot.addresses import Address, MessageRef, Person
 from bot.asking import claim, handle_ask, reroute
 from bot.config import LorebotConfig
 from bot.context import LorebotContext
-from bot.dedup import ProcessedEvent
 from bot.events import Action, Ask, Edit, Event, Reaction, ThreadReply
 from bot.extensions import Extension
-from bot.feedback import Feedback
 from bot.people import KnownPerson, known_people, remember
 from bot.ports import Clock, Knowledge, Messenger, NoPeopleSource, PeopleSource, system_clock
-from bot.questions import Question
 from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_NO, SUGGESTION_YES
+from bot.tables.claims import ProcessedEvent
+from bot.tables.feedback import Feedback
+from bot.tables.questions import Question
 from bot.topics import TopicPicker
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from bot import access, audiences, joining, messages
 from bot.addresses import Address, Person
 from bot.ask_claims import LEASE
 from bot.context import LorebotContext
-from bot.curation import CurationAudit, Rejection, VerifiedAnswer
 from bot.ports import Unreachable
-from bot.questions import AnswerShown, ChampionAnswer, Question
+from bot.tables.curation import CurationAudit, Rejection, VerifiedAnswer
+from bot.tables.questions import AnswerShown, ChampionAnswer, Question
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def verify(ctx: LorebotContext, session: Session, champion: Person, question: Qu
     if not answer_text.strip():
         return False
     name = ctx.person_name(champion)
-    entry_id = ctx.knowledge.add_entry(question.text, answer_text, source=f"Verified answer › {question.topic or 'general'}",
+    entry_id = ctx.knowledge.add_entry(question.text, answer_text, source=messages.verified_source(question.topic),
                                        verified_by=name,
                                        collection=audiences.verified_collection(audiences.loads(question.audience)))
     try:

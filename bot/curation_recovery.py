@@ -18,8 +18,8 @@ from sqlmodel import select
 
 from bot.audiences import AUDIENCE_PREFIX
 from bot.context import LorebotContext
-from bot.curation import VerifiedAnswer
-from bot.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson
 from knowledge import VERIFIED_COLLECTION
 
 log = logging.getLogger(__name__)

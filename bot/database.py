@@ -6,7 +6,7 @@ from sqlmodel import SQLModel
 
 from knowledge import schema
 
-from bot import ask_claims, curation, dedup, feedback, joining, people, questions  # noqa: F401 - registers the tables
+from bot.tables import claims, curation, feedback, joining, people, questions
 
 TABLES = (
     people.PersonRow,
@@ -18,8 +18,8 @@ TABLES = (
     curation.Rejection,
     curation.CurationAudit,
     feedback.Feedback,
-    dedup.ProcessedEvent,
-    ask_claims.AskClaim,
+    claims.ProcessedEvent,
+    claims.AskClaim,
     joining.OpenWording,
 )
 

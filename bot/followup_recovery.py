@@ -23,8 +23,8 @@ from bot.ask_recovery import HORIZON, MAX_ATTEMPTS
 from bot.champions import pass_on
 from bot.context import LorebotContext
 from bot.curating import announce
-from bot.curation import VerifiedAnswer
-from bot.questions import ChampionAnswer, Question
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.questions import ChampionAnswer, Question
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 a second time: its asker is told, and gets the champion's answer and its verification when they come.
 
 "Equivalent" is decided in two steps, both conservative:
-- the same wording (``bot.questions.text_key``) on the same platform. The ``open_wordings`` row, unique per
+- the same wording (``bot.tables.questions.text_key``) on the same platform. The ``open_wordings`` row, unique per
   (platform, wording), names the question being routed for it, so of two identical questions asked at the same
   moment exactly one inserts the row and routes; the other finds it and joins.
 - else a waiting question of the same topic whose embedding is very close (cosine >= ``SAME_MEANING``), among the
@@ -19,11 +19,12 @@ from typing import Sequence
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
 from bot import audiences
 from bot.context import LorebotContext
-from bot.questions import Question
+from bot.tables.joining import OpenWording
+from bot.tables.questions import Question
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +32,6 @@ OPEN = "routed"
 JOINED = "joined"
 SAME_MEANING = 0.92
 CANDIDATES = 10
-
-
-class OpenWording(SQLModel, table=True):
-    """The question routed for a wording. A row whose question is answered is stale, and taken over (by a
-    conditional update) by the next question routed in those words."""
-
-    __tablename__ = "open_wordings"
-
-    platform: str = Field(primary_key=True, max_length=16)
-    text_key: str = Field(primary_key=True, max_length=500)
-    question_id: int = Field(index=True)
 
 
 def open_equivalent(ctx: LorebotContext, session: Session, question: Question,

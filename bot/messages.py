@@ -5,7 +5,7 @@ from datetime import datetime
 
 from bot.answering import Answer
 from bot.markdown import link as markdown_link
-from bot.markdown import literal
+from bot.markdown import literal, plain
 from bot.provenance import verified_line
 from bot.replies import (ASK_CHAMPION, HELPFUL, NOT_HELPFUL, PIN, SAME_AS, SUGGESTION_NO, SUGGESTION_YES, VERIFY,
                          Reply, ReplyAction, SourceRef)
@@ -74,6 +74,31 @@ def _provenance(answer: Answer, now: datetime) -> str:
 def _source_refs(answer: Answer) -> tuple[SourceRef, ...]:
     return tuple(SourceRef(title=s.title, source=s.source or s.title, snippet=s.snippet, verified_by=s.verified_by,
                            url=s.url) for s in answer.sources)
+
+
+def answer_text(answer: Answer, now: datetime) -> str:
+    """Plain text for the terminal."""
+    body = plain(answer.answer)
+    if answer.answered:
+        lines = [body, ""]
+        if answer.verified_by:
+            lines.append(verified_line(answer.verified_question, answer.verified_by, answer.verified_at, now))
+        lines.append(f"Confidence {round(answer.confidence * 100)}%")
+    elif answer.suggested:
+        lines = [f"Champions answered a similar question: “{answer.verified_question}”", "", body, "",
+                 verified_line(answer.verified_question, answer.verified_by, answer.verified_at, now),
+                 "If this doesn't answer yours, ask in chat and I'll pass it to a champion."]
+    else:
+        lines = ["I'm not sure about this one: nothing in the knowledge base answers it with confidence."]
+        if answer.sources:
+            lines.append("These might be related:")
+    if answer.sources:
+        lines.append("Sources:")
+        for number, source in enumerate(answer.sources, 1):
+            lines.append(f"  {number}. {source.source or source.title}")
+            if source.url:
+                lines.append(f"     {source.url}")
+    return "\n".join(lines)
 
 
 def routed(topic: str | None, champion_names: list[str], unreadable: tuple[str, ...] = ()) -> Reply:
@@ -174,6 +199,11 @@ def _pin_action(pin: int | None) -> tuple[ReplyAction, ...]:
 
 def _pin_hint(topic: str | None) -> str:
     return f"Champions of {topic or 'this topic'} can press Pin to make it the go-to answer."
+
+
+def verified_source(topic: str | None) -> str:
+    """The source a verified answer is shown with in the knowledge base."""
+    return f"Verified answer › {topic or 'general'}"
 
 
 def source_rejected(source: str | None = None) -> Reply:
@@ -297,3 +327,20 @@ def no_verified_answer(question_id: int) -> Reply:
 def champion_command_usage() -> Reply:
     return Reply(text="Champion commands: `reassign ID TOPIC`, `merge ID INTO_ID`, `editverified ID NEW ANSWER`. "
                       "The question's ID is shown on the post that asked you.")
+
+
+def reverification_confirmed() -> Reply:
+    return Reply(text="Thanks! The answer stays verified.")
+
+
+def reverification_outdated() -> Reply:
+    return Reply(text="Thanks! It's marked outdated and ranks lower now. "
+                      "Verify a better answer with ✅ when you have one.")
+
+
+def reverification_closed() -> Reply:
+    return Reply(text="This check is already closed; nothing changed.")
+
+
+def reverification_not_yours() -> Reply:
+    return Reply(text="Only the answer's champions can confirm it.")

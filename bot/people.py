@@ -11,37 +11,19 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import UniqueConstraint
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
 from dataclasses import dataclass
 
 from bot.addresses import Person
-from bot.columns import UTCDateTime
 from bot.config import LorebotConfig
 from bot.ports import PeopleSource, Profile
+from bot.tables.people import PersonRow
 
 log = logging.getLogger(__name__)
 
 PROFILE_EXPIRY = timedelta(hours=24)
-
-
-class PersonRow(SQLModel, table=True):
-    __tablename__ = "people"
-    __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_people_platform_user"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    platform: str = Field(max_length=16)
-    user_id: str = Field(max_length=255)
-    name: str | None = Field(default=None, max_length=255)  # the name shown: lorebot.toml's, else the platform's
-    handle: str | None = Field(default=None, max_length=255, index=True)
-    team: str | None = Field(default=None, max_length=255)  # lorebot.toml's, else from the platform's groups
-    manager: str | None = Field(default=None, max_length=255)
-    platform_name: str | None = Field(default=None, max_length=255)
-    platform_team: str | None = Field(default=None, max_length=255)
-    timezone: str | None = Field(default=None, max_length=64)
-    fetched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # last asked, answered or not
 
 
 class PeopleByPlatform:

@@ -20,9 +20,9 @@ from bot.answering import ANSWERED, answer_from_hits
 from bot.asking import record_shown, reroute
 from bot.context import LorebotContext
 from bot.curating import audit
-from bot.curation import CurationAudit
 from bot.events import Action
-from bot.questions import AnswerShown, Question
+from bot.tables.curation import CurationAudit
+from bot.tables.questions import AnswerShown, Question
 from knowledge import KnowledgeError
 
 log = logging.getLogger(__name__)

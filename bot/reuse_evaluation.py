@@ -19,9 +19,9 @@ from bot.asking import decide
 from bot.audiences import Reader
 from bot.config import LorebotConfig
 from bot.context import LorebotContext
-from bot.curation import VerifiedAnswer
 from bot.ports import Clock, Knowledge, Messenger
-from bot.questions import ChampionAnswer, Question, text_key
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.questions import ChampionAnswer, Question, text_key
 
 NEUTRAL_ANSWER = "A champion answered this question."
 PLATFORM = "console"

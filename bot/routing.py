@@ -12,7 +12,7 @@ from bot import audiences, messages
 from bot.addresses import Address, MessageRef, Person
 from bot.context import LorebotContext
 from bot.ports import Unreachable
-from bot.questions import Question, RoutedPost
+from bot.tables.questions import Question, RoutedPost
 from bot.audiences import Reader
 
 log = logging.getLogger(__name__)

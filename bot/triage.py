@@ -15,10 +15,10 @@ from bot import access, joining, messages, routing
 from bot.addresses import Address
 from bot.context import LorebotContext
 from bot.curating import audit
-from bot.curation import VerifiedAnswer
 from bot.events import Action
-from bot.questions import Question
 from bot.replies import EDIT_VERIFIED, MERGE, REASSIGN, Reply
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.questions import Question
 from knowledge import KnowledgeError
 
 log = logging.getLogger(__name__)

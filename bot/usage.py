@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy
 from sqlmodel import Session, select
 
-from bot.questions import Question
+from bot.tables.questions import Question
 
 
 def week_start(now: datetime, tz: ZoneInfo) -> datetime:

@@ -19,12 +19,12 @@ from bot import audiences
 from bot.addresses import Address, MessageRef
 from bot.audiences import Reader
 from bot.context import LorebotContext
-from bot.curation import VerifiedAnswer
-from bot.feedback import Feedback
-from bot.lessons import PROMOTED, Lesson
-from bot.people import PersonRow
-from bot.questions import ChampionAnswer, Question
 from bot.replies import NOT_HELPFUL, Reply
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.feedback import Feedback
+from bot.tables.lessons import PROMOTED, Lesson
+from bot.tables.people import PersonRow
+from bot.tables.questions import ChampionAnswer, Question
 from jobs import messages, themes
 from jobs.job import Job
 from jobs.outbox import Delivery
@@ -324,7 +324,7 @@ def render(ctx: LorebotContext, weeks: list[TeamWeek]) -> Reply:
     for week in weeks:
         lines = []
         if len(weeks) > 1:
-            lines.append(f"**{week.team}**")
+            lines.append(messages.DIGEST_TEAM_SECTION.format(team=week.team))
         if week.asked:
             lines.extend(_figure_lines(week))
         elif week.previous is not None and week.previous.asked:

@@ -23,6 +23,7 @@ LESSONS_CONTEXT = "Weekly lessons learned"
 # Manager digest (and the admins' organisation-wide one)
 DIGEST_TITLE = "{team}: the week of {start} – {end}"
 DIGEST_ORG_TITLE = "Everyone: the week of {start} – {end}"
+DIGEST_TEAM_SECTION = "**{team}**"  # heads each team's section for a manager of several teams
 DIGEST_EVERYONE = "everyone"
 DIGEST_UNASSIGNED = "unassigned"
 DIGEST_NO_QUESTIONS = "No questions from your team this week."

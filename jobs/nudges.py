@@ -17,8 +17,8 @@ from bot import audiences, routing
 from bot.addresses import Address, MessageRef, Person
 from bot.audiences import Reader
 from bot.context import LorebotContext
-from bot.questions import Question, RoutedPost
 from bot.replies import Reply
+from bot.tables.questions import Question, RoutedPost
 from jobs import messages
 from jobs.job import Job
 from jobs.outbox import Delivery

@@ -3,11 +3,11 @@ and one line here."""
 from __future__ import annotations
 
 from bot.errors import LorebotError
-from jobs import digest, lessons, nudges, reverify
+from jobs import digest, lessons_prompt, nudges, reverify
 from jobs.job import Job
 from jobs.outbox import AfterSent
 
-JOBS: tuple[Job, ...] = (nudges.JOB, lessons.JOB, digest.JOB, reverify.JOB)
+JOBS: tuple[Job, ...] = (nudges.JOB, lessons_prompt.JOB, digest.JOB, reverify.JOB)
 JOB_NAMES = tuple(job.name for job in JOBS)
 AFTER_SENT: dict[str, AfterSent] = {job.name: job.after_sent for job in JOBS if job.after_sent is not None}
 

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot.curation import VerifiedAnswer
-from bot.questions import Question
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.questions import Question
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 from bot import messages as core
 from bot.config import TeamsReactionsConfig
-from bot.reverification import OUTDATED_TEXT
 from bot.replies import Reply
 
 # Teams' reaction types as people see them.
@@ -31,7 +30,7 @@ def phrasebook(reactions: TeamsReactionsConfig) -> dict[str, str]:
         core.REVERIFY_HINT: (f"To verify your edit, take the {emoji} off my card and put it back." if emoji else
                              "Ask a champion of the topic to verify the new words."),
         core.PIN_NEEDS_VERIFIED: "Only verified answers can be pinned: press Verify first, then Pin.",
-        OUTDATED_TEXT: "Thanks! It's marked outdated and ranks lower now. Verify a better answer when you have one.",
+        core.reverification_outdated().text: "Thanks! It's marked outdated and ranks lower now. Verify a better answer when you have one.",
     }
 
 

@@ -244,7 +244,7 @@ def test_bare_lorebot_prints_help_and_version_prints_the_package_version(capsys)
 def test_aliases_are_listed_and_removed_with_an_audit_row(tmp_path: Path, capsys) -> None:
     from sqlmodel import Session, select
 
-    from bot.curation import CurationAudit
+    from bot.tables.curation import CurationAudit
     from knowledge import KnowledgeBase
 
     home = tmp_path / "home"
@@ -372,8 +372,8 @@ def test_docs_are_listed_and_removed_and_answers_on_them_go_back_for_rechecking(
     from sqlmodel import Session, select
 
     from adapters.wiring import create_schema
-    from bot.curation import VerifiedAnswer
-    from bot.reverification import ReverificationRequest
+    from bot.tables.curation import VerifiedAnswer
+    from bot.tables.reverification import ReverificationRequest
     from knowledge import KnowledgeBase
 
     handbook = _copy_handbook(tmp_path / "handbook", "leave.md", "expenses.md")
@@ -437,7 +437,7 @@ def test_stats_counts_documents_answers_and_this_weeks_questions(tmp_path: Path,
     from sqlmodel import Session
 
     from adapters.wiring import create_schema
-    from bot.questions import Question
+    from bot.tables.questions import Question
     from bot.usage import week_start
     from knowledge import KnowledgeBase
 

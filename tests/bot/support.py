@@ -15,9 +15,9 @@ from adapters.console.messenger import ConsoleMessage
 from bot.addresses import Address, MessageRef, Person
 from bot.config import LorebotConfig, parse_config
 from bot.core import Lorebot
-from bot.curation import CurationAudit
 from bot.events import Action, Ask, Edit, Reaction, ThreadReply
-from bot.questions import Question
+from bot.tables.curation import CurationAudit
+from bot.tables.questions import Question
 
 HANDBOOK = {
     "leave.md": """# Leave policy

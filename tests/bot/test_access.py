@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot.addresses import Address
-from bot.curation import VerifiedAnswer
-from bot.feedback import Feedback
-from bot.questions import ChampionAnswer, Question, RoutedPost
 from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_NO, VERIFY
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.feedback import Feedback
+from bot.tables.questions import ChampionAnswer, Question, RoutedPost
 from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, UNKNOWN_QUESTION, Chat, make_config, new_chat, rows
 
 LOOSE = "are pets ok at work on fridays?"

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.answering import ANSWERED, SUGGESTED, UNSURE, answer_from_hits, extract
 from bot.config import AnswersConfig, CollectionConfig
+from bot.messages import answer_text
 from knowledge.types import Hit
 
 CONFIG = AnswersConfig(answer_threshold=0.5, verified_threshold=0.7, suggest_threshold=0.45, max_sources=2)
@@ -62,7 +63,7 @@ def test_low_confidence_is_unsure_and_says_no_answer() -> None:
     assert answer.status == UNSURE
     assert answer.answer == ""
     assert answer.to_json()["status"] == "unsure"
-    assert "not sure" in answer.to_text(VERIFIED_AT)
+    assert "not sure" in answer_text(answer, VERIFIED_AT)
 
 
 def test_no_hits_is_unsure() -> None:
@@ -79,7 +80,7 @@ def test_verified_entry_above_its_threshold_answers_as_verified_and_says_for_whi
     data = answer.to_json()
     assert (data["verified_question"], data["verified_by"], data["verified_at"]) == (
         "Can I bring my dog?", "Alice", "2026-11-23T09:00:00+00:00")
-    text = answer.to_text(VERIFIED_AT + timedelta(days=3, hours=2))
+    text = answer_text(answer, VERIFIED_AT + timedelta(days=3, hours=2))
     assert "✅ Verified answer to “Can I bring my dog?” · Alice, 3 days ago" in text
 
 
@@ -87,7 +88,7 @@ def test_a_plausible_verified_entry_is_suggested_not_answered() -> None:
     answer = answer_from_hits("Cats at work?", [entry(0.6), chunk("chunk:1", 0.3)], CONFIG)
     assert answer.status == SUGGESTED and answer.suggested and not answer.answered
     assert answer.entry_id == 7 and answer.top_key == "entry:7"
-    assert "similar question: “Can I bring my dog?”" in answer.to_text(VERIFIED_AT)
+    assert "similar question: “Can I bring my dog?”" in answer_text(answer, VERIFIED_AT)
 
 
 def test_a_confident_passage_wins_over_a_mere_suggestion() -> None:
@@ -143,7 +144,7 @@ def test_sources_link_to_the_collections_base_url_by_their_path() -> None:
         "https://wiki.example.com/handbook/canteen",
     ]
     assert answer.to_json()["sources"][0]["url"] == "https://wiki.example.com/handbook/policies/annual%20leave"
-    assert "     https://wiki.example.com/handbook/policies/annual%20leave" in answer.to_text(VERIFIED_AT)
+    assert "     https://wiki.example.com/handbook/policies/annual%20leave" in answer_text(answer, VERIFIED_AT)
 
 
 def test_a_documents_own_url_wins_over_the_base_url() -> None:
@@ -156,7 +157,7 @@ def test_no_base_url_and_no_own_url_means_no_link() -> None:
     answer = answer_from_hits("How many days of annual leave?", [chunk("chunk:1", 0.8, relative_path="leave.md")],
                               CONFIG, {"handbook": CollectionConfig()})
     assert answer.sources[0].url is None and answer.to_json()["sources"][0]["url"] is None
-    assert "http" not in answer.to_text(VERIFIED_AT)
+    assert "http" not in answer_text(answer, VERIFIED_AT)
 
 
 def test_a_verified_answers_source_has_no_link() -> None:

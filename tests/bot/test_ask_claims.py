@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 from adapters.wiring import create_schema
 from bot import ask_claims
 from bot.addresses import Address, Person
-from bot.ask_claims import AskClaim
 from bot.events import Ask
-from bot.questions import Question
+from bot.tables.claims import AskClaim
+from bot.tables.questions import Question
 from knowledge import KnowledgeBase
 from tests.bot.support import LEAVE_QUESTION, UNKNOWN_QUESTION, Chat, Clock, make_config, new_chat, questions
 from tests.embedders import CountingEmbedder

@@ -8,9 +8,9 @@ from sqlmodel import Session, select
 from bot import audiences
 from bot.audiences import Reader
 from bot.config import parse_config
-from bot.curation import VerifiedAnswer
 from bot.errors import ConfigError
-from bot.questions import Question, RoutedPost
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.questions import Question, RoutedPost
 from jobs.digest import render, team_week
 from tests.bot.support import RAW_CONFIG, new_chat
 

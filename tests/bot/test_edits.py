@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.curation import VerifiedAnswer
-from bot.questions import ChampionAnswer
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.questions import ChampionAnswer
 from tests.bot.support import CHAMPION_ANSWER, UNKNOWN_QUESTION, Chat, make_config, new_chat, rows
 
 CORRECTED = "Yes: well-behaved dogs are welcome on Fridays, on the first floor only, with a lead."

@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 from adapters.wiring import create_schema
 from bot.addresses import Address, Person
 from bot import curating
-from bot.curation import CurationAudit, Rejection, VerifiedAnswer
-from bot.feedback import Feedback
-from bot.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
+from bot.tables.curation import CurationAudit, Rejection, VerifiedAnswer
+from bot.tables.feedback import Feedback
+from bot.tables.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
 from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, VERIFY
 from tests.bot.support import (
     CHAMPION_ANSWER,

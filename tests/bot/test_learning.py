@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from bot.curation import CurationAudit, VerifiedAnswer
-from bot.questions import Question
 from bot.replies import HELPFUL, SAME_AS, SUGGESTION_NO, SUGGESTION_YES
+from bot.tables.curation import CurationAudit, VerifiedAnswer
+from bot.tables.questions import Question
 from tests.bot.support import CHAMPION_ANSWER, PARAPHRASE, UNKNOWN_QUESTION, Chat, make_config, new_chat
 
 CAT = "Can I bring a cat to the office?"

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from bot.addresses import Person
 from bot.config import parse_config
-from bot.people import PROFILE_EXPIRY, PersonRow
+from bot.people import PROFILE_EXPIRY
 from bot.ports import Profile
+from bot.tables.people import PersonRow
 from jobs.digest import team_week
 from tests.bot.support import RAW_CONFIG, UNKNOWN_QUESTION, Clock, new_chat, rows
 

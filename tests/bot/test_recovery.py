@@ -17,12 +17,13 @@ from sqlmodel import Session, select
 from adapters.console import ConsoleMessenger
 from bot.addresses import Address, MessageRef, Person
 from bot.core import Lorebot
-from bot.curation import VerifiedAnswer
 from bot.events import Reaction, ThreadReply
-from bot.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson, LessonPrompt, LessonsExtension
+from bot.lesson_capture import LessonsExtension
 from bot.ports import Unreachable
-from bot.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
 from bot.recovery import recover
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson, LessonPrompt
+from bot.tables.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
 from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, UNKNOWN_QUESTION, Chat, Clock, make_config
 
 THRESHOLDS = {"answer_threshold": 0.5, "verified_threshold": 0.6}

@@ -8,9 +8,9 @@ import pytest
 
 from bot.addresses import Address
 from bot.champion_commands import parse
-from bot.curation import VerifiedAnswer
-from bot.questions import Question, RoutedPost
 from bot.replies import NOT_HELPFUL, SAME_AS, VERIFY
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.questions import Question, RoutedPost
 from tests.bot.support import (CHAMPION_ANSWER, UNKNOWN_QUESTION, audit_trail, make_config, new_chat, questions,
                                rows)
 

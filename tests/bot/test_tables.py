@@ -11,11 +11,12 @@ from sqlmodel import Session, create_engine, select
 
 from bot.addresses import Person
 from bot.config import parse_config
-from bot.curation import Rejection
 from bot.database import create_tables
-from bot.dedup import ProcessedEvent
-from bot.people import PersonRow, remember
-from bot.questions import Question
+from bot.people import remember
+from bot.tables.claims import ProcessedEvent
+from bot.tables.curation import Rejection
+from bot.tables.people import PersonRow
+from bot.tables.questions import Question
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 

@@ -14,7 +14,7 @@ from adapters.console import ConsoleMessenger
 from bot.addresses import Address, MessageRef, Person
 from bot.config import parse_config
 from bot.ports import Unreachable
-from bot.questions import Question
+from bot.tables.questions import Question
 
 LONDON = ZoneInfo("Europe/London")
 

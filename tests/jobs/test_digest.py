@@ -10,11 +10,11 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from bot.context import LorebotContext
-from bot.curation import VerifiedAnswer
-from bot.feedback import Feedback
-from bot.lessons import PROMOTED, Lesson, LessonPrompt
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.feedback import Feedback
+from bot.tables.lessons import PROMOTED, Lesson, LessonPrompt
 from bot.config import parse_config
-from bot.questions import ChampionAnswer
+from bot.tables.questions import ChampionAnswer
 from jobs import JobRunner
 from jobs.digest import team_week
 from tests.jobs.conftest import CONFIG

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.questions import Question
+from bot.tables.questions import Question
 from jobs import JobRunner
 from tests.jobs.conftest import FakeClock, add_question, console, london
 
@@ -146,7 +146,7 @@ def test_runs_by_hand_nudge_once_a_day_and_escalate_after_distinct_days(config, 
 
 
 def test_an_open_duplicate_of_a_verified_question_is_not_nudged(config, engine) -> None:
-    from bot.curation import VerifiedAnswer
+    from bot.tables.curation import VerifiedAnswer
 
     with Session(engine) as session:
         done = add_question(session, asker="sam", text="Is Christmas Eve a holiday?", status="verified",

@@ -9,11 +9,11 @@ from sqlmodel import Session, select
 from bot import messages
 from bot.addresses import Address, Person
 from bot.context import LorebotContext
-from bot.curation import CurationAudit, VerifiedAnswer
 from bot.events import Action
 from bot.replies import OUTDATED, STILL_RIGHT
-from bot.reverification import (CONFIRMED, OUTDATED_STATUS, REQUESTED, STALE, ReverificationRequest,
-                                ReverifyExtension, flag_changed_sources)
+from bot.reverify_answers import ReverifyExtension, flag_changed_sources
+from bot.tables.curation import CurationAudit, VerifiedAnswer
+from bot.tables.reverification import CONFIRMED, OUTDATED_STATUS, REQUESTED, STALE, ReverificationRequest
 from jobs import JobRunner
 from tests.jobs.conftest import FakeClock, console, london
 

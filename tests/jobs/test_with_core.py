@@ -9,11 +9,12 @@ from adapters.wiring import create_schema
 from bot.addresses import Address, MessageRef, Person
 from bot.config import parse_config
 from bot.core import Lorebot
-from bot.curation import VerifiedAnswer
 from bot.events import Action, Ask, Edit, Reaction, ThreadReply
-from bot.lessons import CANDIDATE, PROMOTED, Lesson, LessonsExtension
+from bot.lesson_capture import LessonsExtension
 from bot.replies import NOT_HELPFUL, OUTDATED
-from bot.reverification import ReverifyExtension, flag_changed_sources
+from bot.reverify_answers import ReverifyExtension, flag_changed_sources
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.lessons import CANDIDATE, PROMOTED, Lesson
 from jobs import JobRunner
 from tests.jobs.conftest import CONFIG, FakeClock, console, london
 

@@ -10,10 +10,10 @@ from adapters.console import ConsoleMessenger, run_console
 from adapters.console.render import render_reply
 from bot.addresses import Address
 from bot.core import Lorebot
-from bot.curation import Rejection, VerifiedAnswer
-from bot.feedback import Feedback
-from bot.questions import Question
 from bot.replies import Reply, ReplyAction, SourceRef
+from bot.tables.curation import Rejection, VerifiedAnswer
+from bot.tables.feedback import Feedback
+from bot.tables.questions import Question
 from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, PARAPHRASE, UNKNOWN_QUESTION, Clock, make_config
 
 THRESHOLDS = {"answer_threshold": 0.5, "verified_threshold": 0.6}

@@ -242,7 +242,7 @@ def test_the_admins_digest_counts_an_asker_in_no_team_and_links_the_thread(kb) -
 def test_a_repeated_question_joins_and_a_champion_reassigns_it_with_the_lorebot_command(rig) -> None:
     from sqlmodel import Session, select
 
-    from bot.questions import Question
+    from bot.tables.questions import Question
 
     rig.dm("UERIN", UNKNOWN_QUESTION, "700.1")
     rig.settle()

@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 
 from adapters.wiring import extensions
 from bot.config import parse_config
-from bot.curation import VerifiedAnswer
-from bot.reverification import CONFIRMED, REQUESTED, ReverificationRequest
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.reverification import CONFIRMED, REQUESTED, ReverificationRequest
 from jobs import JobRunner
 from tests.adapters.slack.conftest import CONFIG, serve_rig
 

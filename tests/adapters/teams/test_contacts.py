@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot import contacts
-from bot.contacts import Contact
+from bot.tables.contacts import Contact
 from tests.bot.support import Clock
 
 

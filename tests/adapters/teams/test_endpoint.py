@@ -20,8 +20,8 @@ from sqlmodel import Session, select
 from adapters.teams import TeamsMessenger, build_teams_app, connect_teams
 from adapters.teams.app import ADMISSION_KEY
 from adapters.teams.messages import AUTH_OFF_WARNING
-from bot.contacts import Contact
 from bot.errors import ConfigError
+from bot.tables.contacts import Contact
 from tests.adapters.teams.support import CHAMPIONS, TENANT, RecordingCore
 
 APP_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"

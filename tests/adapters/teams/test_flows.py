@@ -7,14 +7,14 @@ import requests
 from sqlmodel import Session, select
 
 from adapters.teams import build_teams_app
-from bot import contacts
 from bot.addresses import Person
 from bot.config import parse_config
 from bot.core import Lorebot
-from bot.curation import VerifiedAnswer
-from bot.feedback import Feedback
-from bot.questions import ChampionAnswer, Question, RoutedPost
 from bot.replies import Reply
+from bot.tables.contacts import Contact
+from bot.tables.curation import VerifiedAnswer
+from bot.tables.feedback import Feedback
+from bot.tables.questions import ChampionAnswer, Question, RoutedPost
 from tests.adapters.teams.support import CHAMPIONS, CONFIG, GENERAL, Teams, storing_messenger
 from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, PARAPHRASE, UNKNOWN_QUESTION
 
@@ -200,7 +200,7 @@ def test_removing_the_reaction_undoes_the_verification(servers, teams, bot, kb):
 def test_references_from_conversations_are_stored_and_used_proactively(servers, teams, bot, kb):
     post(servers, teams.personal_message("alice", LEAVE_QUESTION))
     install(servers, teams)
-    assert {c.key for c in rows(kb, contacts.Contact)} >= {ALICE_CHAT, CHAMPIONS, "aad-alice", "aad-dave"}
+    assert {c.key for c in rows(kb, Contact)} >= {ALICE_CHAT, CHAMPIONS, "aad-alice", "aad-dave"}
     # A job, later: DM Alice and Dave through the Messenger port.
     for who in ("aad-alice", "aad-dave"):
         bot.send(bot.open_dm(Person("teams", who)), Reply(text="Your weekly digest is ready."))

@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 
 from adapters.teams import TeamsMessenger, build_teams_app, connect_teams
 from bot.config import parse_config
-from bot.contacts import Contact
 from bot.core import Lorebot
+from bot.tables.contacts import Contact
 from tests.adapters.teams.fake_connector import FakeConnector
 from tests.adapters.teams.support import CONFIG, RecordingCore, Teams, start_site, storing_messenger
 from tests.bot.support import LEAVE_QUESTION

@@ -19,58 +19,20 @@ import logging
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import UniqueConstraint, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
 from bot import access, messages
 from bot.addresses import Address, MessageRef, Person
-from bot.columns import UTCDateTime
-from bot.curation import CurationAudit, VerifiedAnswer
 from bot.events import Action, Edit, Reaction, ThreadReply
 from bot.ports import Unreachable, system_clock
-from bot.replies import OUTDATED, STILL_RIGHT, Reply
+from bot.replies import OUTDATED, STILL_RIGHT
+from bot.tables.curation import CurationAudit, VerifiedAnswer
+from bot.tables.reverification import CONFIRMED, OUTDATED_STATUS, SOURCE_CHANGED, ReverificationRequest
 
 log = logging.getLogger("lorebot.reverification")
-
-AGE = "age"
-SOURCE_CHANGED = "source_changed"
-FLAGGED = "flagged"  # waiting for the next re-verification run to ask
-REQUESTED = "requested"  # asked, waiting for the champion
-CONFIRMED = "confirmed"
-OUTDATED_STATUS = "outdated"
-STALE = "stale"
-OPEN = (FLAGGED, REQUESTED)
-
-CONFIRMED_TEXT = "Thanks! The answer stays verified."
-OUTDATED_TEXT = "Thanks! It's marked outdated and ranks lower now. Verify a better answer with ✅ when you have one."
-CLOSED_TEXT = "This check is already closed; nothing changed."
-NOT_YOURS_TEXT = "Only the answer's champions can confirm it."
-
-
-class ReverificationRequest(SQLModel, table=True):
-    __tablename__ = "reverification_requests"
-    __table_args__ = (UniqueConstraint("open_for", name="uq_reverification_open"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    verified_answer_id: int = Field(foreign_key="verified_answers.id", index=True)
-    open_for: int | None = None  # = verified_answer_id while open
-    reason: str = Field(max_length=32)  # AGE | SOURCE_CHANGED
-    documents: str = Field(default="[]")  # JSON: the changed documents, for SOURCE_CHANGED
-    status: str = Field(default=FLAGGED, max_length=16, index=True)
-    flagged_at: datetime = Field(sa_type=UTCDateTime)
-    requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    period: str | None = Field(default=None, max_length=64)
-    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    closed_by: str | None = Field(default=None, max_length=255)
-    # Where the request was shown; NULL for requests sent before this was recorded.
-    platform: str | None = Field(default=None, max_length=32)
-    channel: str | None = Field(default=None, max_length=255)
-    message_id: str | None = Field(default=None, max_length=255)
-
-    def document_list(self) -> list[str]:
-        return json.loads(self.documents or "[]")
 
 
 def open_request(session: Session, answer_id: int, reason: str, at: datetime,
@@ -189,7 +151,7 @@ class ReverifyExtension:
                 ctx.messenger.send(event.where, messages.action_expired())
                 return True
             if not _is_allowed(ctx, event.person, answer):
-                ctx.messenger.send(event.where, Reply(text=NOT_YOURS_TEXT))
+                ctx.messenger.send(event.where, messages.reverification_not_yours())
                 return True
             now = ctx.clock()
             new_status = CONFIRMED if event.name == STILL_RIGHT else OUTDATED_STATUS
@@ -200,7 +162,7 @@ class ReverifyExtension:
             ).rowcount
             if closed != 1:
                 session.rollback()
-                ctx.messenger.send(event.where, Reply(text=CLOSED_TEXT))
+                ctx.messenger.send(event.where, messages.reverification_closed())
                 return True
             stale = event.name == OUTDATED
             entry_id = answer.entry_id
@@ -215,5 +177,6 @@ class ReverifyExtension:
         # wait for this session's write lock.
         if entry_id is not None and ctx.knowledge is not None:
             ctx.knowledge.update_entry(entry_id, stale=stale)
-        ctx.messenger.send(event.where, Reply(text=CONFIRMED_TEXT if not stale else OUTDATED_TEXT))
+        ctx.messenger.send(event.where,
+                           messages.reverification_outdated() if stale else messages.reverification_confirmed())
         return True

@@ -1,6 +1,6 @@
 """The weekly lessons-learned prompt, posted into each configured channel.
 
-Each posted prompt is remembered (bot.lessons.LessonPrompt) when it is marked sent, so replies in its thread
+Each posted prompt is remembered (bot.tables.lessons.LessonPrompt) when it is marked sent, so replies in its thread
 become lesson candidates that a champion can promote with ✅.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from bot.addresses import MessageRef
 from bot.context import LorebotContext
-from bot.lessons import LessonPrompt
 from bot.replies import Reply
+from bot.tables.lessons import LessonPrompt
 from jobs import messages
 from jobs.job import Job
 from jobs.outbox import Delivery
