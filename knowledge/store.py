@@ -7,6 +7,8 @@ which is how an index file on disk knows whether it is current.
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -175,11 +177,28 @@ def _why(exc: Exception, url: str) -> str:
     return first.split("FATAL:", 1)[-1].strip()
 
 
+WAL_SWITCH_SECONDS = 10.0
+
+
 def _sqlite_pragmas(connection, _record) -> None:
+    """WAL lets readers go on while one process writes. Switching a new file to WAL needs a moment alone with
+    it, and SQLite answers "database is locked" at once instead of waiting when another process opens the
+    same new file at that moment, so the switch is skipped once done and retried briefly otherwise."""
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+    try:
+        deadline = time.monotonic() + WAL_SWITCH_SECONDS
+        while True:
+            try:
+                if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
 
 
 def _redact(url: str) -> str:
