@@ -47,7 +47,10 @@ def plan(ctx: LorebotContext, session: Session, at: datetime, *, dry_run: bool) 
         waited = working_hours_between(since, at, tz, settings.workday_start, settings.workday_end)
         if waited < settings.wait_hours:
             continue
-        escalate = bool(topic.backup) and (question.escalated or question.nudge_count >= settings.escalate_after)
+        asker = question.asker_handle or ctx.config.handle_for(question.platform, question.asker_id)
+        # A backup who asked it is not escalated to: their topic's champions keep being nudged instead.
+        escalate = bool(topic.backup) and topic.backup != asker and (
+            question.escalated or question.nudge_count >= settings.escalate_after)
         handles = [topic.backup] if escalate else routing.answerers(ctx, question)  # never the asker
         audience = audiences.loads(question.audience)
         for handle in dict.fromkeys(handles):

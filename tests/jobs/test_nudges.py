@@ -173,3 +173,17 @@ def test_a_champion_is_never_nudged_about_their_own_question(config, engine) -> 
     nudged = nudges_by_person(messenger)
     assert set(nudged) == {"carl"}  # not cara, who asked; ivan, the only IT champion, asked his own: no one else
     assert "interns" in nudged["carl"]
+
+
+def test_a_backup_champion_is_never_nudged_about_their_own_question(config, engine) -> None:
+    with Session(engine) as session:
+        add_question(session, asker="bea", text="Who signs off my overtime?", asked_at=london(2026, 3, 12, 10))
+    clock = FakeClock(london(2026, 3, 16, 9))
+    messenger = console()
+    jobs = JobRunner(config=config, engine=engine, messengers=messenger, clock=clock)
+    for day in range(4):  # past escalate_after: the backup would be asked now, but she asked it
+        clock.now = london(2026, 3, 16 + day, 9)
+        jobs.catch_up()
+    nudged = nudges_by_person(messenger)
+    assert "bea" not in nudged
+    assert "overtime" in nudged["cara"] and "overtime" in nudged["carl"]
