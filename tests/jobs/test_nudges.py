@@ -116,11 +116,7 @@ def test_a_restricted_question_is_nudged_only_to_champions_who_may_read_it(engin
 
 
 def test_runs_by_hand_nudge_once_a_day_and_escalate_after_distinct_days(config, engine) -> None:
-    with Session(engine) as session:
-        add_question(session, asker="sam", text="Can I carry over unused leave?", asked_at=london(2026, 3, 12, 10))
-    clock = FakeClock(london(2026, 3, 16, 9))
-    messenger = console()
-    jobs = JobRunner(config=config, engine=engine, messengers=messenger, clock=clock)
+    clock, messenger, jobs = one_waiting_question(config, engine, "sam", "Can I carry over unused leave?")
 
     assert sorted(d.recipient for d in jobs.run("nudges").deliveries) == ["dm:cara", "dm:carl"]
     clock.advance(seconds=30)
@@ -176,14 +172,19 @@ def test_a_champion_is_never_nudged_about_their_own_question(config, engine) -> 
 
 
 def test_a_backup_champion_is_never_nudged_about_their_own_question(config, engine) -> None:
-    with Session(engine) as session:
-        add_question(session, asker="bea", text="Who signs off my overtime?", asked_at=london(2026, 3, 12, 10))
-    clock = FakeClock(london(2026, 3, 16, 9))
-    messenger = console()
-    jobs = JobRunner(config=config, engine=engine, messengers=messenger, clock=clock)
+    clock, messenger, jobs = one_waiting_question(config, engine, "bea", "Who signs off my overtime?")
     for day in range(4):  # past escalate_after: the backup would be asked now, but she asked it
         clock.now = london(2026, 3, 16 + day, 9)
         jobs.catch_up()
     nudged = nudges_by_person(messenger)
     assert "bea" not in nudged
     assert "overtime" in nudged["cara"] and "overtime" in nudged["carl"]
+
+
+def one_waiting_question(config, engine, asker: str, text: str):
+    """One question routed on a Thursday, and a runner whose clock stands on the next Monday morning."""
+    with Session(engine) as session:
+        add_question(session, asker=asker, text=text, asked_at=london(2026, 3, 12, 10))
+    clock = FakeClock(london(2026, 3, 16, 9))
+    messenger = console()
+    return clock, messenger, JobRunner(config=config, engine=engine, messengers=messenger, clock=clock)
