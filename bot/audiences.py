@@ -17,13 +17,13 @@ import json
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from bot.answering import RELATED_FLOOR
 from bot.config import LorebotConfig
 from bot.ports import Knowledge
 from knowledge import VERIFIED_COLLECTION
 from knowledge.types import Hit
 
 AUDIENCE_PREFIX = f"{VERIFIED_COLLECTION}:"  # "verified:a+b": verified answers readable by readers of a and b
-RELATED = 0.3  # a hit at least this confident counts as something the question concerns (see bot.answering)
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,11 @@ def verified_collection(audience: Iterable[str]) -> str:
     return AUDIENCE_PREFIX + "+".join(parts) if parts else VERIFIED_COLLECTION
 
 
+def is_verified_collection(collection: str) -> bool:
+    """Whether the bot files verified answers here: ``verified`` or one of its audience collections."""
+    return collection == VERIFIED_COLLECTION or collection.startswith(AUDIENCE_PREFIX)
+
+
 def audience_of_collection(collection: str) -> set[str]:
     """The restricted collections behind a verified answer's collection; a document collection is its own."""
     if collection.startswith(AUDIENCE_PREFIX):
@@ -103,8 +108,8 @@ def searched(config: LorebotConfig, knowledge: Knowledge, reader: Reader) -> lis
     if not restricted(config):
         return None if tied is None else sorted({*tied, VERIFIED_COLLECTION})
     known = knowledge.collections()
-    documents = tied if tied is not None else [c for c in known if not c.startswith(AUDIENCE_PREFIX)]
-    verified = [c for c in known if c.startswith(AUDIENCE_PREFIX)]
+    documents = tied if tied is not None else [c for c in known if not is_verified_collection(c)]
+    verified = [c for c in known if is_verified_collection(c)]
     return sorted({VERIFIED_COLLECTION, *(c for c in [*documents, *verified] if may_read(config, reader, c))})
 
 
@@ -120,7 +125,7 @@ def concerned(config: LorebotConfig, reader: Reader, hits: Sequence[Hit]) -> lis
     """The restricted collections a question concerns: its channel's, and those of related passages found."""
     names = place_audience(config, reader)
     for hit in hits:
-        if hit.confidence >= RELATED:
+        if hit.confidence >= RELATED_FLOOR:  # a related passage: something the question concerns
             names |= audience_of_collection(hit.collection) & restricted(config)
     return sorted(names)
 

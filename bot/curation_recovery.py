@@ -16,11 +16,10 @@ from datetime import timedelta
 from sqlalchemy import or_, update
 from sqlmodel import select
 
-from bot.audiences import AUDIENCE_PREFIX
+from bot.audiences import is_verified_collection
 from bot.context import LorebotContext
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson
-from knowledge import VERIFIED_COLLECTION
 
 log = logging.getLogger(__name__)
 
@@ -69,5 +68,4 @@ def release_stuck_lessons(ctx: LorebotContext, grace: timedelta = GRACE) -> int:
 
 def _filed_by_the_bot(ctx: LorebotContext, entry_id: int) -> bool:
     entry = ctx.knowledge.entry(entry_id)
-    return entry is not None and (entry.collection == VERIFIED_COLLECTION
-                                  or entry.collection.startswith(AUDIENCE_PREFIX))
+    return entry is not None and is_verified_collection(entry.collection)
