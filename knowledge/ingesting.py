@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -39,7 +40,9 @@ class TextItem:
 
 
 @dataclass
-class _Prepared:
+class Prepared:
+    """A document read, chunked and hashed, ready to be embedded and written (files, texts and sources alike)."""
+
     path: str
     root: str
     collection: str
@@ -47,6 +50,9 @@ class _Prepared:
     content_hash: str
     chunks: list[Chunk]
     url: str | None = None
+    version: str | None = None  # a source's own version of the document (None for files)
+    modified_at: datetime | None = None  # when its source says it last changed
+    author: str | None = None
 
 
 class Ingester:
@@ -62,7 +68,7 @@ class Ingester:
                progress: bool = False) -> tuple[IngestReport, bool]:
         """Add new documents, replace changed ones, drop ones no longer under an ingested folder."""
         report = IngestReport()
-        prepared: list[_Prepared] = []
+        prepared: list[Prepared] = []
         removed: set[str] = set()
         with Session(self._engine) as session:
             known = store.documents_by_path(session)
@@ -90,7 +96,7 @@ class Ingester:
             known = store.documents_by_path(session)
         prepared = []
         for item in items:
-            digest = _hash(item.text.encode("utf-8"), item.title, item.collection)
+            digest = content_hash(item.text.encode("utf-8"), item.title, item.collection)
             existing = known.get(item.document)
             if existing is not None and existing.content_hash == digest:
                 report.documents_unchanged += 1
@@ -99,10 +105,10 @@ class Ingester:
             if not chunks:
                 report.skipped.append(SkippedFile(item.document, "no text found"))
                 continue
-            prepared.append(_Prepared(item.document, "texts", item.collection, item.title, digest, chunks))
+            prepared.append(Prepared(item.document, "texts", item.collection, item.title, digest, chunks))
         return report, self._apply(prepared, set(), report, progress)
 
-    def _apply(self, prepared: list[_Prepared], removed: set[str], report: IngestReport, progress: bool) -> bool:
+    def _apply(self, prepared: list[Prepared], removed: set[str], report: IngestReport, progress: bool) -> bool:
         """Embeds outside any transaction, then writes each batch of whole documents in a short transaction of
         its own (with its generation bump), so the write lock is held for milliseconds at a time and a bot
         writing to the same SQLite file never waits for the embedding. A crash leaves every document whole, as
@@ -112,29 +118,37 @@ class Ingester:
         if prepared or removed:
             with _progress_bar(progress, prepared) as bar:
                 for batch in _batches(prepared, EMBED_BATCH):
-                    self._write(batch, self._embed(batch, bar), report)
-            paths = sorted(removed)
-            for start in range(0, len(paths), REMOVE_BATCH):
-                self._remove(paths[start:start + REMOVE_BATCH], report)
+                    self.write(batch, report, bar)
+            self.remove_paths(sorted(removed), report)
         report.changed = store.take_changed(self._engine)
         return bool(prepared or removed)
+
+    def write(self, batch: list[Prepared], report: IngestReport, bar=None) -> None:
+        """Embed a batch of whole documents (outside any transaction), then write it in one short transaction."""
+        self._write(batch, self._embed(batch, bar), report)
+
+    def remove_paths(self, paths: Sequence[str], report: IngestReport) -> None:
+        """Remove these stored documents and their chunks, ``REMOVE_BATCH`` documents per transaction."""
+        for start in range(0, len(paths), REMOVE_BATCH):
+            self._remove(list(paths[start:start + REMOVE_BATCH]), report)
 
     def remove(self, paths: Sequence[str]) -> tuple[IngestReport, bool]:
         """Remove these stored documents and their chunks, reported as an ingest that found them gone would."""
         report = IngestReport()
         return report, self._apply([], set(paths), report, progress=False)
 
-    def _embed(self, batch: list[_Prepared], bar) -> np.ndarray:
+    def _embed(self, batch: list[Prepared], bar) -> np.ndarray:
         """The batch's vectors, embedded ``EMBED_BATCH`` chunks at a time so the bar moves even through one
         very long document (whose chunks are still written together)."""
         texts = [chunk.embedding_text() for item in batch for chunk in item.chunks]
         parts = []
         for start in range(0, len(texts), EMBED_BATCH):
             parts.append(self.embedder.encode(texts[start:start + EMBED_BATCH]))
-            bar.update(len(parts[-1]))
+            if bar is not None:
+                bar.update(len(parts[-1]))
         return np.concatenate(parts)
 
-    def _write(self, batch: list[_Prepared], vectors: np.ndarray, report: IngestReport) -> None:
+    def _write(self, batch: list[Prepared], vectors: np.ndarray, report: IngestReport) -> None:
         """One transaction: each document row with all of its chunks, then the generation."""
         rows: list[dict] = []
         offset = 0
@@ -174,7 +188,7 @@ class Ingester:
 
 
 def _prepare_file(file: Path, root: str, collection: str, known: dict[str, KbDocument], report: IngestReport,
-                  load: Callable[[Path, bytes], LoadedDocument]) -> _Prepared | None:
+                  load: Callable[[Path, bytes], LoadedDocument]) -> Prepared | None:
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -185,7 +199,7 @@ def _prepare_file(file: Path, root: str, collection: str, known: dict[str, KbDoc
     except OSError as exc:
         report.skipped.append(SkippedFile(str(file), f"cannot read the file ({exc.strerror or exc})"))
         return None
-    digest = _hash(data, "", collection)
+    digest = content_hash(data, "", collection)
     existing = known.get(str(file))
     if existing is not None and existing.content_hash == digest:
         report.documents_unchanged += 1
@@ -199,10 +213,10 @@ def _prepare_file(file: Path, root: str, collection: str, known: dict[str, KbDoc
     if not chunks:
         report.skipped.append(SkippedFile(str(file), "no text found"))
         return None
-    return _Prepared(str(file), root, collection, document.title, digest, chunks, document.url)
+    return Prepared(str(file), root, collection, document.title, digest, chunks, document.url)
 
 
-def _upsert_document(session: Session, item: _Prepared, report: IngestReport) -> KbDocument | None:
+def _upsert_document(session: Session, item: Prepared, report: IngestReport) -> KbDocument | None:
     """The document's row, written, with its old chunks deleted; None when the stored row already holds this
     content (another ingest stored it meanwhile). Read in the writing session, not from the run's start."""
     document = _stored(session, item.path)
@@ -213,12 +227,14 @@ def _upsert_document(session: Session, item: _Prepared, report: IngestReport) ->
         report.chunks_removed += _delete_chunks(session, document.id)
         document.title, document.collection, document.root = item.title, item.collection, item.root
         document.content_hash, document.url = item.content_hash, item.url
+        document.version, document.modified_at, document.author = item.version, item.modified_at, item.author
         document.updated_at = store.utcnow()
         store.note_changed(session, item.path)
         report.documents_changed += 1
     else:
         document = KbDocument(path=item.path, root=item.root, collection=item.collection, title=item.title,
-                              content_hash=item.content_hash, url=item.url)
+                              content_hash=item.content_hash, url=item.url, version=item.version,
+                              modified_at=item.modified_at, author=item.author)
         report.documents_added += 1
     session.add(document)
     session.flush()
@@ -229,8 +245,8 @@ def _stored(session: Session, path: str) -> KbDocument | None:
     return session.exec(select(KbDocument).where(KbDocument.path == path)).first()
 
 
-def _batches(items: list[_Prepared], chunks_per_batch: int) -> Iterable[list[_Prepared]]:
-    batch: list[_Prepared] = []
+def _batches(items: list[Prepared], chunks_per_batch: int) -> Iterable[list[Prepared]]:
+    batch: list[Prepared] = []
     size = 0
     for item in items:
         batch.append(item)
@@ -242,7 +258,7 @@ def _batches(items: list[_Prepared], chunks_per_batch: int) -> Iterable[list[_Pr
         yield batch
 
 
-def _progress_bar(enabled: bool, prepared: list[_Prepared]):
+def _progress_bar(enabled: bool, prepared: list[Prepared]):
     from tqdm import tqdm
 
     total = sum(len(item.chunks) for item in prepared)
@@ -270,7 +286,9 @@ def _files_under(root: Path, report: IngestReport) -> list[Path]:
     return files
 
 
-def _hash(data: bytes, title: str, collection: str) -> str:
+def content_hash(data: bytes, title: str, collection: str) -> str:
+    """What decides whether a document must be chunked and embedded again: its bytes, the title it is stored
+    under, its collection and the chunker's version."""
     digest = hashlib.sha256()
     for part in (CHUNKER_VERSION.encode(), title.encode("utf-8"), collection.encode("utf-8"), data):
         digest.update(len(part).to_bytes(8, "little"))

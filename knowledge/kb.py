@@ -26,6 +26,10 @@ from knowledge.index_lifecycle import LiveIndexes
 from knowledge.ingesting import Ingester, TextItem
 from knowledge.loaders import title_of
 from knowledge.searching import MODES, idf_for, search_chunks
+from knowledge.sources import tables as source_tables
+from knowledge.sources.reports import SyncReport
+from knowledge.sources.source import Source
+from knowledge.sources.syncing import SyncOptions, sync_source
 from knowledge.store import KbChunk, KbDocument, KbEntry
 from knowledge.types import Alias, DocumentInfo, Hit, IngestReport
 
@@ -71,6 +75,7 @@ class KnowledgeBase:
         home.mkdir(parents=True, exist_ok=True)
         engine = store.make_engine(database_url, home)
         store.create_tables(engine)
+        source_tables.create_tables(engine)
         kb = cls(home, engine, embedder or Embedder(model))
         kb._live.refresh(force=True)
         return kb
@@ -104,6 +109,13 @@ class KnowledgeBase:
     def ingest_texts(self, items: Iterable[TextItem], *, progress: bool = False) -> IngestReport:
         report, changed = self._ingester.ingest_texts(items, progress=progress)
         if changed:
+            self._live.refresh(force=True)
+        return report
+
+    def sync(self, name: str, source: Source, options: SyncOptions) -> SyncReport:
+        """Bring the documents of ``source`` (stored under ``name``) in step with it: ``knowledge.sources``."""
+        report = sync_source(self._engine, self._ingester, name, source, options)
+        if report.added or report.changed or report.removed:
             self._live.refresh(force=True)
         return report
 

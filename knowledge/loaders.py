@@ -6,6 +6,11 @@ bytes they are given (the very bytes ingest hashed, so the stored text always ma
 what would expand past ``MAX_TEXT_CHARACTERS`` or, for Word documents, ``MAX_UNPACKED_BYTES``: a 0.35 MB
 document can unpack to gigabytes.
 
+An HTML page is read for its main content (readability-lxml finds the element that holds it), so a web page's
+navigation, sidebars, cookie banner and footer are not indexed; headings, paragraphs, list items and table cells
+of that element become the text. Sources hand over bytes with a media type
+(``MEDIA_TYPES``), which picks the same loader as the matching file extension.
+
 A document may name its own web address: ``url:`` in a Markdown file's YAML front matter, or an HTML page's
 ``<link rel="canonical">``. It is kept when it is an absolute http(s) URL (``knowledge.urls``), and the front
 matter itself never reaches the text.
@@ -26,6 +31,17 @@ HTML = {".html", ".htm"}
 PDF = {".pdf"}
 DOCX = {".docx"}
 SUPPORTED = MARKDOWN | TEXT | HTML | PDF | DOCX
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+MEDIA_TYPES = {  # a source's media type -> the extension whose loader reads it
+    "text/markdown": ".md",
+    "text/x-markdown": ".md",
+    "text/plain": ".txt",
+    "text/x-rst": ".rst",
+    "text/html": ".html",
+    "application/xhtml+xml": ".html",
+    "application/pdf": ".pdf",
+    DOCX_MEDIA_TYPE: ".docx",
+}
 TEXT_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 MAX_TEXT_CHARACTERS = 5_000_000  # about 2,500 pages; a longer "document" is a dump, not a policy
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a Word document's parts once unzipped
@@ -46,6 +62,11 @@ class LoadedDocument:
 
 def is_supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED
+
+
+def suffix_for(media_type: str) -> str | None:
+    """The extension whose loader reads this media type (parameters such as ``; charset=`` ignored)."""
+    return MEDIA_TYPES.get(media_type.split(";", 1)[0].strip().lower())
 
 
 def load(path: Path, data: bytes | None = None) -> LoadedDocument:
@@ -117,13 +138,32 @@ def split_front_matter(text: str) -> tuple[str, dict]:
 def _load_html(data: bytes) -> tuple[str, str | None]:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_read_text(data), "html.parser")
+    markup = _read_text(data)
+    soup = BeautifulSoup(markup, "html.parser")
     canonical = soup.find("link", rel="canonical", href=True)
     url = web_url(canonical["href"]) if canonical is not None else None
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    main = _main_content(markup)
+    return _page_text(BeautifulSoup(main, "html.parser") if main else soup, title), url
+
+
+def _main_content(markup: str) -> str | None:
+    """The HTML of the element that holds the page's main content; None when the page has none to find."""
+    from readability import Document
+    from readability.readability import Unparseable
+
+    try:
+        return Document(markup).summary(html_partial=True) or None
+    except (Unparseable, ValueError, TypeError):
+        return None
+
+
+def _page_text(soup, title: str) -> str:
+    """Every heading, paragraph, list item and cell, as Markdown-like blocks; what is left of navigation and
+    footers when the main content is the whole page is dropped."""
     for tag in soup(["script", "style", "nav", "header", "footer", "noscript"]):
         tag.decompose()
     blocks: list[str] = []
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
     body = soup.body or soup
     has_h1 = body.find("h1") is not None
     if title and not has_h1:
@@ -140,7 +180,7 @@ def _load_html(data: bytes) -> tuple[str, str | None]:
             blocks.append(f"- {text}")
         else:
             blocks.append(text)
-    return "\n\n".join(blocks), url
+    return "\n\n".join(blocks)
 
 
 def _load_pdf(data: bytes) -> str:

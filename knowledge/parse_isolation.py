@@ -138,3 +138,4 @@ def _import_parsers() -> None:
     import bs4  # noqa: F401
     import docx  # noqa: F401
     import pypdf  # noqa: F401
+    import readability  # noqa: F401

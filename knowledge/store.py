@@ -36,6 +36,11 @@ class KbDocument(SQLModel, table=True):
     content_hash: str
     updated_at: datetime = Field(default_factory=utcnow)
     url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the document's own address
+    # Kept for documents that come from a source (knowledge.sources): its own version, so an unchanged document
+    # costs no fetch, when it says the document last changed, and who changed it.
+    version: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    modified_at: datetime | None = Field(default=None, nullable=True)
+    author: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class KbChunk(SQLModel, table=True):

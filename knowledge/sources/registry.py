@@ -1,0 +1,11 @@
+"""Every source type, by the ``type`` in its ``[sources.NAME]`` section."""
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from knowledge.sources.git import GitOptions
+
+SourceConfig = Annotated[Union[GitOptions], Field(discriminator="type")]
+SOURCE_TYPES = ("git",)

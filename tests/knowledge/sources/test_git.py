@@ -1,0 +1,130 @@
+"""The Git source on the real sync engine, with a real repository, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import KnowledgeBase
+from knowledge.sources.git import GitOptions
+from knowledge.sources.options import SourceConfigError
+from knowledge.sources.syncing import SyncOptions
+from tests.knowledge.sources.gitrepo import Repo
+
+LEAVE = "# Leave\n\nEveryone gets 25 days of annual leave a year, booked in Breathe.\n"
+PARKING = "# Parking\n\nStaff park for free in lot B behind the warehouse.\n"
+VPN = "# VPN\n\nConnect to the VPN with WireGuard before opening the intranet.\n"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo(tmp_path / "handbook")
+    repo.write("docs/leave.md", LEAVE)
+    repo.write("parking.md", PARKING)
+    repo.write("it/vpn.md", VPN)
+    repo.write("logo.png", "not text")
+    repo.commit("first")
+    return repo
+
+
+def sync(kb: KnowledgeBase, repo: Repo, **options):
+    config = GitOptions(type="git", repo=str(repo.path), link="https://git.example.com/blob/{branch}/{path}",
+                        **options)
+    source = config.open("handbook", home=kb.home, secrets=lambda name: None)
+    return kb.sync("handbook", source, SyncOptions(collection="handbook", type="git"))
+
+
+def top(kb: KnowledgeBase, question: str):
+    hits = kb.search(question, k=1)
+    return hits[0] if hits else None
+
+
+def test_first_sync_reads_wanted_files_with_links_and_authors(kb, repo, counting_embedder) -> None:
+    report = sync(kb, repo)
+    assert (report.added, report.changed, report.removed, report.failed) == (3, 0, 0, 0)
+    hit = top(kb, "How many days of annual leave do I get?")
+    assert hit.title == "Leave"
+    assert hit.url == "https://git.example.com/blob/main/docs/leave.md"
+    assert {doc.path for doc in kb.documents()} == {"source:handbook/docs/leave.md", "source:handbook/parking.md",
+                                                      "source:handbook/it/vpn.md"}
+    from sqlmodel import Session, select
+    from knowledge.store import KbDocument
+
+    with Session(kb.engine) as session:
+        row = session.exec(select(KbDocument).where(KbDocument.path == "source:handbook/docs/leave.md")).one()
+    assert row.author == "Alice Example" and row.version and row.modified_at is not None
+
+
+def test_edit_and_delete_are_followed_and_unchanged_files_cost_nothing(kb, repo, counting_embedder) -> None:
+    sync(kb, repo)
+    repo.write("docs/leave.md", LEAVE.replace("25 days", "30 days"))
+    repo.delete("parking.md")
+    repo.commit("edit leave, drop parking")
+    before = counting_embedder.texts_embedded
+    report = sync(kb, repo)
+    embedded = counting_embedder.texts_embedded - before
+    assert 0 < embedded <= 2  # only the edited file's passages
+    assert (report.added, report.changed, report.removed, report.unchanged) == (0, 1, 1, 0)
+    assert "30 days" in top(kb, "How many days of annual leave do I get?").text
+    parking = top(kb, "Where can staff park?")
+    assert parking is None or parking.title != "Parking"
+    assert sorted(report.changed_paths) == ["source:handbook/docs/leave.md", "source:handbook/parking.md"]
+
+    before = counting_embedder.texts_embedded
+    again = sync(kb, repo)
+    assert (again.added, again.changed, again.removed, again.failed) == (0, 0, 0, 0)
+    assert counting_embedder.texts_embedded == before
+
+
+def test_a_rename_moves_the_document(kb, repo) -> None:
+    sync(kb, repo)
+    repo.move("it/vpn.md", "it/remote-access.md")
+    repo.commit("rename")
+    report = sync(kb, repo)
+    assert (report.added, report.removed) == (1, 1)
+    assert top(kb, "How do I connect to the VPN?").url.endswith("/it/remote-access.md")
+
+
+def test_a_rewritten_history_costs_only_what_differs(kb, repo, counting_embedder) -> None:
+    sync(kb, repo)
+    repo.git("checkout", "-q", "--orphan", "rewritten")
+    repo.git("commit", "-q", "-m", "squashed")
+    repo.git("branch", "-q", "-D", "main")
+    repo.git("branch", "-q", "-m", "main")
+    repo.write("parking.md", PARKING.replace("lot B", "lot C"))
+    repo.commit("lot C")
+    before = counting_embedder.texts_embedded
+    report = sync(kb, repo)
+    assert (report.added, report.changed, report.removed) == (0, 1, 0)
+    assert counting_embedder.texts_embedded - before <= 2
+
+
+def test_paths_limit_what_is_synced(kb, repo) -> None:
+    report = sync(kb, repo, paths=["docs/**/*.md"])
+    assert report.added == 1
+    assert [doc.path for doc in kb.documents()] == ["source:handbook/docs/leave.md"]
+
+
+def test_an_unreachable_repository_fails_the_source_and_keeps_everything(kb, repo, tmp_path) -> None:
+    sync(kb, repo)
+    repo.path.rename(tmp_path / "moved")
+    report = sync(kb, repo)
+    assert report.error and "cannot fetch branch main" in report.error
+    assert report.removed == 0 and len(kb.documents()) == 3
+
+
+def test_a_named_token_variable_must_be_set(kb, repo) -> None:
+    config = GitOptions(type="git", repo="https://git.example.com/handbook.git", token_env="HANDBOOK_TOKEN")
+    with pytest.raises(SourceConfigError, match="sources.handbook.token_env: the environment variable "
+                                                "HANDBOOK_TOKEN is not set"):
+        config.open("handbook", home=kb.home, secrets=lambda name: None)
+
+
+def test_full_sync_reads_the_whole_tree_and_embeds_nothing_unchanged(kb, repo, counting_embedder) -> None:
+    sync(kb, repo)
+    before = counting_embedder.texts_embedded
+    config = GitOptions(type="git", repo=str(repo.path))
+    source = config.open("handbook", home=kb.home, secrets=lambda name: None)
+    report = kb.sync("handbook", source, SyncOptions(collection="handbook", type="git", full=True))
+    assert (report.added, report.changed, report.unchanged, report.removed) == (0, 0, 3, 0)
+    assert counting_embedder.texts_embedded == before
