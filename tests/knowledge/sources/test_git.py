@@ -128,3 +128,24 @@ def test_full_sync_reads_the_whole_tree_and_embeds_nothing_unchanged(kb, repo, c
     report = kb.sync("handbook", source, SyncOptions(collection="handbook", type="git", full=True))
     assert (report.added, report.changed, report.unchanged, report.removed) == (0, 0, 3, 0)
     assert counting_embedder.texts_embedded == before
+
+
+def test_a_killed_sync_resumes_from_its_checkpoint_and_embeds_nothing_twice(kb, tmp_path, database_url,
+                                                                             counting_embedder) -> None:
+    from tests.knowledge.sources.sync_process import kill_after_checkpoint
+
+    repo = Repo(tmp_path / "big")
+    for number in range(360):
+        repo.write(f"notes/note-{number:03}.md", f"# Note {number}\n\nFact number {number} is about topic "
+                                                 f"{number * 7 % 101} and office {number % 13}.\n")
+    repo.commit("many notes")
+    options = {"type": "git", "repo": str(repo.path)}
+    assert kill_after_checkpoint(kb.home, database_url, "handbook", options), "the sync finished before the kill"
+    written = len(kb.documents())
+    assert 0 < written < 360
+    config = GitOptions(**options)
+    report = kb.sync("handbook", config.open("handbook", home=kb.home, secrets=lambda name: None),
+                     SyncOptions(collection="handbook", type="git"))
+    assert report.error is None and len(kb.documents()) == 360
+    assert report.added == 360 - written
+    assert counting_embedder.texts_embedded == 360 - written  # one passage per note: nothing twice
