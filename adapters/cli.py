@@ -17,7 +17,7 @@ from typing import Sequence
 from pydantic import ValidationError
 
 from bot.errors import LorebotError
-from jobs.registry import JOB_NAMES
+from jobs.registry import RUNNABLE
 from bot.settings import Settings
 
 log = logging.getLogger("lorebot")
@@ -46,6 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     ingest.add_argument("--collection", help="collection name; default: the folder's name")
     ingest.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    sources = commands.add_parser("sources", help="each source in lorebot.toml: documents, last sync, errors, next run")
+    sources.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    sync = commands.add_parser("sync", help="sync sources now (all, or the named ones) from where documents live")
+    sync.add_argument("names", nargs="*", metavar="NAME", help="a source's name in lorebot.toml (default: all)")
+    sync.add_argument("--full", action="store_true",
+                      help="list and read everything again (unchanged documents are still not embedded)")
+    sync.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    sync.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     ask = commands.add_parser("ask", help="answer one question from the knowledge base")
     ask.add_argument("question", help="the question, in quotes")
@@ -111,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = commands.add_parser("jobs", help="list or run the scheduled jobs")
     job_commands = jobs.add_subparsers(dest="jobs_command", required=True, metavar="JOBS_COMMAND")
     job_commands.add_parser("list", help="each job and its next run")
-    run = job_commands.add_parser("run", help="run one job now (once a day by hand; the schedule is unaffected)")
-    run.add_argument("name", choices=JOB_NAMES)
+    run = job_commands.add_parser("run", help="run one job now (sync: every source; the others once a day by hand; "
+                                  "the schedule is unaffected)")
+    run.add_argument("name", choices=RUNNABLE)
     run.add_argument("--dry-run", action="store_true", help="print exactly what would be sent; send nothing")
 
     package = commands.add_parser("teams-package", help="build the Teams app package (zip) for sideloading")

@@ -27,6 +27,8 @@ EXIT_FAILED = 1  # the command ran but could not do what was asked (mistakes in 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     handler = {
         "ingest": _ingest,
+        "sources": _sources,
+        "sync": _sync,
         "ask": _ask,
         "eval": _eval,
         "rebuild-index": _rebuild_index,
@@ -57,6 +59,88 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         print("lorebot: nothing was ingested: none of the files could be read (see above).", file=sys.stderr)
         return EXIT_FAILED
     return 0
+
+
+def _sync(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when every source was read (documents that failed are listed), 1 when one could not be read."""
+    from bot.source_sync import chosen_sources, sync_sources
+
+    config = wiring.load_config(settings)
+    names = chosen_sources(config, args.names)
+    if not names:
+        print("lorebot: no sources yet: add a [sources.NAME] section to lorebot.toml (README, \"Sources\").",
+              file=sys.stderr)
+        return EXIT_FAILED
+    opened = wiring.open_sources(settings, config, names)
+    kb = wiring.open_knowledge(settings, embeds=True)
+    try:
+        wiring.create_schema(kb.engine)
+        flagged = []
+        reports = sync_sources(kb, config, opened, full=args.full,
+                               progress=not args.no_progress and not args.json and sys.stderr.isatty(),
+                               flagged=flagged.append)
+    finally:
+        wiring.close_sources(opened)
+        kb.close()
+    if args.json:
+        print(json.dumps([report.to_json() for report in reports], indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(wiring.describe_sync(report) for report in reports))
+        if flagged:
+            print(f"{sum(flagged)} verified answer(s) rely on changed documents; their champions will be asked "
+                  "to re-check.")
+    return 0 if all(report.ok for report in reports) else EXIT_FAILED
+
+
+def _sources(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.sources.status import source_health
+
+    config = wiring.load_config(settings)
+    kb = wiring.open_knowledge(settings)
+    try:
+        health = source_health(kb.engine, list(config.sources))
+    finally:
+        kb.close()
+    now = datetime.now(timezone.utc)
+    rows = [_source_row(config, item, now) for item in health]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif not rows:
+        print("No sources yet: add a [sources.NAME] section to lorebot.toml (see the README, \"Sources\").")
+    else:
+        print("\n\n".join(_source_text(row, config) for row in rows))
+    return 0
+
+
+def _source_row(config: "LorebotConfig", health, now: datetime) -> dict:
+    from jobs.periods import next_fire, trigger_for
+
+    options = config.sources[health.name]
+    fire = next_fire(trigger_for(options.schedule, config.tz, job=f"sources.{health.name}"), now)
+    when = lambda moment: moment.isoformat() if moment else None  # noqa: E731
+    return {"source": health.name, "type": options.type, "collection": options.collection_for(health.name),
+            "documents": health.documents, "last_success": when(health.last_success), "last_run": when(health.last_run),
+            "last_error": health.last_error, "removal_blocked": health.last_counts.get("removal_blocked"),
+            "failed": len(health.failures), "failures": [problem.to_json() for problem in health.failures],
+            "schedule": options.schedule, "next_run": when(fire.astimezone(config.tz) if fire else None)}
+
+
+def _source_text(row: dict, config: "LorebotConfig") -> str:
+    def local(stamp: str | None) -> str:
+        return datetime.fromisoformat(stamp).astimezone(config.tz).strftime("%a %Y-%m-%d %H:%M") if stamp else "never"
+
+    lines = [f"{row['source']} ({row['type']}, collection {row['collection']}): {row['documents']} document(s)",
+             f"  last synced: {local(row['last_success'])}; next run: {local(row['next_run'])} ({row['schedule']})"]
+    if row["last_error"]:
+        lines.append(f"  last sync failed: {row['last_error']}")
+    if row["removal_blocked"]:
+        lines.append(f"  nothing removed last time: {row['removal_blocked']}")
+    if row["failures"]:
+        lines.append(f"  {row['failed']} document(s) failed and will be retried:")
+        lines.extend(f"  - {problem['url'] or problem['key']}: {problem['reason']}" for problem in row["failures"][:10])
+        if row["failed"] > 10:
+            lines.append(f"  … and {row['failed'] - 10} more (lorebot sources --json lists them all)")
+    return "\n".join(lines)
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -251,7 +335,10 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.markdown import plain
+    from bot.messages import source_health_line
     from bot.usage import questions_asked, week_start
+    from knowledge.sources.status import source_health
 
     config = wiring.load_config(settings)
     kb = wiring.open_knowledge(settings)
@@ -261,15 +348,22 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         counts = kb.stats()
         figures = {"documents": counts["documents"], "chunks": counts["chunks"],
                    "verified_answers": counts["entries"], "questions_this_week": questions_asked(kb.engine, since)}
+        health = source_health(kb.engine, list(config.sources))
     finally:
         kb.close()
     if args.json:
-        print(json.dumps({**figures, "week_start": since.isoformat()}, indent=2))
+        sources = [{"source": item.name, "documents": item.documents,
+                    "last_success": item.last_success.isoformat() if item.last_success else None,
+                    "last_error": item.last_error, "failed": len(item.failures), "healthy": item.healthy}
+                   for item in health]
+        print(json.dumps({**figures, "week_start": since.isoformat(), "sources": sources}, indent=2))
     else:
         print(f"Documents:           {figures['documents']}\n"
               f"Chunks:              {figures['chunks']}\n"
               f"Verified answers:    {figures['verified_answers']}\n"
               f"Questions this week: {figures['questions_this_week']} (since {since:%a %d %b}, {config.timezone})")
+        if health:
+            print("Sources:\n" + "\n".join(f"  {plain(source_health_line(item, config.tz))}" for item in health))
     return 0
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.core import Lorebot
     from bot.ports import Messenger, PeopleSource
     from knowledge import Embedder, IngestReport, KnowledgeBase
+    from knowledge.sources.reports import SyncReport
 
 log = logging.getLogger("lorebot")
 
@@ -93,6 +94,38 @@ def describe_ingest(report: "IngestReport") -> str:
     if report.skipped:
         lines.append(f"Skipped {len(report.skipped)} file(s):")
         lines.extend(f"  - {skipped.path}: {skipped.reason}" for skipped in report.skipped)
+    return "\n".join(lines)
+
+
+def open_sources(settings: Settings, config: LorebotConfig, names: "list[str] | None" = None) -> dict:
+    """The configured sources (or the named ones), opened: a source whose secret's variable is not set stops
+    here, with one line naming it. Opening reads no network; the first sync does."""
+    chosen = list(config.sources) if names is None else names
+    return {name: config.sources[name].open(name, home=settings.home, secrets=settings.secret) for name in chosen}
+
+
+def close_sources(opened: dict) -> None:
+    for source in opened.values():
+        source.close()
+
+
+def describe_sync(report: "SyncReport") -> str:
+    """What one source's sync did, in the words ``describe_ingest`` uses for files."""
+    if report.busy:
+        return f"{report.source}: another process is syncing it right now; nothing done here."
+    lines = [f"{report.source}: {report.added} new, {report.changed} changed, {report.unchanged} unchanged, "
+             f"{report.removed} removed, {report.failed} failed: {report.chunks_added} chunks added, "
+             f"{report.chunks_removed} removed."]
+    if report.error:
+        lines.append(f"  Could not read the source: {report.error}")
+    if report.failures:
+        lines.append("  Failed (kept at their last version, retried next sync):")
+        lines.extend(f"  - {problem.url or problem.key}: {problem.reason}" for problem in report.failures)
+    if report.skipped:
+        lines.append("  Skipped:")
+        lines.extend(f"  - {problem.url or problem.key}: {problem.reason}" for problem in report.skipped)
+    if report.removal_blocked:
+        lines.append(f"  Nothing removed: {report.removal_blocked}")
     return "\n".join(lines)
 
 
@@ -189,6 +222,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         raise LorebotError("nothing to serve: add --slack, --teams or --jobs-only")
     port = serve_port(args)
     config = load_config(settings)
+    jobs = args.jobs_only or not args.no_jobs
+    sources = open_sources(settings, config) if jobs else {}  # a source's missing secret stops the start here
     kb = open_knowledge(settings, embeds=True)
     scheduler = None
     try:
@@ -203,11 +238,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             core = build_core(settings, config, kb, MessengerRouter(messengers), engine=scratch,
                               people=people_sources(messengers))
             recover(core)
-            scheduler = _serve_core(args, settings, config, core, messengers, port,
-                                    jobs=args.jobs_only or not args.no_jobs)
+            scheduler = _serve_core(args, settings, config, core, messengers, port, jobs=jobs, sources=sources)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)  # already stopped after a clean shutdown; this covers a failed start
+        close_sources(sources)
         kb.close()
     return 0
 
@@ -233,7 +268,7 @@ def trial_store(insecure: bool) -> "Iterator[Engine | None]":
 
 
 def _serve_core(args: argparse.Namespace, settings: Settings, config: LorebotConfig, core: "Lorebot",
-                messengers: dict, port: int, *, jobs: bool):
+                messengers: dict, port: int, *, jobs: bool, sources: dict):
     """Add the platforms' routes, start the jobs, and serve until signalled; returns the scheduler it started."""
     from adapters.web_server import finish_on_shutdown, new_application, run_until_signalled
 
@@ -250,7 +285,7 @@ def _serve_core(args: argparse.Namespace, settings: Settings, config: LorebotCon
             add_teams_routes(web_app, core=core, messenger=messengers["teams"], tenants=config.msteams.tenants)
             served["Teams"] = MESSAGES_PATH
         if jobs:
-            scheduler = _start_jobs(core)
+            scheduler = _start_jobs(core, sources)
             finish_on_shutdown(web_app, scheduler.shutdown)
         listens = any(path is not None for path in served.values())
         run_until_signalled(web_app, host=serve_host(args), port=port if listens else None,
@@ -287,10 +322,10 @@ def _ready_line(url: str | None, served: dict[str, str | None], jobs: bool) -> s
     return f"Lorebot is running: {', '.join(parts)} (Ctrl-C or SIGTERM to stop)."
 
 
-def _start_jobs(core: "Lorebot"):
+def _start_jobs(core: "Lorebot", sources: dict):
     from jobs import JobRunner, start_scheduler
 
-    return start_scheduler(JobRunner(core))
+    return start_scheduler(JobRunner(core, sources=sources))
 
 
 def _add_slack(web_app, settings: Settings, config: LorebotConfig, core: "Lorebot", messenger) -> str | None:
@@ -319,10 +354,11 @@ def jobs_command(args: argparse.Namespace, settings: Settings) -> int:
     from jobs import JobRunner, format_job_list
 
     config = load_config(settings)
-    kb = open_knowledge(settings)
+    sources = open_sources(settings, config)
+    kb = open_knowledge(settings, embeds=args.jobs_command == "run" and args.name == "sync")
     try:
         create_schema(kb.engine)
-        runner = JobRunner(config=config, engine=kb.engine, knowledge=kb,
+        runner = JobRunner(config=config, engine=kb.engine, knowledge=kb, sources=sources,
                            messengers=messengers_from_settings(settings, kb, config=config))
         if args.jobs_command == "list":
             print(format_job_list(runner.list_jobs()))
@@ -331,4 +367,5 @@ def jobs_command(args: argparse.Namespace, settings: Settings) -> int:
         print(result.summary())  # a dry run: exactly what would be sent
         return 0
     finally:
+        close_sources(sources)
         kb.close()

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.config_errors import describe
 from bot.errors import ConfigError
+from knowledge.sources.options import SOURCE_NAME
+from knowledge.sources.registry import SourceConfig
 from knowledge.urls import web_url
 
 PLATFORMS = ("slack", "teams", "console")
@@ -201,6 +203,22 @@ class LorebotConfig(_Strict):
     slack: SlackConfig = SlackConfig()
     msteams: MsTeamsConfig = MsTeamsConfig()
     admins: list[str] = Field(default_factory=list)  # get the organisation-wide digest, with askers in no team
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)  # where documents live, kept in sync
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, sources: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
+        for name, source in sources.items():
+            if not SOURCE_NAME.fullmatch(name):
+                raise ValueError(f"[sources.{name}]: a source's name is 1 to 40 letters, digits, - or _")
+            try:
+                from apscheduler.triggers.cron import CronTrigger
+
+                CronTrigger.from_crontab(source.schedule)
+            except ValueError as exc:
+                raise ValueError(f"sources.{name}.schedule: {source.schedule!r} is not a crontab schedule "
+                                 f"({exc})") from None
+        return sources
 
     @field_validator("timezone")
     @classmethod

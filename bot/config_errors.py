@@ -25,7 +25,7 @@ _BOUNDS = {"greater_than_equal": ("ge", "at least"), "less_than_equal": ("le", "
 def describe(model: type[BaseModel], errors: list[ErrorDetails]) -> str:
     """One line for the most useful of the errors: an unknown key first, since it often explains a missing one."""
     error = min(errors, key=lambda e: e["type"] != "extra_forbidden")
-    loc = tuple(error["loc"])
+    loc = _without_tags(model, tuple(error["loc"]))
     key = key_of(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -39,8 +39,27 @@ def describe(model: type[BaseModel], errors: list[ErrorDetails]) -> str:
         return f"{key}: should be {words} {_shown(error['ctx'][name])} (it is {_shown(error['input'])})"
     if kind == "too_short":
         return f"{key}: should list at least {error['ctx']['min_length']}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        kinds = ", ".join(str(tag) for tag in _tags(model, loc))
+        if kind == "union_tag_not_found":
+            return f"{key}.type: missing; add it (one of {kinds})"
+        return f"{key}.type: {_shown(error['ctx']['tag'])} is not one of {kinds}"
     message = error["msg"].removeprefix("Value error, ")
+    if message.startswith((f"{key}.", f"[{key}.")):
+        return message  # the message names its own key, deeper than the one that failed
     return f"{key}: {message}" if key else message
+
+
+def _tags(model: type[BaseModel], loc: tuple) -> list[object]:
+    """Every ``type`` the table at ``loc`` may have."""
+    annotation: object = model
+    for part in loc:
+        models = _models(annotation)
+        if models:
+            annotation = models[0].model_fields[str(part)].annotation
+        else:
+            annotation = typing.get_args(_unwrap(annotation))[-1]
+    return [tag for m in _models(annotation) for tag in typing.get_args(m.model_fields["type"].annotation)]
 
 
 def key_of(loc: tuple) -> str:
@@ -70,28 +89,66 @@ def _known(keys: list[str]) -> str:
 
 
 def _is_table(annotation: object) -> bool:
-    annotation = _unwrap(annotation)
-    return typing.get_origin(annotation) is dict or (isinstance(annotation, type) and issubclass(annotation, BaseModel))
+    return typing.get_origin(_unwrap(annotation)) is dict or bool(_models(annotation))
 
 
-def _fields_at(model: type[BaseModel], loc: tuple) -> dict[str, object]:
-    """The keys the table at ``loc`` may hold, with their types, found by walking the models' field types."""
+def _without_tags(model: type[BaseModel], loc: tuple) -> tuple:
+    """The location as the file spells it: pydantic adds the chosen ``type`` of a table that may be one of several
+    kinds (``sources.intranet.web.url``); the file says ``sources.intranet.url``."""
     annotation: object = model
+    kept = []
     for part in loc:
         annotation = _unwrap(annotation)
+        member = _tagged(annotation, part)
+        if member is not None:
+            annotation = member
+            continue
+        kept.append(part)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             field = annotation.model_fields.get(str(part))
-            if field is None:
-                return {}
-            annotation = field.annotation
+            annotation = field.annotation if field is not None else None
         elif typing.get_origin(annotation) in (dict, list):
             annotation = typing.get_args(annotation)[-1]
         else:
+            annotation = None
+    return tuple(kept)
+
+
+def _tagged(annotation: object, tag: object) -> type[BaseModel] | None:
+    """The kind of table whose ``type`` is ``tag``, when ``tag`` names a kind rather than a key."""
+    for member in _models(annotation):
+        field = member.model_fields.get("type")
+        if field is not None and tag in typing.get_args(field.annotation) and str(tag) not in member.model_fields:
+            return member
+    return None
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> dict[str, object]:
+    """The keys the table at ``loc`` may hold, with their types, found by walking the models' field types (every
+    kind's keys where a table may be one of several kinds)."""
+    annotation: object = model
+    for part in loc:
+        models = _models(annotation)
+        if models:
+            fields = [m.model_fields[str(part)] for m in models if str(part) in m.model_fields]
+            if not fields:
+                return {}
+            annotation = fields[0].annotation
+        elif typing.get_origin(_unwrap(annotation)) in (dict, list):
+            annotation = typing.get_args(_unwrap(annotation))[-1]
+        else:
             return {}
+    return {name: field.annotation for m in _models(annotation) for name, field in m.model_fields.items()}
+
+
+def _models(annotation: object) -> list[type[BaseModel]]:
+    """The table types ``annotation`` stands for: one model, or each member of a union of models."""
     annotation = _unwrap(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return {name: field.annotation for name, field in annotation.model_fields.items()}
-    return {}
+        return [annotation]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [m for m in typing.get_args(annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
+    return []
 
 
 def _unwrap(annotation: object) -> object:

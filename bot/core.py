@@ -28,6 +28,7 @@ from bot.tables.claims import ProcessedEvent
 from bot.tables.feedback import Feedback
 from bot.tables.questions import Question
 from bot.topics import TopicPicker
+from knowledge.sources.status import SourceHealth, source_health
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,13 @@ class Lorebot:
         """Who the bot knows on this platform (lorebot.toml's people first), with team and champion topics."""
         with self.context.session() as session:
             return known_people(session, self.config, platform)
+
+    def source_health(self, person: Person) -> "list[SourceHealth]":
+        """How each source is syncing, for the admins named in lorebot.toml; nothing for anyone else."""
+        config = self.context.config
+        if not config.sources or config.handle_for(person.platform, person.id) not in config.admins:
+            return []
+        return source_health(self.context.knowledge.engine, list(config.sources))
 
     def recent_questions(self, person: Person, limit: int = 10) -> list[QuestionSummary]:
         with self.context.session() as session:

@@ -344,3 +344,21 @@ def reverification_closed() -> Reply:
 
 def reverification_not_yours() -> Reply:
     return Reply(text="Only the answer's champions can confirm it.")
+
+
+def source_health_line(health, tz) -> str:
+    """One line on a source for an admin (App Home, ``lorebot stats``, the admins' digest): what is wrong
+    first, else how many documents it holds and when it last synced. Plain words, Markdown-safe."""
+    name = literal(health.name)
+    if health.last_error:
+        return f"⚠️ {name}: the last sync failed: {literal(health.last_error)}"
+    if health.failures:
+        first = health.failures[0]
+        more = f" (and {len(health.failures) - 1} more)" if len(health.failures) > 1 else ""
+        return (f"⚠️ {name}: {len(health.failures)} document(s) failed and will be retried: "
+                f"{literal(first.url or first.key)}: {literal(first.reason)}{more}")
+    if health.last_counts.get("removal_blocked"):
+        return f"⚠️ {name}: {literal(health.last_counts['removal_blocked'])}"
+    if health.last_success is None:
+        return f"{name}: not synced yet (lorebot sync {health.name})"
+    return f"✅ {name}: {health.documents} document(s), synced {health.last_success.astimezone(tz):%a %d %b %H:%M}"

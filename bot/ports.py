@@ -14,6 +14,9 @@ from bot.replies import Reply
 if TYPE_CHECKING:
     import numpy as np
 
+    from knowledge.sources.reports import SyncReport
+    from knowledge.sources.source import Source
+    from knowledge.sources.syncing import SyncOptions
     from knowledge.types import Alias, Hit
 
 
@@ -117,5 +120,9 @@ class Knowledge(Protocol):
     def remove_alias(self, alias_id: int) -> bool: ...
 
     def aliases(self, entry_id: int | None = None) -> "list[Alias]": ...
+
+    def sync(self, name: str, source: "Source", options: "SyncOptions") -> "SyncReport":
+        """Bring one source's documents in step with it (``knowledge.sources``)."""
+        ...
 
     def entry_ids(self, *, created_before: datetime | None = None) -> list[int]: ...

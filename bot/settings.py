@@ -1,6 +1,8 @@
 """Locations and secrets from the environment, read once by the command line and passed down."""
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 from typing import Literal
 
@@ -35,3 +37,8 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'lorebot.db').resolve()}"
+
+    def secret(self, variable: str) -> str | None:
+        """The value of an environment variable a source names for its secret (``token_env``): read when the
+        source is opened, never stored or logged."""
+        return os.environ.get(variable) or None

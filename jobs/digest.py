@@ -19,6 +19,7 @@ from bot import audiences
 from bot.addresses import Address, MessageRef
 from bot.audiences import Reader
 from bot.context import LorebotContext
+from bot.messages import source_health_line
 from bot.replies import NOT_HELPFUL, Reply
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.feedback import Feedback
@@ -30,6 +31,7 @@ from jobs.job import Job
 from jobs.outbox import Delivery
 from jobs.render import duration, said, thread_link
 from jobs.verified import verified
+from knowledge.sources.status import source_health
 
 WEEK = timedelta(days=7)
 TOP_CHAMPIONS = 3
@@ -82,6 +84,7 @@ class OrgWeek:
     everyone: TeamWeek
     teams: list[TeamWeek]
     unassigned: TeamWeek
+    troubled_sources: list = field(default_factory=list)  # SourceHealth of each source needing an admin's look
 
 
 Members = tuple[set[str], set[tuple[str, str]]]
@@ -227,7 +230,14 @@ def org_week(ctx: LorebotContext, session: Session, end: datetime, reader: Reade
     teams = [_figures(ctx, session, team, end, in_team, None)[0] for team, in_team in belongs.items()]
     unassigned, _ = _figures(ctx, session, messages.DIGEST_UNASSIGNED, end,
                              lambda q: not any(in_team(q) for in_team in belongs.values()), reader)
-    return OrgWeek(everyone=everyone, teams=teams, unassigned=unassigned)
+    return OrgWeek(everyone=everyone, teams=teams, unassigned=unassigned, troubled_sources=_troubled_sources(ctx))
+
+
+def _troubled_sources(ctx: LorebotContext) -> list:
+    """Sources whose last sync failed, or with documents waiting for another try, or with removals held back."""
+    if not ctx.config.sources or ctx.knowledge is None:
+        return []
+    return [health for health in source_health(ctx.knowledge.engine, list(ctx.config.sources)) if not health.healthy]
 
 
 def _questions(session: Session, question_ids: list[int | None]) -> dict[int, Question]:
@@ -365,6 +375,9 @@ def render_org(ctx: LorebotContext, org: OrgWeek) -> Reply:
                                    *_gap_lines(unassigned)]))
     else:
         sections.append(messages.DIGEST_UNASSIGNED_NONE)
+    if org.troubled_sources:
+        sections.append("\n".join([messages.DIGEST_SOURCES_HEADER, *(
+            f"• {source_health_line(health, ctx.config.tz)}" for health in org.troubled_sources)]))
     return Reply(title=_title(messages.DIGEST_ORG_TITLE, everyone, "", ctx.config.tz), text="\n\n".join(sections),
                  context=messages.DIGEST_ORG_CONTEXT)
 

@@ -65,6 +65,7 @@ DIGEST_TEAM_LINE = "• {team}: **{asked}** question(s) ({change}), {bot}% answe
 DIGEST_UNASSIGNED_HEADER = "**Unassigned**: askers in no team, so no manager sees them"
 DIGEST_UNASSIGNED_NONE = "**Unassigned**: none, every asker is in a team."
 DIGEST_CONTEXT = "Weekly digest from Lorebot · share the gaps with your champions to close them"
+DIGEST_SOURCES_HEADER = "**Sources needing a look** (`lorebot sources` has the details)"
 DIGEST_ORG_CONTEXT = "Organisation-wide digest from Lorebot, for the admins named in lorebot.toml"
 
 # Re-verification
@@ -91,5 +92,5 @@ DRY_RUN_NOTHING = "Nothing to send for {job}."
 RUN_SUMMARY = "{job} ({period}): {sent} sent, {unreachable} unreachable, {failed} failed, {retrying} to retry."
 RUN_ALREADY = "{job} ({period}) already ran; nothing sent."
 RUN_ALREADY_BY_HAND = "{job} already ran by hand today ({period}); nothing sent. It runs again on its schedule."
-JOB_LINE = "{name:<9} {schedule:<18} next: {next_run}"
+JOB_LINE = "{name:<{width}} {schedule:<18} next: {next_run}"
 JOB_NEVER = "never"

@@ -9,6 +9,7 @@ from jobs.outbox import AfterSent
 
 JOBS: tuple[Job, ...] = (nudges.JOB, lessons_prompt.JOB, digest.JOB, reverify.JOB)
 JOB_NAMES = tuple(job.name for job in JOBS)
+RUNNABLE = JOB_NAMES + ("sync",)  # what ``lorebot jobs run`` takes: every job, and the sync of every source
 AFTER_SENT: dict[str, AfterSent] = {job.name: job.after_sent for job in JOBS if job.after_sent is not None}
 
 

@@ -12,7 +12,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -28,7 +28,7 @@ from bot.markdown import plain
 from bot.messengers import one_messenger
 from bot.ports import Clock, Knowledge, Messenger, system_clock
 from bot.recovery import recover
-from jobs import messages
+from jobs import messages, sync
 from jobs.job import Job
 from jobs.locks import SchedulerLock
 from jobs.outbox import Delivery, SendReport, release_stale_claims, send_pending, to_row
@@ -38,6 +38,7 @@ from jobs.tables import PENDING, SENDING, JobRun, OutboxMessage
 
 if TYPE_CHECKING:
     from bot.core import Lorebot
+    from knowledge.sources.source import Source
 
 log = logging.getLogger("lorebot.jobs")
 
@@ -57,6 +58,7 @@ class RunResult:
     unreachable: int = 0
     failed: int = 0
     retrying: int = 0
+    note: str | None = None  # what a job that sends nothing did (sync), in its own words
 
     @property
     def ran(self) -> bool:
@@ -68,6 +70,8 @@ class RunResult:
 
     def summary(self) -> str:
         """One line for the terminal after a real run (a dry run prints ``text()`` instead)."""
+        if self.note is not None:
+            return self.note
         if self.status == DRY_RUN:
             return self.text()
         if self.status == ALREADY_RAN:
@@ -79,8 +83,9 @@ class RunResult:
 
 def format_job_list(rows: list[tuple[str, str, datetime | None]]) -> str:
     """``lorebot jobs list``: each job, its schedule and its next run (local time of the configured timezone)."""
+    width = max([9] + [len(name) for name, _, _ in rows])
     return "\n".join(
-        messages.JOB_LINE.format(name=name, schedule=schedule,
+        messages.JOB_LINE.format(name=name, width=width, schedule=schedule,
                                  next_run=when.strftime("%a %Y-%m-%d %H:%M %Z") if when else messages.JOB_NEVER)
         for name, schedule, when in rows
     )
@@ -116,7 +121,8 @@ class JobRunner:
     def __init__(self, core: Lorebot | None = None, *, config: LorebotConfig | None = None,
                  engine: Engine | None = None,
                  messengers: Messenger | list[Messenger] | dict[str, Messenger] | None = None,
-                 knowledge: Knowledge | None = None, clock: Clock | None = None) -> None:
+                 knowledge: Knowledge | None = None, clock: Clock | None = None,
+                 sources: Mapping[str, Source] | None = None) -> None:
         if core is not None:
             ctx = core.context
             config = config or ctx.config
@@ -132,17 +138,29 @@ class JobRunner:
                                   clock=clock or system_clock)
         self.grace = timedelta(hours=config.jobs.misfire_grace_hours)
         self.triggers = {job.name: trigger_for(job.schedule(config), config.tz, job=job.name) for job in JOBS}
+        self.sources = dict(sources or {})  # opened sources, each synced on its own schedule
+        for name in self.sources:
+            self.triggers[sync.job_key(name)] = trigger_for(config.sources[name].schedule, config.tz,
+                                                            job=f"sources.{name}")
 
     # -- what is configured --------------------------------------------------------------------------------
     def schedule(self, name: str) -> str:
+        source = sync.source_of(name)
+        if source is not None:
+            return self.ctx.config.sources[source].schedule
         return job_named(name).schedule(self.ctx.config)
+
+    @property
+    def scheduled(self) -> list[str]:
+        """What the scheduler fires: every job, and the sync of each source."""
+        return list(JOB_NAMES) + [sync.job_key(name) for name in self.sources]
 
     def list_jobs(self) -> list[tuple[str, str, datetime | None]]:
         """Each job, its crontab schedule, and its next run in the configured timezone."""
         now = self.ctx.now()
         tz = self.ctx.config.tz
         rows = []
-        for name in JOB_NAMES:
+        for name in self.scheduled:
             fire = next_fire(self.triggers[name], now)
             rows.append((name, self.schedule(name), fire.astimezone(tz) if fire else None))
         return rows
@@ -152,6 +170,11 @@ class JobRunner:
             period: str | None = None) -> RunResult:
         """Run one job for ``now`` (default: the clock). Runs by hand share a period per day unless one is given;
         ``dry_run`` computes and returns the messages and changes nothing anywhere (a claimed period: nothing)."""
+        if name == sync.NAME:
+            if dry_run:
+                return RunResult(job=name, period="now", status=DRY_RUN,
+                                 note="sync would read: " + (", ".join(self.sources) or "no sources"))
+            return RunResult(job=name, period="now", status=RAN, note=sync.summary(sync.run_now(self.ctx, self.sources)))
         job = job_named(name)
         at = now or self.ctx.now()
         period = period or manual_period_key(at, self.ctx.config.tz)
@@ -173,9 +196,14 @@ class JobRunner:
 
     def tick(self, name: str) -> RunResult | None:
         """Run the job's latest scheduled fire time if it is due, within grace, and not yet claimed."""
-        fire = latest_due(self.triggers[job_named(name).name], self.ctx.now(), self.grace)
+        source = sync.source_of(name)
+        fire = latest_due(self.triggers[name if source else job_named(name).name], self.ctx.now(), self.grace)
         if fire is None:
             return None
+        if source is not None:
+            report = sync.run_due(self.ctx, self.sources, source, fire)
+            return None if report is None else RunResult(job=name, period=period_key(fire, self.ctx.config.tz),
+                                                          status=RAN, note=sync.summary([report]))
         period = period_key(fire, self.ctx.config.tz)
         if self.claimed(name, period):
             return None  # the usual case; the unique key below remains the real guard
@@ -191,7 +219,7 @@ class JobRunner:
             log.warning("%s", report.summary())
         self.resume()
         results = []
-        for name in JOB_NAMES:
+        for name in self.scheduled:
             try:
                 result = self.tick(name)
             except OperationalError as exc:  # e.g. SQLite busy with another writer: the next catch-up retries
@@ -299,14 +327,14 @@ class JobScheduler:
         self._active = True
         if self.scheduler.get_job("standby"):
             self.scheduler.remove_job("standby")
-        for name in JOB_NAMES:
+        for name in self.runner.scheduled:
             self.scheduler.add_job(_logged(self.runner.tick), self.runner.triggers[name], args=[name], id=name,
                                    name=name, replace_existing=True)
         # Catch up at once, then keep resuming the outbox and catching up regularly.
         self.scheduler.add_job(_logged(self.runner.catch_up), IntervalTrigger(seconds=self.poll_seconds),
                                id="catch-up", name="catch-up", replace_existing=True,
                                next_run_time=datetime.now(self.runner.ctx.config.tz))
-        log.info("scheduler active: %s", ", ".join(JOB_NAMES))
+        log.info("scheduler active: %s", ", ".join(self.runner.scheduled))
         return True
 
     def run_until(self, stop: threading.Event) -> None:

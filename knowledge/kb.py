@@ -8,7 +8,7 @@ A thin front over its parts (ingesting, entries, searching, index_lifecycle), us
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -47,11 +47,6 @@ def _first_documents(hits: list[Hit]) -> tuple[str, ...]:
         if hit.document not in documents:
             documents.append(hit.document)
     return tuple(documents[:DOCUMENTS_COMPARED])
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back the stored UTC time without its zone."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _uniform_idf(terms: Sequence[str]) -> np.ndarray:
@@ -142,7 +137,7 @@ class KnowledgeBase:
                                                sqlalchemy.func.substr(KbDocument.path, 1, len(folder)) == folder))
         with Session(self._engine) as session:
             rows = session.exec(query).all()
-        return [DocumentInfo(doc.path, doc.title, doc.collection, int(n), _aware(doc.updated_at)) for doc, n in rows]
+        return [DocumentInfo(doc.path, doc.title, doc.collection, int(n), store.aware(doc.updated_at)) for doc, n in rows]
 
     # -- curated entries ----------------------------------------------------------------------------------------
     def add_entry(self, question: str, answer: str, *, source: str, verified_by: str,

@@ -25,6 +25,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def aware(moment: datetime | None) -> datetime | None:
+    """A stored time with its zone: SQLite gives back the stored UTC time without one."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 class KbDocument(SQLModel, table=True):
     __tablename__ = "kb_documents"
 

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack import messages, translate
 from adapters.slack.home import home_view
+from bot.messages import source_health_line
 from adapters.slack.workspaces import only_served_workspaces
 from bot import champion_commands
 from bot.addresses import Person
@@ -104,8 +105,9 @@ def _reaction(core, client: WebClient, event: dict, event_id: str, added: bool) 
 def _publish_home(core, client: WebClient, user_id: str) -> None:
     person = Person("slack", user_id)
     champion = bool(core.champion_topics(person))
+    sources = [source_health_line(health, core.context.config.tz) for health in core.source_health(person)]
     view = home_view(core.waiting_for(person) if champion else [], core.recent_questions(person),
-                     is_champion=champion)
+                     is_champion=champion, sources=sources)
     client.views_publish(user_id=user_id, view=view)
 
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from adapters.slack import messages
 from adapters.slack.blocks import MAX_SECTION, clip
-from adapters.slack.mrkdwn import escape
+from adapters.slack.mrkdwn import escape, to_mrkdwn
 
 MAX_LISTED = 15
 
 
-def home_view(waiting: list, recent: list, *, is_champion: bool) -> dict:
+def home_view(waiting: list, recent: list, *, is_champion: bool, sources: list[str] = ()) -> dict:
+    """``sources``: one line per source, for an admin (``Lorebot.source_health``)."""
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": messages.HOME_TITLE}},
         {"type": "section", "text": {"type": "mrkdwn", "text": messages.HOME_INTRO}},
@@ -19,6 +20,10 @@ def home_view(waiting: list, recent: list, *, is_champion: bool) -> dict:
         blocks.extend(_section(_line(q)) for q in waiting[:MAX_LISTED])
         if not waiting:
             blocks.append(_section(messages.HOME_NOTHING_WAITING))
+    if sources:
+        blocks.append({"type": "divider"})
+        blocks.append(_section(messages.HOME_SOURCES))
+        blocks.extend(_section(to_mrkdwn(line)) for line in sources[:MAX_LISTED])
     blocks.append({"type": "divider"})
     blocks.append(_section(messages.HOME_RECENT))
     blocks.extend(_section(_line(q)) for q in recent[:MAX_LISTED])

@@ -15,6 +15,7 @@ HOME_INTRO = "Ask me anything about how we work: send me a direct message, menti
 HOME_WAITING = "*Waiting for you* ({count}): questions routed to your topics"
 HOME_NOTHING_WAITING = "Nothing is waiting for you. Thank you for keeping answers flowing!"
 HOME_RECENT = "*Your recent questions*"
+HOME_SOURCES = "*Sources* (you are an admin): how each one is syncing"
 HOME_NO_QUESTIONS = "You have not asked anything yet. Try me!"
 HOME_QUESTION = "• {text} — _{status}_{link}"
 STATUS_LABELS = {

@@ -19,7 +19,7 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Callable
 
@@ -35,7 +35,7 @@ from knowledge.sources.documents import Checkpoint, Failed, Removed, SourceDocum
 from knowledge.sources.reports import DocumentProblem, SyncReport
 from knowledge.sources.source import ListingIncomplete, Source, SourceUnavailable
 from knowledge.sources.tables import KbSourceFailure, KbSourceState
-from knowledge.store import KbDocument
+from knowledge.store import KbDocument, aware
 from knowledge.store_lock import StoreLock
 from knowledge.types import IngestReport
 
@@ -321,7 +321,7 @@ class _Run:
                                        KbDocument.content_hash).where(KbDocument.root == self.root))
             for path, version, modified, url, digest in rows:
                 key = path[len(prefix):]
-                stored[key] = Stored(key, version, _aware(modified), url)
+                stored[key] = Stored(key, version, aware(modified), url)
                 versions[key] = (digest, version)
         self._stored_versions = versions
         return stored
@@ -414,11 +414,3 @@ class _Run:
                 state.last_error = report.error
             session.add(state)
             session.commit()
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives back stored UTC times without their zone."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-

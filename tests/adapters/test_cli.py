@@ -462,7 +462,7 @@ def test_stats_counts_documents_answers_and_this_weeks_questions(tmp_path: Path,
     assert main([*base, "stats", "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert figures == {"documents": documents, "chunks": chunks, "verified_answers": 1, "questions_this_week": 1,
-                       "week_start": monday.astimezone(ZoneInfo("Pacific/Kiritimati")).isoformat()}
+                       "week_start": monday.astimezone(ZoneInfo("Pacific/Kiritimati")).isoformat(), "sources": []}
     assert main([*base, "stats"]) == 0
     out = capsys.readouterr().out
     assert "Questions this week: 1 (since Mon" in out and "Pacific/Kiritimati" in out

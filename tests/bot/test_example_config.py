@@ -114,3 +114,36 @@ def test_an_unknown_table_lists_the_tables_there_are() -> None:
     message = str(caught.value)
     assert message.startswith("lorebot.toml: unknown table [foo] (known: answers, people, teams, topics, ")
     assert "timezone" not in message  # a key, not a table
+
+
+def test_the_example_sources_validate_once_uncommented() -> None:
+    import re
+    import tomllib
+
+    text = EXAMPLE.read_text(encoding="utf-8")
+    block = text[text.index("# [sources."):]
+    uncommented = "\n".join(re.sub(r"^# ?", "", line) for line in block.splitlines() if line.startswith("# "))
+    config = parse_config(tomllib.loads(uncommented))
+    source = config.sources["handbook-git"]
+    assert source.type == "git" and source.collection_for("handbook-git") == "handbook"
+
+
+@pytest.mark.parametrize(
+    ("raw", "line"),
+    [
+        ({"sources": {"hb": {"type": "git", "repo": "x", "branc": "main"}}},
+         "sources.hb.branc: unknown key; did you mean branch?"),
+        ({"sources": {"hb": {"type": "gitt", "repo": "x"}}}, 'sources.hb.type: "gitt" is not one of'),
+        ({"sources": {"hb": {"repo": "x"}}}, "sources.hb.type: missing; add it (one of"),
+        ({"sources": {"hb": {"type": "git"}}}, "sources.hb.repo: missing; add it"),
+        ({"sources": {"hb": {"type": "git", "repo": "x", "schedule": "hourly"}}},
+         "sources.hb.schedule: 'hourly' is not a crontab schedule"),
+        ({"sources": {"h b": {"type": "git", "repo": "x"}}}, "[sources.h b]: a source's name is"),
+        ({"sources": {"hb": {"type": "git", "repo": "x", "max_removal_share": 3}}},
+         "sources.hb.max_removal_share: should be at most 1 (it is 3)"),
+    ],
+)
+def test_a_bad_source_is_one_line_naming_its_key(raw: dict, line: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(raw)
+    assert str(error.value).startswith(f"lorebot.toml: {line}")

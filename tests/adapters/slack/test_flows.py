@@ -283,3 +283,28 @@ def test_a_signed_lorebot_command_missing_its_fields_is_refused_quietly(rig) -> 
         assert rig.post(body, "application/x-www-form-urlencoded")[0] == 200
     rig.settle()
     assert rig.api.named("chat.postMessage") == []
+
+
+def test_app_home_shows_an_admin_how_each_source_is_syncing(kb, tmp_path) -> None:
+    from bot.source_sync import sync_sources
+    from tests.adapters.slack.conftest import CONFIG, serve_rig
+    from tests.knowledge.sources.gitrepo import Repo
+
+    repo = Repo(tmp_path / "wiki")
+    repo.write("leave.md", "# Leave\n\nEveryone gets 25 days of annual leave.\n")
+    repo.commit("first")
+    config = {**CONFIG, "admins": ["erin"],
+              "sources": {"wiki": {"type": "git", "repo": str(repo.path)},
+                          "gone": {"type": "git", "repo": str(tmp_path / "nowhere")}}}
+    for rig in serve_rig(kb, config):
+        parsed = rig.core.context.config
+        opened = {name: options.open(name, home=kb.home, secrets=lambda variable: None)
+                  for name, options in parsed.sources.items()}
+        sync_sources(kb, parsed, opened)
+        rig.event({"type": "app_home_opened", "user": "UERIN", "channel": "DUERIN", "tab": "home"})
+        rig.event({"type": "app_home_opened", "user": "UALICE", "channel": "DUALICE", "tab": "home"})
+        rig.settle()
+        views = {view["user_id"]: json.dumps(view["view"]) for view in rig.api.named("views.publish")}
+        assert "wiki: 1 document(s), synced" in views["UERIN"]
+        assert "gone: the last sync failed: cannot fetch branch main" in views["UERIN"]
+        assert "Sources" not in views["UALICE"] and "wiki" not in views["UALICE"]  # only admins see sources

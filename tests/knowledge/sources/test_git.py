@@ -149,3 +149,36 @@ def test_a_killed_sync_resumes_from_its_checkpoint_and_embeds_nothing_twice(kb, 
     assert report.error is None and len(kb.documents()) == 360
     assert report.added == 360 - written
     assert counting_embedder.texts_embedded == 360 - written  # one passage per note: nothing twice
+
+
+def test_a_file_that_cannot_be_read_stays_answered_from_its_last_version_and_is_retried(kb, repo) -> None:
+    sync(kb, repo)
+    (repo.path / "docs" / "leave.md").write_bytes(b"# Leave\x00\x01\x02 binary garbage")
+    repo.git("add", "docs/leave.md")
+    repo.commit("broken")
+    report = sync(kb, repo)
+    assert [(problem.key, problem.url, problem.reason) for problem in report.failures] == [
+        ("docs/leave.md", "https://git.example.com/blob/main/docs/leave.md", "looks like a binary file, not text")]
+    assert "25 days" in top(kb, "How many days of annual leave do I get?").text
+    again = sync(kb, repo)  # nothing new in the repository: the failure is tried again, not forgotten
+    assert [problem.key for problem in again.failures] == ["docs/leave.md"]
+    repo.write("docs/leave.md", LEAVE.replace("25 days", "28 days"))
+    repo.commit("fixed")
+    fixed = sync(kb, repo)
+    assert fixed.failures == [] and fixed.changed == 1
+    assert "28 days" in top(kb, "How many days of annual leave do I get?").text
+
+
+def test_a_sync_that_would_remove_too_much_removes_nothing_and_says_why(kb, repo) -> None:
+    sync(kb, repo)
+    repo.delete("parking.md")
+    repo.delete("it/vpn.md")
+    repo.commit("drop two of three")
+    report = sync(kb, repo)
+    assert report.removed == 0 and len(kb.documents()) == 3
+    assert report.removal_blocked.startswith("2 of the 3 documents in handbook are gone from the source (67%), "
+                                             "more than max_removal_share (20%); nothing was removed.")
+    config = GitOptions(type="git", repo=str(repo.path), max_removal_share=1.0)
+    allowed = kb.sync("handbook", config.open("handbook", home=kb.home, secrets=lambda name: None),
+                      SyncOptions(collection="handbook", type="git", max_removal_share=1.0))
+    assert allowed.removed == 2 and allowed.removal_blocked is None
