@@ -1,15 +1,16 @@
-"""Ingest: files and texts -> chunks -> embeddings -> rows, a short transaction per batch of whole documents.
+"""Writing documents: chunks -> embeddings -> rows, a short transaction per batch of whole documents.
 
-Content hashes make a re-ingest of unchanged documents free; a folder ingested again drops the documents no
-longer under it. The indexes are not touched here: every process applies the change from the database.
+The sync engine (``knowledge.sources``) writes every source's documents, ingested folders included, through
+``Ingester.write`` and ``remove_paths``; texts (evaluation corpora, benchmarks) come through ``ingest_texts``.
+Content hashes make unchanged documents free. The indexes are not touched here: every process applies the change
+from the database.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import sqlalchemy
@@ -18,8 +19,7 @@ from sqlmodel import Session, delete, select
 from knowledge import store
 from knowledge.chunking import Chunk, chunk_document
 from knowledge.embed import Embedder
-from knowledge.loaders import LoadedDocument, UnreadableFile, is_supported
-from knowledge.parse_isolation import PARSE_TIMEOUT_SECONDS, IsolatedLoader
+from knowledge.parse_isolation import PARSE_TIMEOUT_SECONDS
 from knowledge.store import KbChunk, KbDocument
 from knowledge.types import IngestReport, SkippedFile
 
@@ -62,33 +62,7 @@ class Ingester:
                  parse_timeout: float = PARSE_TIMEOUT_SECONDS) -> None:
         self._engine = engine
         self.embedder = embedder
-        self._parse_timeout = parse_timeout
-
-    def ingest(self, paths: Sequence[Path | str], *, collection: str | None = None,
-               progress: bool = False) -> tuple[IngestReport, bool]:
-        """Add new documents, replace changed ones, drop ones no longer under an ingested folder."""
-        report = IngestReport()
-        prepared: list[Prepared] = []
-        removed: set[str] = set()
-        with Session(self._engine) as session:
-            known = store.documents_by_path(session)
-        for raw in paths:
-            root = Path(raw).resolve()
-            if not root.exists():
-                report.skipped.append(SkippedFile(str(raw), "no such file or folder"))
-                continue
-            root_collection = collection or (root.name if root.is_dir() else root.parent.name) or "default"
-            files = _files_under(root, report)
-            seen = set()
-            with IsolatedLoader(self._parse_timeout) as loader:
-                for file in files:
-                    seen.add(str(file))
-                    item = _prepare_file(file, str(root), root_collection, known, report, loader.load)
-                    if item is not None:
-                        prepared.append(item)
-            if root.is_dir():
-                removed.update(path for path, doc in known.items() if doc.root == str(root) and path not in seen)
-        return report, self._apply(prepared, removed, report, progress)
+        self.parse_timeout = parse_timeout  # per file, in the parsing worker
 
     def ingest_texts(self, items: Iterable[TextItem], *, progress: bool = False) -> tuple[IngestReport, bool]:
         report = IngestReport()
@@ -187,35 +161,6 @@ class Ingester:
             session.commit()
 
 
-def _prepare_file(file: Path, root: str, collection: str, known: dict[str, KbDocument], report: IngestReport,
-                  load: Callable[[Path, bytes], LoadedDocument]) -> Prepared | None:
-    try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            report.skipped.append(SkippedFile(str(file), f"too large ({size / 2**20:,.0f} MB; at most "
-                                                         f"{MAX_FILE_BYTES // 2**20} MB)"))
-            return None
-        data = file.read_bytes()
-    except OSError as exc:
-        report.skipped.append(SkippedFile(str(file), f"cannot read the file ({exc.strerror or exc})"))
-        return None
-    digest = content_hash(data, "", collection)
-    existing = known.get(str(file))
-    if existing is not None and existing.content_hash == digest:
-        report.documents_unchanged += 1
-        return None
-    try:
-        document = load(file, data)
-    except UnreadableFile as exc:
-        report.skipped.append(SkippedFile(str(file), str(exc)))
-        return None
-    chunks = chunk_document(document.text, document.title)
-    if not chunks:
-        report.skipped.append(SkippedFile(str(file), "no text found"))
-        return None
-    return Prepared(str(file), root, collection, document.title, digest, chunks, document.url)
-
-
 def _upsert_document(session: Session, item: Prepared, report: IngestReport) -> KbDocument | None:
     """The document's row, written, with its old chunks deleted; None when the stored row already holds this
     content (another ingest stored it meanwhile). Read in the writing session, not from the run's start."""
@@ -263,27 +208,6 @@ def _progress_bar(enabled: bool, prepared: list[Prepared]):
 
     total = sum(len(item.chunks) for item in prepared)
     return tqdm(total=total, desc="Embedding", unit="chunk", disable=not enabled or total == 0, leave=False)
-
-
-def _files_under(root: Path, report: IngestReport) -> list[Path]:
-    if root.is_file():
-        if is_supported(root):
-            return [root]
-        report.skipped.append(SkippedFile(str(root), f"unsupported file type {root.suffix or '(none)'}"))
-        return []
-    files = []
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue
-        if not path.resolve().is_relative_to(root):
-            # A link out of the folder would publish whatever it points at to everyone who may search here.
-            report.skipped.append(SkippedFile(str(path), "links outside the ingested folder"))
-            continue
-        if is_supported(path):
-            files.append(path)
-        else:
-            report.skipped.append(SkippedFile(str(path), f"unsupported file type {path.suffix or '(none)'}"))
-    return files
 
 
 def content_hash(data: bytes, title: str, collection: str) -> str:

@@ -27,6 +27,7 @@ from knowledge.ingesting import Ingester, TextItem
 from knowledge.loaders import title_of
 from knowledge.searching import MODES, idf_for, search_chunks
 from knowledge.sources import tables as source_tables
+from knowledge.sources.folder import ingest_paths
 from knowledge.sources.reports import SyncReport
 from knowledge.sources.source import Source
 from knowledge.sources.syncing import SyncOptions, sync_source
@@ -95,9 +96,10 @@ class KnowledgeBase:
     # -- ingest -----------------------------------------------------------------------------------------------
     def ingest(self, paths: Sequence[Path | str], *, collection: str | None = None,
                progress: bool = False) -> IngestReport:
-        """Add new documents, replace changed ones, drop ones no longer under an ingested folder."""
-        report, changed = self._ingester.ingest(paths, collection=collection, progress=progress)
-        if changed:
+        """Add new documents, replace changed ones, drop ones no longer under an ingested folder: each path is
+        the local-folder source (``knowledge.sources.folder``) on the sync engine."""
+        report = ingest_paths(self._engine, self._ingester, paths, collection=collection, progress=progress)
+        if report.documents_added or report.documents_changed or report.documents_removed:
             self._live.refresh(force=True)
         return report
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from knowledge.urls import web_url
@@ -62,6 +62,19 @@ class LoadedDocument:
 
 def is_supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED
+
+
+_SUFFIX_MEDIA_TYPES = {**{suffix: "text/markdown" for suffix in MARKDOWN}, **{suffix: "text/plain" for suffix in TEXT},
+                       ".rst": "text/x-rst", **{suffix: "text/html" for suffix in HTML}, ".pdf": "application/pdf",
+                       ".docx": DOCX_MEDIA_TYPE}
+
+
+def media_type_of(name: str) -> str:
+    """The media type a file is read as, from its name's extension (what a source reports for a file)."""
+    import mimetypes
+
+    suffix = PurePosixPath(name).suffix.lower()
+    return _SUFFIX_MEDIA_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 def suffix_for(media_type: str) -> str | None:

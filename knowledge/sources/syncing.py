@@ -42,7 +42,8 @@ from knowledge.types import IngestReport
 log = logging.getLogger("lorebot.sources")
 
 MAX_REMOVAL_SHARE = 0.2  # a run that would remove more of a collection than this removes nothing
-QUEUE_DEPTH = 64  # parsed documents waiting for the embedder: memory stays flat however big the source
+QUEUE_DEPTH = 4  # batches of parsed documents waiting for the embedder: memory stays flat however big the source
+HANDOFF_BATCH = 16  # documents handed from the reading thread to the writing one at a time
 
 
 def source_root(name: str) -> str:
@@ -50,8 +51,35 @@ def source_root(name: str) -> str:
     return f"source:{name}"
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where a source's documents are stored: each under ``root``, at the path ``prefix + key``. A source in
+    lorebot.toml uses ``source:NAME``; a folder keeps its files' absolute paths; ``only`` limits a lone file's
+    run to that one document."""
+
+    root: str
+    prefix: str
+    only: str | None = None
+
+    @classmethod
+    def of_source(cls, name: str) -> "Layout":
+        return cls(root=source_root(name), prefix=source_root(name) + "/")
+
+    def path(self, key: str) -> str:
+        return self.prefix + key
+
+    def key(self, path: str) -> str:
+        return path[len(self.prefix):]
+
+    def where(self):
+        """The stored documents of this layout, as a condition on ``KbDocument``."""
+        if self.only is not None:
+            return KbDocument.path == self.path(self.only)
+        return sqlalchemy.func.substr(KbDocument.path, 1, len(self.prefix)) == self.prefix
+
+
 def document_path(name: str, key: str) -> str:
-    return f"{source_root(name)}/{key}"
+    return Layout.of_source(name).path(key)
 
 
 @dataclass(frozen=True)
@@ -61,6 +89,8 @@ class SyncOptions:
     full: bool = False  # ignore the cursor and the stored versions: list and fetch everything again
     max_removal_share: float = MAX_REMOVAL_SHARE
     progress: bool = False
+    layout: Layout | None = None  # default: ``Layout.of_source(name)``
+    label: str | None = None  # what the progress bar says (default "Syncing NAME")
 
 
 # What the producer hands the writer, besides the source's own Unchanged, Removed, Failed and Checkpoint.
@@ -112,7 +142,7 @@ class _Run:
                  options: SyncOptions, clock: Callable[[], datetime]) -> None:
         self.engine, self.ingester, self.name, self.source = engine, ingester, name, source
         self.options, self.clock = options, clock
-        self.root = source_root(name)
+        self.layout = options.layout or Layout.of_source(name)
         self.report = SyncReport(source=name)
         self.ingest = IngestReport()  # the writer's own counts (added, changed, chunks)
         self.pending: list[_Ready] = []
@@ -125,6 +155,7 @@ class _Run:
         self.cursor: str | None = None
         self.cursor_seen = False
         self._stored_versions: dict[str, tuple[str, str | None]] = {}  # key -> (content hash, version)
+        self._stored_map: dict[str, Stored] = {}
 
     # -- the run ----------------------------------------------------------------------------------------------
     def run(self) -> SyncReport:
@@ -139,7 +170,7 @@ class _Run:
                                     name=f"lorebot-sync-{self.name}", daemon=True)
         from tqdm import tqdm
 
-        with tqdm(desc=f"Syncing {self.name}", unit=" documents", disable=not self.options.progress,
+        with tqdm(desc=self.options.label or f"Syncing {self.name}", unit=" documents", disable=not self.options.progress,
                   leave=False) as bar:
             producer.start()
             try:
@@ -159,17 +190,25 @@ class _Run:
                  retry: list[str]) -> None:
         """Read the source and parse what changed (in the parsing worker), in order, into ``items``."""
 
-        def put(item) -> bool:
+        batch: list = []
+
+        def put(item, *, now: bool = False) -> bool:
+            """Hand items over a few at a time (one lock hand-off per batch, not per document)."""
+            batch.append(item)
+            if len(batch) < HANDOFF_BATCH and not now and not isinstance(item, Checkpoint):
+                return True
+            handed = list(batch)
+            batch.clear()
             while not stop.is_set():
                 try:
-                    items.put(item, timeout=0.2)
+                    items.put(handed, timeout=0.2)
                     return True
                 except queue.Full:
                     continue
             return False
 
         try:
-            with IsolatedLoader() as loader:
+            with IsolatedLoader(self.ingester.parse_timeout) as loader:
                 for key in retry:
                     if not put(self._prepare(self.source.fetch(key, stored.get(key)), loader)):
                         return
@@ -179,9 +218,9 @@ class _Run:
                         continue  # read again a moment ago as a retried failure
                     if not put(self._prepare(item, loader)):
                         return
-            put(_END)
+            put(_END, now=True)
         except BaseException as exc:  # noqa: BLE001 - handed to the writer, which reports it
-            put(_Crashed(exc))
+            put(_Crashed(exc), now=True)
 
     def _prepare(self, item, loader: IsolatedLoader):
         if not isinstance(item, SourceDocument):
@@ -210,15 +249,14 @@ class _Run:
         if not chunks:
             return Failed(item.key, item.url, "no text found")
         return _Ready(item.key, Prepared(
-            path=document_path(self.name, item.key), root=self.root, collection=self.options.collection,
+            path=self.layout.path(item.key), root=self.layout.root, collection=self.options.collection,
             title=title, content_hash=digest, chunks=chunks, url=item.url or loaded.url, version=item.version,
             modified_at=item.modified, author=item.author))
 
     def _consume(self, items: queue.Queue, bar) -> None:
         """Write what the producer prepared, in its order; save each checkpoint once what precedes it is written."""
         pending_chunks = 0
-        while True:
-            item = items.get()
+        for item in (item for handed in iter(items.get, None) for item in handed):
             if item is _END:
                 break
             if isinstance(item, _Crashed):
@@ -233,13 +271,10 @@ class _Run:
                 if pending_chunks >= EMBED_BATCH:
                     self._flush()
                     pending_chunks = 0
-            elif isinstance(item, _Same):
-                self.touched.append(item)
-                self.succeeded.add(item.key)
-                self.report.unchanged += 1
-            elif isinstance(item, Unchanged):
-                if item.version is not None:
-                    self.touched.append(_Same(item.key, item.version, None, None))
+            elif isinstance(item, (_Same, Unchanged)):
+                same = item if isinstance(item, _Same) else _Same(item.key, item.version, None, None)
+                if self._differs(same):
+                    self.touched.append(same)
                 self.succeeded.add(item.key)
                 self.report.unchanged += 1
             elif isinstance(item, Removed):
@@ -260,6 +295,13 @@ class _Run:
                 self._save_checkpoint(item.cursor)
         self._flush()
 
+    def _differs(self, same: _Same) -> bool:
+        """Whether an unchanged document's version, address or date moved: only then is its row updated."""
+        stored = self._stored_map.get(same.key)
+        return stored is None or (same.version is not None and same.version != stored.version) or (
+            same.url is not None and same.url != stored.url) or (
+            same.modified is not None and same.modified != stored.modified)
+
     def _flush(self) -> None:
         """Embed and write the pending documents, update the touched ones, take out the withdrawn ones."""
         if self.pending:
@@ -269,7 +311,7 @@ class _Run:
             self._touch(self.touched)
             self.touched = []
         if self.withdrawn:
-            self.ingester.remove_paths([document_path(self.name, key) for key in self.withdrawn], self.ingest)
+            self.ingester.remove_paths([self.layout.path(key) for key in self.withdrawn], self.ingest)
             self.withdrawn = []
 
     # -- removals -------------------------------------------------------------------------------------------
@@ -297,7 +339,7 @@ class _Run:
                 f"({len(candidates) / total:.0%}), more than max_removal_share ({share:.0%}); nothing was removed. "
                 "If they really are gone, raise max_removal_share for one run.")
             return
-        self.ingester.remove_paths(sorted(document_path(self.name, key) for key in candidates), self.ingest)
+        self.ingester.remove_paths(sorted(self.layout.path(key) for key in candidates), self.ingest)
 
     # -- state ------------------------------------------------------------------------------------------------
     def _start(self) -> KbSourceState:
@@ -313,24 +355,22 @@ class _Run:
 
     def _stored(self) -> dict[str, Stored]:
         """What is stored of this source, by key; the content hashes stay here for the producer."""
-        prefix = self.root + "/"
         stored: dict[str, Stored] = {}
         versions: dict[str, tuple[str, str | None]] = {}
         with Session(self.engine) as session:
             rows = session.exec(select(KbDocument.path, KbDocument.version, KbDocument.modified_at, KbDocument.url,
-                                       KbDocument.content_hash).where(KbDocument.root == self.root))
+                                       KbDocument.content_hash).where(self.layout.where()))
             for path, version, modified, url, digest in rows:
-                key = path[len(prefix):]
+                key = self.layout.key(path)
                 stored[key] = Stored(key, version, aware(modified), url)
                 versions[key] = (digest, version)
-        self._stored_versions = versions
+        self._stored_versions, self._stored_map = versions, stored
         return stored
 
     def _stored_keys(self) -> set[str]:
-        prefix = self.root + "/"
         with Session(self.engine) as session:
-            paths = session.exec(select(KbDocument.path).where(KbDocument.root == self.root)).all()
-        return {path[len(prefix):] for path in paths}
+            paths = session.exec(select(KbDocument.path).where(self.layout.where())).all()
+        return {self.layout.key(path) for path in paths}
 
     def _collection_size(self) -> int:
         with Session(self.engine) as session:
@@ -351,7 +391,7 @@ class _Run:
                 if same.modified is not None:
                     values["modified_at"] = same.modified
                 session.execute(sqlalchemy.update(KbDocument)
-                                .where(KbDocument.path == document_path(self.name, same.key)).values(**values))
+                                .where(KbDocument.path == self.layout.path(same.key)).values(**values))
             session.commit()
 
     def _save_checkpoint(self, cursor: str | None) -> None:

@@ -188,6 +188,7 @@ def test_a_bot_writing_while_an_ingest_embeds_never_waits_a_second(kb: Knowledge
 def test_a_file_that_takes_too_long_to_parse_is_skipped_and_the_rest_goes_in(kb: KnowledgeBase,
                                                                             tmp_path: Path) -> None:
     from knowledge.ingesting import Ingester
+    from knowledge.sources.folder import ingest_paths
     from tests.knowledge.pdfs import pdf_with_text, slow_pdf
     from tests.knowledge.workers import parsers
 
@@ -195,9 +196,9 @@ def test_a_file_that_takes_too_long_to_parse_is_skipped_and_the_rest_goes_in(kb:
     (folder / "a-crafted.pdf").write_bytes(slow_pdf())
     (folder / "benefits.pdf").write_bytes(pdf_with_text(["Pension matching is 5 percent."]))
     (folder / "it.html").write_text("<h1>IT guide</h1><p>Use WireGuard on every network.</p>", encoding="utf-8")
-    report, changed = Ingester(kb.engine, kb.embedder, parse_timeout=1).ingest([folder])
+    report = ingest_paths(kb.engine, Ingester(kb.engine, kb.embedder, parse_timeout=1), [folder])
     assert _reasons(report) == {"a-crafted.pdf": "took longer than 1 s to read"}
-    assert report.documents_added == 5 and changed
+    assert report.documents_added == 5
     assert not parsers()  # the worker that read the PDFs and the HTML is gone with the ingest
 
 
@@ -252,3 +253,21 @@ def test_a_store_from_before_urls_gets_the_column_and_keeps_its_documents(tmp_pa
         assert hit.url is None and hit.relative_path == "leave.md"
     finally:
         again.close()
+
+
+def test_two_ingests_of_one_folder_at_once_store_each_document_once(kb: KnowledgeBase, tmp_path: Path,
+                                                                    counting_embedder) -> None:
+    """An ingest is the folder's source on the sync engine: the second waits for the first, then finds every
+    document unchanged."""
+    folder = write_handbook(tmp_path / "handbook")
+    reports = []
+    runs = [threading.Thread(target=lambda: reports.append(kb.ingest([folder]))) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    files = len(list(folder.glob("*.md")))
+    assert sorted(report.documents_added for report in reports) == [0, files]
+    assert sorted(report.documents_unchanged for report in reports) == [0, files]
+    assert len(kb.documents()) == files
+    assert counting_embedder.texts_embedded == kb.stats()["chunks"]  # nothing embedded twice
