@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from knowledge.urls import web_url
@@ -42,6 +42,7 @@ MEDIA_TYPES = {  # a source's media type -> the extension whose loader reads it
     "application/pdf": ".pdf",
     DOCX_MEDIA_TYPE: ".docx",
 }
+_SUFFIX_MEDIA_TYPES = {suffix: media_type for media_type, suffix in reversed(MEDIA_TYPES.items())}
 TEXT_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 MAX_TEXT_CHARACTERS = 5_000_000  # about 2,500 pages; a longer "document" is a dump, not a policy
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a Word document's parts once unzipped
@@ -67,6 +68,11 @@ def is_supported(path: Path) -> bool:
 def suffix_for(media_type: str) -> str | None:
     """The extension whose loader reads this media type (parameters such as ``; charset=`` ignored)."""
     return MEDIA_TYPES.get(media_type.split(";", 1)[0].strip().lower())
+
+
+def media_type_of(name: str) -> str | None:
+    """The media type a file name's extension stands for, among those the loaders read; None for any other."""
+    return _SUFFIX_MEDIA_TYPES.get(PurePosixPath(name).suffix.lower())
 
 
 def load(path: Path, data: bytes | None = None) -> LoadedDocument:

@@ -16,12 +16,12 @@ import os
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Iterable, Iterator, Literal, Mapping
 
 from pydantic import Field
 
-from knowledge.loaders import MEDIA_TYPES
+from knowledge.loaders import media_type_of
 from knowledge.sources.documents import Change, Checkpoint, Failed, Removed, SourceDocument, Stored, Unchanged
 from knowledge.sources.options import Secrets, SourceConfigError, SourceOptions, work_folder
 from knowledge.sources.source import SourceUnavailable
@@ -30,7 +30,6 @@ DEFAULT_PATHS = ["*.md", "*.markdown", "*.txt", "*.rst"]
 CHECKPOINT_EVERY = 100  # files between checkpoints
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 GIT_TIMEOUT = 600  # seconds for one git command (a first clone of a large repository)
-_SUFFIX_TYPES = {suffix: media_type for media_type, suffix in reversed(MEDIA_TYPES.items())}
 
 
 class GitOptions(SourceOptions):
@@ -111,8 +110,7 @@ class GitSource:
     def _document(self, path: str, blob: str, stored: Stored | None, authors: "_Authors") -> Change:
         if stored is not None and stored.version == blob:
             return Unchanged(path)
-        suffix = PurePosixPath(path).suffix.lower()
-        media_type = _SUFFIX_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+        media_type = media_type_of(path) or mimetypes.guess_type(path)[0] or "application/octet-stream"
         try:
             data = self._git("cat-file", "blob", blob, text=False)
         except SourceUnavailable as exc:
