@@ -45,6 +45,7 @@ PAGE_SIZE = 100  # results asked for per search; the server may send fewer
 EARLIEST_ZONE = timezone(timedelta(hours=-12))  # a CQL date read in any real zone is no later than in this one
 PAGE_EXPAND = ("body.storage,version,space,ancestors,"
                "restrictions.read.restrictions.user,restrictions.read.restrictions.group")
+ACCESS_EXPAND = "ancestors,restrictions.read.restrictions.user,restrictions.read.restrictions.group"
 ATTACHMENT_EXPAND = "version,space,container"
 GONE = "deleted in Confluence, or no longer visible to this account"
 
@@ -129,7 +130,7 @@ class ConfluenceSource:
         self._wrapped_error = ApiError
         self._zone: tzinfo | None = None  # known once connected
         self._links_base = self.base
-        self._access: dict[str, Access] = {}  # page id -> its access, for attachments and parent pages
+        self._access: dict[str, Access] = {}  # by page id (pages above) and "page/ID" (attachments' pages)
         self._fetched: set[str] = set()  # keys read this run through ``fetch`` (earlier failures)
 
     # -- the seam -------------------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ class ConfluenceSource:
         if stored is not None and version is not None and stored.version == version:
             return Unchanged(listed.key)
         page = str((content.get("container") or {}).get("id") or "")
-        access = self._page_access(page) if page else OPEN
+        access = self._attachment_access(page) if page else OPEN
         data = b"" if access.restricted else self._download(page, listed.id, content)
         return SourceDocument(key=listed.key, data=data, media_type=media_type, title=content.get("title"),
                               url=url, modified=when, author=author, version=version, access=access)
@@ -262,36 +263,47 @@ class ConfluenceSource:
         return None
 
     # -- who may read it ------------------------------------------------------------------------------------
-    def _access_of(self, content: dict) -> Access:
-        """Restricted when the page, or any page above it, has view restrictions (children inherit them)."""
+    def _access_of(self, content: dict, whose: str = "") -> Access:
+        """Restricted when the page, or any page above it, has view restrictions (children inherit them).
+        ``whose`` names the page in the reason when the document is not the page itself ("its page is ")."""
         own = _restricted_to((content.get("restrictions") or {}).get("read") or {})
         if own:
-            return Access(restricted=True, detail=f"view restricted to {own}")
+            return Access(restricted=True, detail=f"{whose}view restricted to {own}")
         for ancestor in content.get("ancestors") or []:
-            above = self._page_access(str(ancestor.get("id")), ancestor.get("title"))
+            above = self._ancestor_access(str(ancestor.get("id")), ancestor.get("title") or "")
             if above.restricted:
                 return above
         return OPEN
 
-    def _page_access(self, page: str, title: str | None = None) -> Access:
-        """A page's own view restrictions (an ancestor of a synced page, or an attachment's page), read once."""
+    def _ancestor_access(self, page: str, title: str) -> Access:
+        """The view restrictions of a page above a synced one, read once a run (siblings share their parents)."""
         if page not in self._access:
             try:
                 answer = self._get(lambda: self.client.get(
                     f"rest/api/content/{page}/restriction/byOperation/read",
                     params={"expand": "restrictions.user,restrictions.group"}))
+                who = _restricted_to(answer)
+                state = f"view restricted to {who}" if who else ""
             except FetchFailed as exc:
                 if exc.status not in (403, 404):
                     raise
-                answer = None  # hidden from this account, so restricted to others
-            who = _restricted_to(answer) if answer is not None else ""
-            if answer is not None and not who:
-                self._access[page] = OPEN
-            else:
-                state = f"view restricted to {who}" if who else "hidden from this account"
-                where = "its page" if title is None else f"the page above it, {title!r},"
-                self._access[page] = Access(restricted=True, detail=f"{where} is {state}")
+                state = "hidden from this account"  # so restricted to others
+            self._access[page] = (Access(restricted=True, detail=f"the page above it, {title!r}, is {state}")
+                                  if state else OPEN)
         return self._access[page]
+
+    def _attachment_access(self, page: str) -> Access:
+        """An attachment is read by whoever may read its page: the page's access, read once a run."""
+        key = f"page/{page}"
+        if key not in self._access:
+            try:
+                content = self._get(lambda: self.client.get_page_by_id(page, expand=ACCESS_EXPAND))
+                self._access[key] = self._access_of(content, whose="its page is ")
+            except FetchFailed as exc:
+                if exc.status not in (403, 404):
+                    raise
+                self._access[key] = Access(restricted=True, detail="its page is hidden from this account")
+        return self._access[key]
 
     # -- talking to Confluence --------------------------------------------------------------------------------
     def _connect(self) -> None:

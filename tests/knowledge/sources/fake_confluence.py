@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, Sequence
 from urllib.parse import parse_qsl, quote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -135,7 +135,7 @@ class FakeConfluence:
             content.version += 1
             content.when = when or datetime.now(timezone.utc)
 
-    def restrict(self, ident: str, people: list[str] = (), groups: list[str] = ()) -> None:
+    def restrict(self, ident: str, people: Sequence[str] = (), groups: Sequence[str] = ()) -> None:
         """View restrictions, as Confluence sets them: no new version."""
         with self._lock:
             self.contents[ident].people, self.contents[ident].groups = list(people), list(groups)

@@ -452,10 +452,13 @@ def test_attachments_of_a_restricted_page_are_not_downloaded(kb, cloud) -> None:
     fake.restrict(cloud.meals, people=["erin"])
     fake.attach(cloud.meals, "travel-policy.pdf", pdf_with_text(["Taxis are allowed after 10 pm."]),
                 "application/pdf", when=minutes_ago(50))
+    below = fake.page("Meal receipts", "<p>Keep every receipt.</p>", parent=cloud.meals, when=minutes_ago(40))
+    fake.attach(below, "receipts.md", b"# Receipts\n\nPhotograph them.\n", "text/markdown", when=minutes_ago(30))
     report = sync(kb, cloud, attachments=True)
     assert report.added == 3
-    assert sorted(problem.reason for problem in report.skipped) == [
-        "not synced: its page is view restricted to 1 person", "not synced: view restricted to 1 person"]
+    assert sorted(problem.reason.removeprefix("not synced: ") for problem in report.skipped) == [
+        "its page is view restricted to 1 person", "the page above it, 'Meals', is view restricted to 1 person",
+        "the page above it, 'Meals', is view restricted to 1 person", "view restricted to 1 person"]
     assert fake.downloads() == []
 
 
