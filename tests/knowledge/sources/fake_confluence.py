@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from tests.loopback import Answer, Incoming, LoopbackServer
@@ -221,8 +221,9 @@ class FakeConfluence:
                 return self._json(404, {"statusCode": 404, "message": "No attachment found"})
             return 200, content.data, {"Content-Type": content.media_type}
         if not self.cloud and (match := re.fullmatch(r"/download/attachments/(\d+)/([^/]+)", path)):
+            page, filename = match.group(1), unquote(match.group(2))
             for content in self.contents.values():
-                if content.type == "attachment" and content.parent == match.group(1) and content.title == match.group(2):
+                if content.type == "attachment" and content.parent == page and content.title == filename:
                     return 200, content.data, {"Content-Type": content.media_type}
             return 404, b"", {}
         return self._json(404, {"statusCode": 404, "message": "not found"})
