@@ -69,17 +69,14 @@ _SUFFIX_MEDIA_TYPES = {**{suffix: "text/markdown" for suffix in MARKDOWN}, **{su
                        ".docx": DOCX_MEDIA_TYPE}
 
 
-def media_type_of(name: str) -> str:
-    """The media type a file is read as, from its name's extension (what a source reports for a file)."""
-    import mimetypes
-
-    suffix = PurePosixPath(name).suffix.lower()
-    return _SUFFIX_MEDIA_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
-
-
 def suffix_for(media_type: str) -> str | None:
     """The extension whose loader reads this media type (parameters such as ``; charset=`` ignored)."""
     return MEDIA_TYPES.get(media_type.split(";", 1)[0].strip().lower())
+
+
+def media_type_of(name: str) -> str | None:
+    """The media type a file name's extension stands for, among those the loaders read; None for any other."""
+    return _SUFFIX_MEDIA_TYPES.get(PurePosixPath(name).suffix.lower())
 
 
 def load(path: Path, data: bytes | None = None) -> LoadedDocument:

@@ -28,6 +28,8 @@ CONFINED = {
     "transformers": "knowledge",
     "onnxruntime": "knowledge",
     "tokenizers": "knowledge",
+    "atlassian": "knowledge/sources",
+    "markdownify": "knowledge/sources",
 }
 
 

@@ -88,7 +88,7 @@ class FolderSource:
             data = path.read_bytes()
         except OSError as exc:
             return Failed(key, None, f"cannot read the file ({exc.strerror or exc})")
-        return SourceDocument(key=key, data=data, media_type=media_type_of(key))
+        return SourceDocument(key=key, data=data, media_type=media_type_of(key) or "application/octet-stream")
 
 
 def _unsupported(path: Path) -> str:

@@ -109,7 +109,7 @@ class GitSource:
     def _document(self, path: str, blob: str, stored: Stored | None, authors: "_Authors") -> Change:
         if stored is not None and stored.version == blob:
             return Unchanged(path)
-        media_type = media_type_of(path)
+        media_type = media_type_of(path) or "application/octet-stream"
         try:
             data = self._git("cat-file", "blob", blob, text=False)
         except SourceUnavailable as exc:

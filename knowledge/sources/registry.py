@@ -5,7 +5,8 @@ from typing import Annotated, Union
 
 from pydantic import Field
 
+from knowledge.sources.confluence import ConfluenceOptions
 from knowledge.sources.git import GitOptions
 
-SourceConfig = Annotated[Union[GitOptions], Field(discriminator="type")]
-SOURCE_TYPES = ("git",)
+SourceConfig = Annotated[Union[GitOptions, ConfluenceOptions], Field(discriminator="type")]
+SOURCE_TYPES = ("git", "confluence")

@@ -9,8 +9,9 @@ import itertools
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from tests.loopback import Answer, Incoming, LoopbackServer
 
 
 class FakeSlackApi:
@@ -27,40 +28,24 @@ class FakeSlackApi:
         self.failing: set[str] = set()  # methods that answer an error (e.g. "users.info": fatal_error)
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                method = self.path.rsplit("/", 1)[-1]
-                raw = self.rfile.read(int(self.headers.get("content-length", "0"))).decode("utf-8")
-                if "json" in self.headers.get("content-type", ""):
-                    params = json.loads(raw or "{}")
-                else:
-                    params = {k: v[0] for k, v in parse_qs(raw).items()}
-                status, body, headers = fake._answer(method, params)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = LoopbackServer(self._serve)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+        return f"{self.server.url}/api/"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
+
+    def _serve(self, incoming: Incoming) -> Answer:
+        method = incoming.target.rsplit("/", 1)[-1]
+        raw = incoming.body.decode("utf-8")
+        if "json" in incoming.headers.get("content-type", ""):
+            params = json.loads(raw or "{}")
+        else:
+            params = {k: v[0] for k, v in parse_qs(raw).items()}
+        status, body, headers = self._answer(method, params)
+        return status, json.dumps(body).encode(), {**headers, "Content-Type": "application/json"}
 
     def next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
