@@ -131,4 +131,6 @@ def _add(report: IngestReport, synced: SyncReport, base: Path) -> None:
                           for problem in [*synced.failures, *synced.skipped])
     if synced.error:
         report.skipped.append(SkippedFile(str(base), synced.error))
+    if synced.removal_blocked:
+        report.skipped.append(SkippedFile(str(base), synced.removal_blocked))
     report.changed = sorted(set(report.changed) | set(synced.changed_paths))

@@ -324,7 +324,8 @@ class _Run:
                 self.report.removal_blocked = f"the list of documents did not finish ({exc}); nothing was removed"
             return
         stored = self._stored_keys()
-        if not live and stored:
+        share = self.options.max_removal_share
+        if not live and stored and share < 1:  # an empty listing is a wrong address or lost access, not a purge
             self.report.removal_blocked = ("the source lists no documents at all; nothing was removed (check its "
                                            "address and permissions)")
             return
@@ -332,7 +333,6 @@ class _Run:
         if not candidates:
             return
         total = self._collection_size()
-        share = self.options.max_removal_share
         if len(candidates) > 1 and len(candidates) > share * total:
             self.report.removal_blocked = (
                 f"{len(candidates)} of the {total} documents in {self.options.collection} are gone from the source "

@@ -271,3 +271,12 @@ def test_two_ingests_of_one_folder_at_once_store_each_document_once(kb: Knowledg
     assert sorted(report.documents_unchanged for report in reports) == [0, files]
     assert len(kb.documents()) == files
     assert counting_embedder.texts_embedded == kb.stats()["chunks"]  # nothing embedded twice
+
+
+def test_a_folder_emptied_on_purpose_empties_its_documents(kb: KnowledgeBase, tmp_path: Path) -> None:
+    folder = write_handbook(tmp_path / "handbook")
+    kb.ingest([folder])
+    for file in folder.glob("*.md"):
+        file.unlink()
+    report = kb.ingest([folder])
+    assert report.documents_removed > 0 and kb.documents() == [] and report.skipped == []
