@@ -238,8 +238,9 @@ class _Run:
                 self.succeeded.add(item.key)
                 self.report.unchanged += 1
             elif isinstance(item, Unchanged):
-                if item.version is not None:
-                    self.touched.append(_Same(item.key, item.version, None, None))
+                if item.version is not None or item.modified is not None:
+                    kept = self._stored_versions.get(item.key, ("", None))[1]
+                    self.touched.append(_Same(item.key, item.version or kept, None, item.modified))
                 self.succeeded.add(item.key)
                 self.report.unchanged += 1
             elif isinstance(item, Removed):
