@@ -6,6 +6,7 @@ from typing import Annotated, Union
 from pydantic import Field
 
 from knowledge.sources.git import GitOptions
+from knowledge.sources.web import WebOptions
 
-SourceConfig = Annotated[Union[GitOptions], Field(discriminator="type")]
-SOURCE_TYPES = ("git",)
+SourceConfig = Annotated[Union[GitOptions, WebOptions], Field(discriminator="type")]
+SOURCE_TYPES = ("git", "web")
