@@ -364,14 +364,15 @@ class _Run:
             session.commit()
 
     def _record_failures(self, session: Session) -> None:
-        """Failures seen so far are kept (a checkpoint may pass them); documents read since are cleared."""
+        """Failures seen so far are kept (a checkpoint may pass them); documents read since are cleared. Only the
+        source's failure rows are read and compared, so a checkpoint costs the same however many documents the
+        run has read before it."""
         now = self.clock()
-        cleared = sorted(self.succeeded - set(self.failed))
-        for start in range(0, len(cleared), 500):
-            session.execute(sqlalchemy.delete(KbSourceFailure).where(
-                KbSourceFailure.source == self.name, KbSourceFailure.key.in_(cleared[start:start + 500])))
         known = {row.key: row for row in session.exec(select(KbSourceFailure).where(
             KbSourceFailure.source == self.name)).all()}
+        for key, row in known.items():
+            if key in self.succeeded and key not in self.failed:
+                session.delete(row)
         for key, problem in self.failed.items():
             row = known.get(key)
             if row is None:
