@@ -33,7 +33,7 @@ from knowledge.urls import web_url
 
 DEFAULT_MAX_PAGES = 10_000
 WORKERS = 8  # pages read at once (one at a time when robots.txt asks for a crawl delay)
-CHECKPOINT_EVERY = 50  # pages between checkpoints of a sitemap's run
+CHECKPOINT_EVERY = 100  # pages between checkpoints of a sitemap's run
 CRAWL_CHECKPOINT_EVERY = 200  # a crawl's checkpoint carries its link graph, so it comes less often
 SITEMAP_SUFFIXES = (".xml", ".xml.gz")
 

@@ -33,6 +33,7 @@ NOT_PAGES = frozenset(  # links a crawl never requests: their address already sa
     ".7z .rar .exe .dmg .msi .iso .mp3 .mp4 .m4a .wav .ogg .webm .mov .avi .woff .woff2 .ttf .eot .pdf .doc .docx "
     ".xls .xlsx .ppt .pptx .csv .txt .md".split())
 MAX_SITEMAP_BYTES = 100 * 1024 * 1024
+MAX_REDIRECTS = 5
 ROBOTS_MAX_AGE = 3600.0  # seconds a robots.txt is trusted before it is read again
 _SUFFIX_TYPES = {suffix: media_type for media_type, suffix in reversed(MEDIA_TYPES.items())}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -74,7 +75,11 @@ class Scope:
     @classmethod
     def of(cls, url: str, include: list[str], exclude: list[str], *, crawl: bool) -> "Scope":
         origin = origin_of(url)
-        absolute = lambda prefixes: tuple(origin + p if p.startswith("/") else page_key(p) or p for p in prefixes)  # noqa: E731
+
+        def absolute(prefixes: list[str]) -> tuple[str, ...]:
+            return tuple(origin + prefix if prefix.startswith("/") else page_key(prefix) or prefix
+                         for prefix in prefixes)
+
         prefix = folder_of(url) if crawl else origin + "/"
         return cls(origin, prefix, url if crawl else None, absolute(include), absolute(exclude))
 
@@ -181,7 +186,7 @@ class Site:
         if stored is not None and lastmod is not None and stored.modified is not None and lastmod <= stored.modified:
             return Read(Unchanged(key))
         try:
-            answer = self._get(key, headers=_conditions(stored), passthrough=_NO_PAGE)
+            answer = self._get(key, headers=_conditions(stored), passthrough=_NO_PAGE, follow=self._follows)
         except FetchFailed as exc:
             return Read(Failed(key, key, _failure(exc)))
         if answer.status == 304:  # the lastmod, if any, is newer than the stored date: keep it, and a new ETag
@@ -189,9 +194,8 @@ class Site:
             return Read(Unchanged(key, etag if etag != (stored.version if stored else None) else None, lastmod))
         if answer.status in (404, 410):
             return Read(Removed(key, f"the page answers HTTP {answer.status}"))
-        if origin_of(page_key(answer.url) or key) != self.scope.origin:
-            return Read(Failed(key, key, f"redirected to another site ({origin_of(answer.url)}); if that is a "
-                                         "login page, set token_env"))
+        if 300 <= answer.status < 400:
+            return Read(Failed(key, key, self._unfollowed(answer.url)))
         media_type = _media_type(answer.headers, key)
         is_page = media_type.split(";", 1)[0].strip().lower() in PAGE_TYPES
         if crawl and not is_page:
@@ -204,25 +208,50 @@ class Site:
                                   version=_version(answer.headers))
         return Read(document, links_in(answer.body, answer.url, self.scope) if crawl and is_page else None)
 
+    def _unfollowed(self, location: str) -> str:
+        if origin_of(location) != self.scope.origin:
+            return f"redirected to another site ({origin_of(location)}); if that is a login page, set token_env"
+        return f"redirected to {location}, which robots.txt disallows"
+
     def close(self) -> None:
         self.session.close()
 
     def _get(self, url: str, *, headers: dict[str, str] | None = None, passthrough: frozenset[int],
-             need_body: bool = True, limit: int = MAX_FILE_BYTES) -> _Answer:
-        """GET with the retries of ``retrying`` (each attempt paced), reading at most ``limit`` bytes."""
+             need_body: bool = True, limit: int = MAX_FILE_BYTES,
+             follow: Callable[[str], bool] = lambda url: True) -> _Answer:
+        """GET with the retries of ``retrying`` (each attempt paced), reading at most ``limit`` bytes. Redirects
+        are followed, at most ``MAX_REDIRECTS``, where ``follow`` allows; one it does not is handed back as it is
+        (its ``url`` is where it points). The token is sent to this site only."""
 
         def attempt() -> _Answer:
-            self._pace.wait()
-            with self.session.get(url, headers=headers, timeout=self.policy.timeout, stream=True) as response:
-                if response.status_code in passthrough:
-                    return _Answer(response.status_code, response.headers, b"", response.url)
-                response.raise_for_status()
-                body = _read_body(response, limit)
-                if need_body and not body:
-                    raise EmptyBody()
-                return _Answer(response.status_code, response.headers, body, response.url)
+            target = url
+            for _ in range(MAX_REDIRECTS + 1):
+                self._pace.wait()
+                sent = headers if origin_of(target) == self.scope.origin else {**(headers or {}), "Authorization": None}
+                with self.session.get(target, headers=sent, timeout=self.policy.timeout, stream=True,
+                                      allow_redirects=False) as response:
+                    if response.is_redirect:
+                        _drain(response)
+                        location = page_key(response.headers["Location"], target)
+                        if location is None or not follow(location):
+                            return _Answer(response.status_code, response.headers, b"", location or target)
+                        target = location
+                        continue
+                    if response.status_code in passthrough:
+                        _drain(response)
+                        return _Answer(response.status_code, response.headers, b"", response.url)
+                    response.raise_for_status()
+                    body = _read_body(response, limit)
+                    if need_body and not body:
+                        raise EmptyBody()
+                    return _Answer(response.status_code, response.headers, body, response.url)
+            raise FetchFailed(f"more than {MAX_REDIRECTS} redirects")
 
         return with_retries(attempt, self.policy)
+
+    def _follows(self, url: str) -> bool:
+        """A page's redirect is followed on this site, where robots.txt allows."""
+        return origin_of(url) == self.scope.origin and self.allows(url)
 
 
 class _Pace:
@@ -271,6 +300,14 @@ def _read_body(response: requests.Response, limit: int) -> bytes:
             raise FetchFailed(f"too large (more than {limit // 2**20} MB); leave it out with exclude")
         parts.append(part)
     return b"".join(parts)
+
+
+def _drain(response: requests.Response) -> None:
+    """Read a short error page to its end, so its keep-alive connection goes back to the pool (a long one is
+    left unread: its connection closes)."""
+    for number, _ in enumerate(response.iter_content(64 * 1024)):
+        if number >= 16:
+            break
 
 
 def _conditions(stored: Stored | None) -> dict[str, str] | None:

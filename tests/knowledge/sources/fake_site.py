@@ -226,6 +226,7 @@ class FakeSite:
 def _handler(site: FakeSite) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real sites do
+        disable_nagle_algorithm = True  # headers and body go out at once, as from a real server
 
         def do_GET(self) -> None:  # noqa: N802 - the standard library's name
             arrived = time.monotonic()

@@ -11,6 +11,7 @@ from knowledge import KnowledgeBase
 from knowledge.sources.options import SourceConfigError
 from knowledge.sources.retrying import RetryPolicy
 from knowledge.sources.syncing import SyncOptions
+from knowledge.sources.tables import KbSourceFailure
 from knowledge.sources.web import WebOptions, WebSource
 from knowledge.store import KbChunk
 from tests.knowledge.sources import sync_process
@@ -110,6 +111,8 @@ def test_an_edit_a_removal_and_a_failing_page(kb, site, counting_embedder) -> No
     again = sync(kb, site)
     assert again.failed == 0 and again.error is None
     assert [r.path for r in site.log[mark:]].count("/handbook/vpn.html") == 1  # retried once, not read twice
+    with Session(kb.engine) as session:
+        assert session.exec(select(KbSourceFailure)).all() == []  # nothing left to retry
 
 
 def test_a_sitemap_that_answers_500_removes_nothing_and_says_so(kb, site) -> None:
@@ -226,11 +229,31 @@ def test_a_page_that_redirects_to_another_site_is_a_named_failure(kb, site) -> N
         f"redirected to another site ({login.url('').rstrip('/')}); if that is a login page, set token_env")]
 
 
+def test_a_redirect_is_followed_on_the_site_and_never_to_a_disallowed_page(kb, site) -> None:
+    site.put("/handbook/remote-access.html", VPN, in_sitemap=False)
+    site.fail("/handbook/vpn.html", 301, location="/handbook/remote-access.html")
+    site.fail("/handbook/parking.html", 302, location=site.url("/handbook/private/salaries.html"))
+    report = sync(kb, site)
+    assert answered_from(kb, "How do I connect to the VPN from home?") == site.url("/handbook/vpn.html")
+    assert [(p.key, p.reason) for p in report.failures] == [(
+        site.url("/handbook/parking.html"),
+        f"redirected to {site.url('/handbook/private/salaries.html')}, which robots.txt disallows")]
+    assert site.requests_for("/handbook/private/salaries.html") == []
+
+
 def test_a_bearer_token_is_sent_from_the_variable_named(kb, site) -> None:
     options = WebOptions(type="web", url=site.url("/sitemap.xml"), token_env="INTRANET_TOKEN")
     web = options.open("intranet", home=kb.home, secrets={"INTRANET_TOKEN": "s3cret"}.get)
     kb.sync("intranet", web, SyncOptions(collection="intranet", type="web"))
     assert {r.headers.get("Authorization") for r in site.log} == {"Bearer s3cret"}
+    with FakeSite() as elsewhere:  # a sitemap moved to another site: followed, without the token
+        elsewhere.put("/leave.html", LEAVE)
+        site.fail("/sitemap.xml", 302, location=elsewhere.url("/sitemap.xml"))
+        report = kb.sync("intranet", options.open("intranet", home=kb.home, secrets={"INTRANET_TOKEN": "s3cret"}.get),
+                         SyncOptions(collection="intranet", type="web"))
+    assert [(r.path, r.headers.get("Authorization")) for r in elsewhere.log] == [("/sitemap.xml", None)]
+    assert report.error == ("none of the 1 pages the sitemap lists may be read: they are on another site, outside "
+                            "include/exclude, or disallowed by robots.txt")
     with pytest.raises(SourceConfigError, match="sources.intranet.token_env: the environment variable "
                                                 "INTRANET_TOKEN is not set"):
         options.open("intranet", home=kb.home, secrets=lambda name: None)
