@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import sys
 import threading
 import time
 import zlib
@@ -91,7 +92,7 @@ class FakeSite:
         self.gate: threading.Event | None = None  # page requests wait until it is set
         self._lock = threading.Lock()
         self._clock = EPOCH
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -221,6 +222,13 @@ class FakeSite:
     def served(self, request: Request) -> None:
         with self._lock:
             self.log.append(request)
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up (a sync stopped, a connection dropped after an error page) is not news."""
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
 
 
 def _handler(site: FakeSite) -> type[BaseHTTPRequestHandler]:
