@@ -115,13 +115,27 @@ def test_an_edit_a_removal_and_a_failing_page(kb, site, counting_embedder) -> No
         assert session.exec(select(KbSourceFailure)).all() == []  # nothing left to retry
 
 
-def test_a_sitemap_that_answers_500_removes_nothing_and_says_so(kb, site) -> None:
+@pytest.mark.parametrize("path, status, error", [
+    ("/sitemap.xml", 500, "cannot read the sitemap {url}: HTTP 500 after 3 attempts"),
+    ("/robots.txt", 503, "cannot read {url}: rate limited (HTTP 503) after 3 attempts"),
+], ids=["sitemap", "robots.txt"])
+def test_a_sitemap_or_robots_txt_that_cannot_be_read_removes_nothing_and_says_so(kb, site, path, status,
+                                                                                   error) -> None:
     sync(kb, site)
-    site.fail("/sitemap.xml", 500)
+    site.fail(path, status)
     report = sync(kb, site)
-    assert report.error == f"cannot read the sitemap {site.url('/sitemap.xml')}: HTTP 500 after 3 attempts"
+    assert report.error == error.format(url=site.url(path))
     assert (report.removed, len(kb.documents())) == (0, 4)
-    assert len(site.requests_for("/sitemap.xml")) == 1 + 3
+    assert len(site.requests_for(path)) == 1 + 3
+
+
+def test_max_pages_and_include_limit_what_a_sitemap_syncs(kb, site) -> None:
+    site.put("/files/wifi.md", "# Wi-Fi\n\nThe guest Wi-Fi password is on the board in reception.\n",
+             content_type="text/markdown")
+    report = sync(kb, site, include=["/handbook/"], max_pages=2)
+    assert report.added == 2
+    assert stored_urls(kb) == {site.url("/handbook/expenses.html"), site.url("/handbook/leave.html")}
+    assert {r.path for r in site.page_requests()} == {"/handbook/expenses.html", "/handbook/leave.html"}
 
 
 def test_a_sitemap_index_whose_second_sitemap_fails_removes_nothing(kb, site) -> None:
@@ -324,6 +338,22 @@ def test_a_crawl_again_reads_only_what_changed_and_follows_new_links(kb, handboo
     report = sync(kb, handbook, "/handbook/")
     assert (report.added, report.changed, report.removed) == (1, 1, 1)
     assert answered_from(kb, "How do I open the bike shed?") == handbook.url("/handbook/bikes.html")
+
+
+def test_a_crawl_that_cannot_read_a_page_removes_nothing_and_finds_its_links_later(kb, handbook) -> None:
+    handbook.fail("/handbook/vpn.html", 500)  # the only page that links to expenses
+    report = sync(kb, handbook, "/handbook/")
+    vpn = handbook.url("/handbook/vpn.html")
+    assert [p.key for p in report.failures] == [vpn] and report.error is None
+    assert report.removal_blocked == (f"the list of documents did not finish ({vpn} could not be read (HTTP 500 "
+                                      "after 3 attempts), so the pages it links to are not known); nothing was "
+                                      "removed")
+    assert handbook.url("/handbook/expenses.html") not in stored_urls(kb)
+    handbook.clear("/handbook/vpn.html")
+    report = sync(kb, handbook, "/handbook/")
+    assert (report.failed, report.added, report.removal_blocked) == (0, 2, None)
+    assert answered_from(kb, "How do I submit an expense claim?") == handbook.url("/handbook/expenses.html")
+    assert len(handbook.requests_for("/handbook/vpn.html")) == 3 + 1  # the retry's read served the crawl too
 
 
 def test_a_crawl_delay_sends_one_request_at_a_time_with_that_pause(kb, handbook) -> None:
