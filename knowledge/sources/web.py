@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,8 +34,9 @@ from knowledge.urls import web_url
 
 DEFAULT_MAX_PAGES = 10_000
 WORKERS = 8  # pages read at once (one at a time when robots.txt asks for a crawl delay)
-CHECKPOINT_EVERY = 100  # pages between checkpoints of a sitemap's run
+CHECKPOINT_EVERY = 50  # pages between checkpoints of a sitemap's run
 CRAWL_CHECKPOINT_EVERY = 200  # a crawl's checkpoint carries its link graph, so it comes less often
+CHECKPOINT_SECONDS = 10.0  # ...or this long, whichever comes first: a slow site's progress is kept too
 SITEMAP_SUFFIXES = (".xml", ".xml.gz")
 
 
@@ -146,12 +148,11 @@ class WebSource:
         def read(key: str) -> Read:
             return self._retried.get(key) or self.site.read(key, stored.get(key), self._lastmod[key], crawl=False)
 
-        done = 0
+        due = _Due(CHECKPOINT_EVERY)
         for key, page in self._in_order(deque(keys), read):
             if page.change is not None:
                 yield page.change
-            done += 1
-            if done % CHECKPOINT_EVERY == 0:
+            if due():
                 yield Checkpoint(json.dumps({"mode": "sitemap", "after": key}))
         yield Checkpoint(None)
 
@@ -171,7 +172,7 @@ class WebSource:
                 return self._retried[url]
             return self.site.read(url, stored.get(url) if url in known else None, None, crawl=True)
 
-        done = 0
+        done, due = 0, _Due(CRAWL_CHECKPOINT_EVERY)
         for url, page in self._in_order(queue, read):
             change = page.change
             if url == self.start:
@@ -197,7 +198,7 @@ class WebSource:
             done += 1
             if done >= self.options.max_pages:
                 break
-            if done % CRAWL_CHECKPOINT_EVERY == 0:
+            if due():
                 yield Checkpoint(json.dumps({"mode": "crawl", "graph": _encode_graph({**known, **graph})}))
         self._live = live
         yield Checkpoint(json.dumps({"mode": "crawl", "graph": _encode_graph(graph)}))
@@ -221,6 +222,20 @@ class WebSource:
                 yield url, future.result()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _Due:
+    """Whether a checkpoint is due: every ``pages`` pages, or after ``CHECKPOINT_SECONDS`` with a page done."""
+
+    def __init__(self, pages: int) -> None:
+        self.pages, self.count, self.since = pages, 0, time.monotonic()
+
+    def __call__(self) -> bool:
+        self.count += 1
+        if self.count < self.pages and time.monotonic() - self.since < CHECKPOINT_SECONDS:
+            return False
+        self.count, self.since = 0, time.monotonic()
+        return True
 
 
 def _check_start(url: str, change: Change | None) -> None:
