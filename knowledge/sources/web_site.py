@@ -202,7 +202,7 @@ class Site:
             return Read(Removed(key, f"the page answers HTTP {answer.status}"))
         if 300 <= answer.status < 400:
             return Read(Failed(key, key, self._unfollowed(answer.url)))
-        media_type = _media_type(answer.headers, key)
+        media_type = _media_type(answer.headers, key, answer.body)
         is_page = media_type.split(";", 1)[0].strip().lower() in PAGE_TYPES
         if crawl and not is_page:
             return Read(None)
@@ -329,12 +329,16 @@ def _version(headers: Mapping[str, str]) -> str | None:
     return headers.get("ETag") or headers.get("Last-Modified") or None
 
 
-def _media_type(headers: Mapping[str, str], url: str) -> str:
-    """The Content-Type, or what the address's extension says when the server gives none (or a generic one)."""
+def _media_type(headers: Mapping[str, str], url: str, body: bytes) -> str:
+    """The Content-Type; when the server gives none (or a generic one), what the address's extension says, else
+    HTML when the body plainly is."""
     declared = headers.get("Content-Type", "")
     if declared and not declared.startswith("application/octet-stream"):
         return declared
-    return _SUFFIX_TYPES.get(PurePosixPath(urlsplit(url).path).suffix.lower(), declared)
+    guessed = _SUFFIX_TYPES.get(PurePosixPath(urlsplit(url).path).suffix.lower())
+    if guessed is None and body[:512].lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        guessed = "text/html"
+    return guessed or declared
 
 
 def _failure(error: FetchFailed) -> str:

@@ -48,7 +48,7 @@ def page_html(title: str, *paragraphs: str, links: Iterable[str] = ()) -> str:
 @dataclass
 class Page:
     body: bytes
-    content_type: str = "text/html; charset=utf-8"
+    content_type: str = "text/html; charset=utf-8"  # "": no Content-Type header at all
     modified: datetime = EPOCH  # Last-Modified, and the sitemap's lastmod
     etag: bool = True  # send an ETag
     last_modified: bool = True  # send Last-Modified
@@ -179,7 +179,7 @@ class FakeSite:
         if page is None:
             return 404, {"Content-Type": "text/html"}, b"<html><body><h1>Not found</h1></body></html>"
         stamp = email.utils.format_datetime(page.modified, usegmt=True)
-        sent = {"Content-Type": page.content_type}
+        sent = {"Content-Type": page.content_type} if page.content_type else {}
         if page.etag:
             sent["ETag"] = page.tag
         if page.last_modified:

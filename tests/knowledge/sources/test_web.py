@@ -192,11 +192,12 @@ def test_a_page_that_is_gone_is_removed(kb, site, status) -> None:
     assert answered_from(kb, "Where can staff park?") != site.url("/handbook/parking.html")
 
 
-@pytest.mark.parametrize("lastmod", [True, False], ids=["lastmod", "conditional-get"])
+@pytest.mark.parametrize("lastmod, etag", [(True, True), (False, True), (False, False)],
+                         ids=["lastmod", "if-none-match", "if-modified-since"])
 def test_a_second_sync_of_an_unchanged_site_embeds_nothing_and_reads_no_page(kb, site, counting_embedder,
-                                                                              lastmod) -> None:
+                                                                              lastmod, etag) -> None:
     for page in site.pages.values():
-        page.lastmod = lastmod
+        page.lastmod, page.etag = lastmod, etag
     sync(kb, site)
     before, mark = counting_embedder.texts_embedded, len(site.log)
     report = sync(kb, site)
@@ -222,10 +223,13 @@ def test_markdown_and_text_from_a_sitemap_are_read_and_other_types_are_named(kb,
              content_type="text/markdown")
     site.put("/files/printer.txt", "Printers\n\nThe printer on floor two takes badge releases only.\n",
              content_type="application/octet-stream")
+    site.put("/files/canteen", page_html("Canteen", "The canteen serves lunch from noon until two o'clock every "
+                                                    "weekday, with a vegetarian dish each day."), content_type="")
     site.put("/files/logo.png", b"\x89PNG\r\n\x1a\n", content_type="image/png")
     report = sync(kb, site)
-    assert report.added == 6
+    assert report.added == 7
     assert answered_from(kb, "What is the guest Wi-Fi password?") == site.url("/files/wifi.md")
+    assert answered_from(kb, "When does the canteen serve lunch?") == site.url("/files/canteen")
     assert [(p.key, p.reason) for p in report.failures] == [
         (site.url("/files/logo.png"), "not a document Lorebot can read (image/png); leave it out with exclude")]
     assert sync(kb, site, exclude=["/files/logo.png"]).failed == 0
