@@ -1,12 +1,13 @@
 """The website behind the web source: which addresses it may read, how politely, and one page read at a time.
 
 Everything here answers "may we, and what did the site say": the scope (same site, under the start page's
-folder when crawling, ``include``/``exclude`` prefixes), robots.txt (read once a run with protego; its
-``Disallow`` keeps a page from ever being requested, its ``Crawl-delay`` spaces every request), and a page read
-with a conditional GET (the stored ETag or Last-Modified), turned into the values the sync engine knows: a 304 is
-``Unchanged``, a 404 or 410 ``Removed``, a failure after the retries of ``retrying`` a named ``Failed``. Sitemaps
-(indexes included) are parsed by ultimate-sitemap-parser through the same requests, so they get the same
-patience and pacing; a sitemap that cannot be read is never taken for an empty one.
+folder when crawling, ``include``/``exclude`` prefixes), robots.txt (parsed by protego, read again after
+``ROBOTS_MAX_AGE``; its ``Disallow`` keeps a page from ever being requested, even through a redirect, its
+``Crawl-delay`` spaces every request), and a page read with a conditional GET (the stored ETag or Last-Modified),
+turned into the values the sync engine knows: a 304 is ``Unchanged``, a 404 or 410 ``Removed``, a failure after
+the retries of ``retrying`` a named ``Failed``. Sitemaps (indexes included) are parsed by ultimate-sitemap-parser
+through the same requests, so they get the same patience and pacing; a sitemap that cannot be read is never taken
+for an empty one. The bearer token is sent to the site itself only.
 """
 from __future__ import annotations
 
