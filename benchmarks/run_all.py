@@ -34,17 +34,18 @@ def main() -> None:
                         "--store", store)[0]
             for platform in ("slack", "teams") for store in ("sqlite", "postgresql")]
     fuzz = _json_lines(str(HERE / "bench_fuzz.py"), "--requests", "10000")[0]
+    sync = _json_lines(str(HERE / "bench_sync.py"))[0]
     if "--million" in sys.argv:
         million = {**_json_lines(str(HERE / "bench_million.py"))[0], "machine": describe_machine(), "date": today()}
         MILLION.write_text(json.dumps(million, indent=1) + "\n", encoding="utf-8")
     million = json.loads(MILLION.read_text(encoding="utf-8")) if MILLION.exists() else None
-    (ROOT / "BENCHMARKS.md").write_text(render(ingest, search, dense, cold, delta, load, fuzz, million),
+    (ROOT / "BENCHMARKS.md").write_text(render(ingest, search, dense, cold, delta, load, fuzz, sync, million),
                                         encoding="utf-8")
     print((ROOT / "BENCHMARKS.md").read_text(encoding="utf-8"))
 
 
 def render(ingest: dict, search: list[dict], dense: list[dict], cold: dict, delta: list[dict], load: list[dict],
-           fuzz: dict, million: dict | None = None) -> str:
+           fuzz: dict, sync: dict, million: dict | None = None) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -106,7 +107,7 @@ def render(ingest: dict, search: list[dict], dense: list[dict], cold: dict, delt
         "|---|---|---|---|",
         f"| ONNX Runtime (torch and transformers never imported) | **{cold['cold_start_median_s']}** | {cold['cold_start_max_s']} | {cold['cold_start_cpu_median_s']} |",
         "",
-    ] + render_delta(delta) + render_load(load) + render_fuzz(fuzz)
+    ] + render_delta(delta) + render_load(load) + render_fuzz(fuzz) + render_sync(sync)
     return "\n".join(lines)
 
 
@@ -167,6 +168,42 @@ def render_fuzz(fuzz: dict) -> list[str]:
         f"{fuzz['crowd_still_open']} still open) | {crowd} |",
         "",
         "Target: every malformed request a 4xx, nothing stored, a valid request acknowledged within 3 s.",
+        "",
+    ]
+
+
+def render_sync(sync: dict) -> list[str]:
+    """A website on the sync engine against the same pages ingested as files (``benchmarks/bench_sync.py``)."""
+    small, large = sorted(sync["sync_peak_rss_mb"], key=int)
+    return [
+        "## Syncing a website",
+        "",
+        f"Measured on {today()}: {describe_machine()}.",
+        "",
+        f"A loopback website of {sync['pages']:,} intranet pages (navigation, cookie banner and footer around one",
+        "paragraph of main content; a sitemap with `<lastmod>`, ETags and Last-Modified), served by the tests'",
+        "fake site in a process of its own, synced by the web source on the sync engine; against",
+        "`KnowledgeBase.ingest` of the same pages written as `.html` files (`benchmarks/bench_sync.py`; the bundled",
+        "model, each run in a fresh process).",
+        "",
+        "| run | seconds | pages/s |",
+        "|---|---|---|",
+        f"| `lorebot ingest` of the pages as files | {sync['ingest_s']} | {sync['ingest_pages_per_s']} |",
+        f"| first sync of the site | {sync['sync_s']} | {sync['sync_pages_per_s']} |",
+        f"| re-sync, nothing changed (sitemap `<lastmod>`: no page requested) | {sync['resync_s']} | - |",
+        f"| re-sync, nothing changed, no `<lastmod>` (a 304 per page) | {sync['resync_conditional_s']} | - |",
+        "",
+        f"First sync throughput: **{sync['sync_vs_ingest']}x** that of the ingest (target >= 0.8x). Unchanged "
+        f"re-sync: **{sync['resync_share']:.1%}** of the first sync's time ({sync['resync_conditional_share']:.1%} "
+        "with conditional GETs; target < 5 %); it embeds nothing.",
+        "",
+        f"Peak RSS of the first sync itself (engine and source, before the index is built): "
+        f"**{sync['sync_peak_rss_mb'][small]:,} MB** at {int(small):,} pages, "
+        f"**{sync['sync_peak_rss_mb'][large]:,} MB** at {int(large):,}, with the model loaded and warmed up at "
+        f"{sync['model_loaded_rss_mb']:,} MB. With the index built after it: "
+        f"{sync['indexed_peak_rss_mb'][small]:,} and {sync['indexed_peak_rss_mb'][large]:,} MB; the index grows "
+        f"with the chunks, as after any ingest (the ingest of the {sync['pages']:,} files peaked at "
+        f"{sync['ingest_peak_rss_mb']:,} MB).",
         "",
     ]
 

@@ -49,6 +49,7 @@ class Unchanged:
 
     key: str
     version: str | None = None  # a newer version tag for the same content, kept for the next comparison
+    modified: datetime | None = None  # a newer change date for the same content (a sitemap's lastmod), kept too
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from knowledge.sources.confluence import ConfluenceOptions
 from knowledge.sources.git import GitOptions
+from knowledge.sources.web import WebOptions
 
-SourceConfig = Annotated[Union[GitOptions, ConfluenceOptions], Field(discriminator="type")]
-SOURCE_TYPES = ("git", "confluence")
+SourceConfig = Annotated[Union[GitOptions, WebOptions, ConfluenceOptions], Field(discriminator="type")]
+SOURCE_TYPES = ("git", "web", "confluence")

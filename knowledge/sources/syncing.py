@@ -272,7 +272,7 @@ class _Run:
                     self._flush()
                     pending_chunks = 0
             elif isinstance(item, (_Same, Unchanged)):
-                same = item if isinstance(item, _Same) else _Same(item.key, item.version, None, None)
+                same = item if isinstance(item, _Same) else _Same(item.key, item.version, None, item.modified)
                 if self._differs(same):
                     self.touched.append(same)
                 self.succeeded.add(item.key)
@@ -385,13 +385,16 @@ class _Run:
         """A document fetched again with the same content: keep its newer version, address and date."""
         with Session(self.engine) as session:
             for same in touched:
-                values = {"version": same.version}
+                values = {}
+                if same.version is not None:
+                    values["version"] = same.version
                 if same.url is not None:
                     values["url"] = same.url
                 if same.modified is not None:
                     values["modified_at"] = same.modified
-                session.execute(sqlalchemy.update(KbDocument)
-                                .where(KbDocument.path == self.layout.path(same.key)).values(**values))
+                if values:
+                    session.execute(sqlalchemy.update(KbDocument)
+                                    .where(KbDocument.path == self.layout.path(same.key)).values(**values))
             session.commit()
 
     def _save_checkpoint(self, cursor: str | None) -> None:
@@ -403,14 +406,15 @@ class _Run:
             session.commit()
 
     def _record_failures(self, session: Session) -> None:
-        """Failures seen so far are kept (a checkpoint may pass them); documents read since are cleared."""
+        """Failures seen so far are kept (a checkpoint may pass them); documents read since are cleared. Only the
+        source's failure rows are read and compared, so a checkpoint costs the same however many documents the
+        run has read before it."""
         now = self.clock()
-        cleared = sorted(self.succeeded - set(self.failed))
-        for start in range(0, len(cleared), 500):
-            session.execute(sqlalchemy.delete(KbSourceFailure).where(
-                KbSourceFailure.source == self.name, KbSourceFailure.key.in_(cleared[start:start + 500])))
         known = {row.key: row for row in session.exec(select(KbSourceFailure).where(
             KbSourceFailure.source == self.name)).all()}
+        for key, row in known.items():
+            if key in self.succeeded and key not in self.failed:
+                session.delete(row)
         for key, problem in self.failed.items():
             row = known.get(key)
             if row is None:
