@@ -3,9 +3,10 @@
 A page's key is its address (normalised, without a fragment) and that address is the answer's link. Pages are
 read eight at a time on one keep-alive session, in a fixed order so a killed run resumes where it stopped:
 a sitemap's pages sorted by address (the cursor is the last one done), a crawl's breadth first from the start
-page. Unchanged pages cost no body: a sitemap ``<lastmod>`` no newer than the stored date skips the request,
-and every other request is conditional (If-None-Match / If-Modified-Since), so a 304 is all an unchanged page
-costs; the engine's content hashes catch the rest. A crawl needs each page's links even when the page answers
+page. Unchanged pages cost no body: every request for a stored page is conditional (If-None-Match /
+If-Modified-Since), so a 304 is all an unchanged page costs, and a page that starts failing is noticed at once;
+a page whose server gives no validator is not requested while its sitemap ``<lastmod>`` is no newer than the
+stored date; the engine's content hashes catch the rest. A crawl needs each page's links even when the page answers
 304, so its cursor keeps the link graph of the last run (compressed); a page whose links are not known is read
 whole. robots.txt is obeyed: a disallowed page is never requested and is not a live key, and a ``Crawl-delay``
 makes the pages go one at a time with that pause. The HTML loader keeps only a page's main content

@@ -188,9 +188,12 @@ class Site:
 
     # -- pages --------------------------------------------------------------------------------------------------
     def read(self, key: str, stored: Stored | None, lastmod: datetime | None, *, crawl: bool) -> Read:
-        """The page at ``key`` as the engine should see it. ``stored`` is what is kept of it (its version makes
-        the GET conditional); a sitemap's ``lastmod`` no newer than the stored date skips the request."""
-        if stored is not None and lastmod is not None and stored.modified is not None and lastmod <= stored.modified:
+        """The page at ``key`` as the engine should see it. ``stored`` is what is kept of it: its version (an ETag
+        or Last-Modified) makes the GET conditional, so an unchanged page costs one 304, and a page that now fails
+        is noticed and named. Only a page the server gave no validator for is trusted to its sitemap
+        ``lastmod``: one no newer than the stored date skips the request instead of a whole download."""
+        if (stored is not None and not stored.version and lastmod is not None and stored.modified is not None
+                and lastmod <= stored.modified):
             return Read(Unchanged(key))
         try:
             answer = self._get(key, headers=_conditions(stored), passthrough=_NO_PAGE, follow=self._follows)

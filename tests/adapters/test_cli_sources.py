@@ -169,3 +169,54 @@ def wait_for_checkpoint(database_url: str, name: str, process: subprocess.Popen)
         return False
     finally:
         engine.dispose()
+
+
+def test_a_website_synced_and_asked_through_the_command_line(tmp_path, database_url, capsys) -> None:
+    """Three pages behind a sitemap and one robots.txt disallows; then an edit, a page gone from the sitemap and a
+    page answering 500; then a sitemap answering 500."""
+    from tests.knowledge.sources.fake_site import FakeSite, page_html
+
+    with FakeSite() as site:
+        site.robots = "User-agent: *\nDisallow: /handbook/security.html\n"
+        site.put("/handbook/leave.html", page_html("Annual leave", "Everyone gets 25 days of annual leave a year."))
+        site.put("/handbook/expenses.html", page_html("Expenses", "Claim meals up to 40 euros a day when travelling."))
+        site.put("/handbook/parking.html", page_html("Parking", "Staff park for free in lot B behind the warehouse."))
+        site.put("/handbook/security.html", page_html("Security", "The alarm code is changed every month."))
+        config = tmp_path / "lorebot.toml"
+        config.write_text(f'[sources.intranet]\ntype = "web"\nurl = "{site.url("/sitemap.xml")}"\n'
+                          'collection = "handbook"\n', encoding="utf-8")
+        base = ["--home", str(tmp_path / "home"), "--database-url", database_url, "--config", str(config)]
+
+        def ask(question: str) -> dict:
+            assert main([*base, "ask", "--json", question]) == 0
+            return json.loads(capsys.readouterr().out)
+
+        code, reports = run_json(capsys, *base, "sync", "--json")
+        assert code == 0 and (reports[0]["added"], reports[0]["failed"]) == (3, 0)
+        answer = ask("How many days of annual leave do I get?")
+        assert "25 days" in answer["answer"]
+        assert answer["sources"][0]["url"] == site.url("/handbook/leave.html")
+        assert "cookies" not in answer["answer"]
+        assert site.requests_for("/handbook/security.html") == []
+
+        site.put("/handbook/leave.html", page_html("Annual leave", "Everyone gets 30 days of annual leave a year."))
+        site.pages["/handbook/parking.html"].in_sitemap = False
+        site.fail("/handbook/expenses.html", 500)
+        code, reports = run_json(capsys, *base, "sync", "--json")
+        report = reports[0]
+        assert code == 0 and (report["changed"], report["removed"], report["failed"]) == (1, 1, 1)
+        assert report["failures"] == [{"key": site.url("/handbook/expenses.html"),
+                                       "url": site.url("/handbook/expenses.html"), "reason": report["failures"][0]["reason"]}]
+        assert "500" in report["failures"][0]["reason"]
+        assert "30 days" in ask("How many days of annual leave do I get?")["answer"]
+        assert all(source["url"] != site.url("/handbook/parking.html")
+                   for source in ask("Where can staff park for free?")["sources"])
+        meals = ask("How much can I claim for meals when travelling?")
+        assert meals["sources"][0]["url"] == site.url("/handbook/expenses.html") and "40 euros" in meals["answer"]
+        assert site.requests_for("/handbook/security.html") == []
+
+        site.fail("/sitemap.xml", 500)
+        code, reports = run_json(capsys, *base, "sync", "--json")
+        assert code == 1 and reports[0]["error"] and reports[0]["removed"] == 0
+        assert ask("How much can I claim for meals when travelling?")["sources"][0]["url"] == \
+            site.url("/handbook/expenses.html")

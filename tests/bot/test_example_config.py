@@ -126,7 +126,7 @@ def test_the_example_sources_validate_once_uncommented() -> None:
     config = parse_config(tomllib.loads(uncommented))
     source = config.sources["handbook-git"]
     assert source.type == "git" and source.collection_for("handbook-git") == "handbook"
-    assert config.sources["hr-wiki"].type == "confluence"
+    assert config.sources["hr-wiki"].type == "confluence" and config.sources["intranet"].type == "web"
 
 
 @pytest.mark.parametrize(
