@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RecoveryReport:
+    asked: int = 0  # asks claimed but never recorded (the platform will not send them again), answered now
     answered: int = 0  # questions recorded without their reply, answered now
     relayed: int = 0  # champions' answers recorded but never passed on to the asker, passed on now
     announced: int = 0  # verifications committed but never announced to the asker, announced now
@@ -28,12 +29,13 @@ class RecoveryReport:
         return (f"recovery: {self.answered} unanswered question(s) answered, {self.entries_removed} orphan "
                 f"entr{'y' if self.entries_removed == 1 else 'ies'} removed, {self.lessons_released} stuck "
                 f"lesson(s) released, {self.relayed} champion answer(s) relayed, {self.announced} verification(s) "
-                f"announced"
+                f"announced, {self.asked} interrupted question(s) resumed"
                 + (f", {self.failed} step(s) failed" if self.failed else ""))
 
     @property
     def recovered(self) -> int:
-        return self.answered + self.relayed + self.announced + self.entries_removed + self.lessons_released
+        return (self.asked + self.answered + self.relayed + self.announced + self.entries_removed
+                + self.lessons_released)
 
 
 def recover(ctx: LorebotContext) -> RecoveryReport:
@@ -43,6 +45,7 @@ def recover(ctx: LorebotContext) -> RecoveryReport:
         return report  # nothing curated or answered without a knowledge base
     steps = (("lessons_released", curation_recovery.release_stuck_lessons),
              ("entries_removed", curation_recovery.remove_orphan_entries),
+             ("asked", ask_recovery.answer_abandoned),
              ("answered", ask_recovery.answer_unreplied),
              ("relayed", followup_recovery.pass_on_unrelayed),
              ("announced", followup_recovery.announce_unannounced))
