@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy
 from sqlmodel import Session, select
 
 from adapters.console import ConsoleMessenger
@@ -23,6 +25,7 @@ from bot.events import Ask, Reaction, ThreadReply
 from bot.lesson_capture import LessonsExtension
 from bot.ports import Unreachable
 from bot.recovery import recover
+from bot.recovery_loop import RecoveryLoop
 from bot.tables.claims import AskClaim
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson, LessonPrompt
@@ -542,7 +545,46 @@ class FailingSearch:
         raise RuntimeError("model unavailable")
 
 
-def test_the_scheduler_catch_up_answers_what_a_crash_left_unanswered(kb) -> None:
+def test_the_recovery_loop_answers_what_a_crash_left_without_any_scheduler(kb) -> None:
+    """``serve --no-jobs`` has no scheduler catch-up: its recovery loop is what answers, once the lease runs out."""
+    clock = Clock()
+    platform = ConsoleMessenger(io.StringIO())
+    dying = died_before_recording(kb, platform, clock)
+    crashing = CrashingPlatform("general")
+    recorded = Chat(core_on(kb, crashing, clock), crashing)
+    with pytest.raises(Crash):
+        recorded.ask("you", UNKNOWN_QUESTION, channel="general", message_id="u2")  # routed; the asker never told
+
+    loop = RecoveryLoop(core_on(kb, platform, clock).context, interval=0.05).start()
+    try:
+        time.sleep(0.3)  # a few passes while the leases still hold
+        assert dying.bot_messages(channel="general") == []
+        clock.advance(seconds=61)
+        deadline = time.monotonic() + 30
+        while len(dying.bot_messages(channel="general")) < 2:
+            assert time.monotonic() < deadline, "the loop did not answer"
+            time.sleep(0.05)
+        time.sleep(0.3)  # later passes send nothing more
+    finally:
+        loop.stop()
+    assert not loop.running
+    assert len(dying.bot_messages(channel="general")) == 2
+    assert {q.status for q in rows(kb, Question)} == {"answered", "routed"} and len(rows(kb, AnswerShown)) == 2
+
+
+def test_the_recovery_loop_survives_a_failing_pass_and_stops_at_once(kb) -> None:
+    platform = ConsoleMessenger(io.StringIO())
+    ctx = core_on(kb, platform, Clock()).context
+    ctx.engine = sqlalchemy.create_engine("sqlite:///" + str(kb.home / "missing" / "nowhere.db"))
+    loop = RecoveryLoop(ctx, interval=0.02).start()
+    time.sleep(0.2)  # every pass fails to reach the database, and is logged
+    assert loop.running
+    started = time.monotonic()
+    loop.stop()
+    assert not loop.running and time.monotonic() - started < 5
+
+
+def test_the_scheduler_catch_up_leaves_recovery_to_the_recovery_loop(kb) -> None:
     from jobs import JobRunner
 
     clock = Clock()
@@ -550,11 +592,10 @@ def test_the_scheduler_catch_up_answers_what_a_crash_left_unanswered(kb) -> None
     chat = Chat(core_on(kb, platform, clock), platform)
     with pytest.raises(Crash):
         chat.ask("you", LEAVE_QUESTION, channel="general")
-    runner = JobRunner(core_on(kb, platform, clock))
-    runner.catch_up()
-    assert chat.bot_messages(channel="general") == []
     clock.advance(minutes=2)
-    runner.catch_up()
+    JobRunner(core_on(kb, platform, clock)).catch_up()
+    assert chat.bot_messages(channel="general") == []
+    RecoveryLoop(core_on(kb, platform, clock).context).run_once()
     [reply] = chat.bot_messages(channel="general")
     assert "25 days" in reply.text and len(rows(kb, AnswerShown)) == 1
 
