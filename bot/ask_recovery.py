@@ -26,8 +26,8 @@ from sqlmodel import Session, select
 
 from bot import ask_claims, routing
 from bot.addresses import Address
-from bot.answering import UNSURE, Answer
-from bot.asking import answer_claimed, decide, record_shown, send_reply
+from bot.answering import ANSWERED, SUGGESTED, UNSURE, Answer
+from bot.asking import answer_claimed, decide, record_shown, reply_ref, send_reply
 from bot.audiences import Reader
 from bot.context import LorebotContext
 from bot.ports import Unreachable
@@ -105,6 +105,14 @@ def _reply(ctx: LorebotContext, claim_id: int, question_id: int) -> bool:
             return False  # another replica is replying, or the reply was recorded meanwhile
         question = session.get(Question, question_id)
         where = Address(question.platform, question.channel, question.thread)
+        sent = ctx.messenger.find_sent(where, reply_ref(question))
+        if sent is not None:  # the platform took the reply; the crash came before it was recorded
+            session.add(AnswerShown(question_id=question.id, message_id=sent.message_id,
+                                    confidence=question.confidence, shown_at=ctx.now(),
+                                    status=question.status if question.status in (ANSWERED, SUGGESTED) else UNSURE))
+            session.commit()
+            log.info("question %s: its reply had been sent; recorded", question.id)
+            return False
         vector = ctx.knowledge.embed_question(question.text)
         _, answer = decide(ctx, session, Reader.of_question(ctx.config, question), question.text, vector)
         answer = _settle(ctx, session, question, answer, ctx.now())

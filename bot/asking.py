@@ -13,6 +13,7 @@ ask, which ``bot.ask_recovery`` answers once its lease has run out, where the pl
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import Sequence
@@ -101,19 +102,25 @@ def send_reply(ctx: LorebotContext, session: Session, question: Question, answer
                vector: Sequence[float] | None = None, unreadable: tuple[str, ...] = ()) -> None:
     """Tell the asker about their recorded question: the answer, the suggestion, or that champions were asked
     (routing it now unless an earlier attempt already did). The AnswerShown row committed here is what marks
-    the question replied, so ``bot.ask_recovery`` can finish a reply a crash cut off."""
+    the question replied, so ``bot.ask_recovery`` can finish a reply a crash cut off; the reply carries
+    ``reply_ref(question)`` so that recovery can also tell one the platform took just before the crash."""
     if answer.answered:
         reply = messages.answer(answer, question.id, ctx.now(), unreadable)
     elif answer.suggested:
         reply = messages.suggestion(answer, question.id, ctx.now(), unreadable)
     else:
         reply = _route_or_join(ctx, session, question, vector, unreadable)
-    ref = ctx.messenger.send(where, reply)
+    ref = ctx.messenger.send(where, dataclasses.replace(reply, ref=reply_ref(question)))
     record_shown(session, question, answer, ref.message_id, ctx.now())
     if question.thread is None:
         question.thread = ref.message_id
         session.add(question)
     session.commit()
+
+
+def reply_ref(question: Question) -> str:
+    """The name the asker's reply to ``question`` carries on the platform (``Reply.ref``)."""
+    return f"question:{question.id}"
 
 
 def _route_or_join(ctx: LorebotContext, session: Session, question: Question, vector: Sequence[float] | None,

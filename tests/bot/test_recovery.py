@@ -42,16 +42,19 @@ class Crash(BaseException):
 
 class CrashingPlatform(ConsoleMessenger):
     """The console as the platform, except that the process dies the first time it is about to post into
-    ``channel`` (after ``sparing`` posts there went through): the message never reaches the platform."""
+    ``channel`` (after ``sparing`` posts there went through): the message never reaches the platform, or with
+    ``posted`` it does, and the process dies before it hears back."""
 
-    def __init__(self, channel: str, sparing: int = 0) -> None:
+    def __init__(self, channel: str, sparing: int = 0, posted: bool = False) -> None:
         super().__init__(io.StringIO())
-        self.channel, self.sparing, self.crashed = channel, sparing, False
+        self.channel, self.sparing, self.posted, self.crashed = channel, sparing, posted, False
 
     def send(self, address: Address, reply) -> MessageRef:
         if address.channel == self.channel and not self.crashed:
             if self.sparing == 0:
                 self.crashed = True
+                if self.posted:
+                    super().send(address, reply)
                 raise Crash(address.channel)
             self.sparing -= 1
         return super().send(address, reply)
@@ -137,6 +140,23 @@ def test_a_question_recorded_but_never_answered_is_answered_once_on_recovery(kb)
     clock.advance(minutes=5)
     assert recover(core_on(kb, platform, clock).context).answered == 0
     assert len(chat.bot_messages()) == 1
+
+
+def test_a_reply_the_platform_took_just_before_the_crash_is_recorded_not_sent_again(kb) -> None:
+    clock = Clock()
+    platform = CrashingPlatform("general", posted=True)
+    chat = Chat(core_on(kb, platform, clock), platform)
+    with pytest.raises(Crash):
+        chat.ask("you", LEAVE_QUESTION, channel="general", message_id="1700000000.400")
+    [reply] = chat.bot_messages()
+    assert rows(kb, AnswerShown) == []
+    clock.advance(seconds=61)
+    assert recover(core_on(kb, platform, clock).context).answered == 0
+    assert chat.bot_messages() == [reply]
+    [shown] = rows(kb, AnswerShown)
+    assert (shown.message_id, shown.status) == (reply.id, "answered")
+    clock.advance(minutes=5)
+    assert recover(core_on(kb, platform, clock).context).recovered == 0
 
 
 class SlowSearch:
