@@ -81,8 +81,8 @@ class Lorebot:
         An ask's message is claimed here, with the ask stored on the claim: a platform that heard its
         acknowledgement never sends the message again, so from then on the claim is what keeps the question
         from being lost if this process dies (``bot.ask_recovery`` answers it once its lease runs out). Other
-        events are only handed back. When the claim cannot be written, the whole handling is handed back, as
-        before the claim moved here."""
+        events are only handed back. When the claim cannot be written (the database busy or away), the whole
+        handling is handed back and the worker claims the ask itself."""
         if not isinstance(event, Ask):
             return functools.partial(self.handle, event)
         try:
