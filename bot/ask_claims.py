@@ -62,16 +62,26 @@ def message_key(event: Ask) -> str:
 
 
 def claim(session: Session, event: Ask, now: datetime, lease: timedelta = LEASE) -> Lease | None:
-    """Claim the ask's message for this attempt (commits); None when another attempt holds it or finished it."""
+    """Claim the ask's message for this attempt (commits); None when another attempt holds it or finished it.
+
+    A duplicate (the usual case under load: three deliveries of four) is told by one read and writes nothing,
+    because adapters claim while the platform waits for its acknowledgement and a write may wait for SQLite's
+    one writer. The unique key and the conditional UPDATE below stay the guards when attempts race."""
     platform, key, holder, stored = event.person.platform, message_key(event), uuid.uuid4().hex, ask_json(event)
-    row = AskClaim(platform=platform, message_key=key, event_id=event.event_id, holder=holder,
-                   leased_until=now + lease, claimed_at=now, ask=stored)
-    session.add(row)
-    try:
-        session.commit()
-        return Lease(row.id, holder, taken_over=False)
-    except IntegrityError:
-        session.rollback()
+    held = session.exec(select(AskClaim.done_at, AskClaim.leased_until)
+                        .where(AskClaim.platform == platform, AskClaim.message_key == key)).first()
+    session.rollback()  # end the read before writing (SQLite refuses to turn a stale read into a write)
+    if held is not None and (held.done_at is not None or held.leased_until >= now):
+        return None
+    if held is None:
+        row = AskClaim(platform=platform, message_key=key, event_id=event.event_id, holder=holder,
+                       leased_until=now + lease, claimed_at=now, ask=stored)
+        session.add(row)
+        try:
+            session.commit()
+            return Lease(row.id, holder, taken_over=False)
+        except IntegrityError:
+            session.rollback()
     holder = _take_over(session, now, lease, AskClaim.platform == platform, AskClaim.message_key == key,
                         event_id=event.event_id, ask=stored)
     if holder is None:
