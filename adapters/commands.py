@@ -380,6 +380,7 @@ def _rebuild_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import ConsoleMessenger, run_console
+    from bot.recovery_loop import RecoveryLoop
 
     config = wiring.load_config(settings)
     kb = wiring.open_knowledge(settings, embeds=True)
@@ -388,7 +389,11 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
         messenger = ConsoleMessenger(sys.stdout, kb.engine)
         core = wiring.build_core(settings, config, kb, messenger)
         wiring.recover(core)
-        run_console(core, sys.stdin, sys.stdout, user=args.user, history=settings.home / "console_history")
+        recovery = RecoveryLoop(core.context).start()
+        try:
+            run_console(core, sys.stdin, sys.stdout, user=args.user, history=settings.home / "console_history")
+        finally:
+            recovery.stop()
     finally:
         kb.close()
     return 0

@@ -165,7 +165,8 @@ def people_sources(messengers: dict) -> "PeopleSource":
 
 
 def recover(core: "Lorebot") -> None:
-    """Finish or undo what a crashed process left half done (``bot.recovery``), with one line of counts."""
+    """Finish or undo what a crashed process left half done (``bot.recovery``), with one line of counts: the
+    start-up pass; ``bot.recovery_loop`` makes the later ones."""
     from bot.recovery import recover as run_recovery
 
     report = run_recovery(core.context)
@@ -269,12 +270,16 @@ def trial_store(insecure: bool) -> "Iterator[Engine | None]":
 
 def _serve_core(args: argparse.Namespace, settings: Settings, config: LorebotConfig, core: "Lorebot",
                 messengers: dict, port: int, *, jobs: bool, sources: dict):
-    """Add the platforms' routes, start the jobs, and serve until signalled; returns the scheduler it started."""
+    """Add the platforms' routes, start the recovery loop and the jobs, and serve until signalled; returns the
+    scheduler it started. The recovery loop runs whatever the jobs flags say: see ``bot.recovery_loop``."""
     from adapters.web_server import finish_on_shutdown, new_application, run_until_signalled
+    from bot.recovery_loop import RecoveryLoop
 
     scheduler = None
+    recovery = RecoveryLoop(core.context)
     try:
         web_app = new_application()
+        finish_on_shutdown(web_app, recovery.start().stop)
         served: dict[str, str | None] = {}  # platform -> path on the shared port (None: no port needed)
         if args.slack and not args.jobs_only:
             served["Slack"] = _add_slack(web_app, settings, config, core, messengers["slack"])
@@ -291,6 +296,7 @@ def _serve_core(args: argparse.Namespace, settings: Settings, config: LorebotCon
         run_until_signalled(web_app, host=serve_host(args), port=port if listens else None,
                             ready=lambda url: print(_ready_line(url, served, scheduler is not None), flush=True))
     except BaseException:
+        recovery.stop(timeout=0)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         raise

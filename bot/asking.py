@@ -6,9 +6,14 @@ The winner embeds the question once and the vector serves the search, the topic 
 offers. The question row is inserted once, with its final status, in the same transaction that marks the claim
 done; the reply carries the question's id, so it is sent right after that commit. A crash between that commit
 and the reply leaves a question without an AnswerShown row, which ``bot.ask_recovery`` answers later.
+
+The claim is one quick insert (``claim_ask``), so an adapter takes it before acknowledging the platform and
+answers in the background (``answer_claimed``): a crash after the acknowledgement leaves a claim holding the
+ask, which ``bot.ask_recovery`` answers once its lease has run out, where the platform will not retry.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import Sequence
@@ -35,15 +40,31 @@ SEARCH_K = 10
 
 
 def handle_ask(ctx: LorebotContext, topics: TopicPicker, event: Ask) -> None:
+    """Claim the ask's message, then answer it (``answer_claimed``); a duplicate stops at the claim."""
+    lease = claim_ask(ctx, event)
+    if lease is not None:
+        answer_claimed(ctx, topics, event, lease)
+
+
+def claim_ask(ctx: LorebotContext, event: Ask) -> ask_claims.Lease | None:
+    """Claim the ask's message for this attempt (one insert, committed); None for a duplicate delivery. Quick,
+    so an adapter can claim before acknowledging the platform: from then on the stored claim, not the
+    platform's retries, makes sure the question is answered."""
+    with ctx.session() as session:
+        lease = ask_claims.claim(session, event, ctx.now(), ctx.config.recovery.lease)
+    if lease is None:
+        log.info("duplicate ask %s ignored", event.event_id)
+    elif lease.taken_over:
+        log.info("ask %s taken over from an attempt whose lease ran out", event.event_id)
+    return lease
+
+
+def answer_claimed(ctx: LorebotContext, topics: TopicPicker, event: Ask, lease: ask_claims.Lease) -> bool:
+    """Search, decide, record the question (completing the claim ``lease`` holds) and reply. False when another
+    attempt took the claim over meanwhile (nothing was recorded or sent)."""
     platform = event.person.platform
     text = event.text.strip()
     with ctx.session() as session:
-        lease = ask_claims.claim(session, event, ctx.now())
-        if lease is None:
-            log.info("duplicate ask %s ignored", event.event_id)
-            return
-        if lease.taken_over:
-            log.info("ask %s taken over from an attempt whose lease ran out", event.event_id)
         person = ctx.remember(session, event.person)
         handle = person.handle if person else None
         processed = ProcessedEvent(platform=platform, event_id=event.event_id, kind="ask", at=ctx.now())
@@ -51,8 +72,7 @@ def handle_ask(ctx: LorebotContext, topics: TopicPicker, event: Ask) -> None:
             reply = messages.attachments_only(event.attachments) if event.attachments else (
                 messages.empty_question())
             ctx.messenger.send(_reply_address(event), reply)
-            _record(session, lease, processed)
-            return
+            return _record(ctx, session, lease, processed)
 
         vector = ctx.knowledge.embed_question(text)
         reader = reader_of(ctx, event)
@@ -69,31 +89,38 @@ def handle_ask(ctx: LorebotContext, topics: TopicPicker, event: Ask) -> None:
             resolved_by="bot" if answer.answered else None,
             private=event.private, audience=audiences.dumps(audiences.concerned(ctx.config, reader, hits)),
         )
-        if not _record(session, lease, processed, question):
+        if not _record(ctx, session, lease, processed, question):
             log.info("ask %s was recorded by another attempt", event.event_id)
-            return
+            return False
         log.info("question %s recorded (%s, confidence %.2f)", question.id, question.status, answer.confidence)
 
         send_reply(ctx, session, question, answer, _reply_address(event), vector, event.attachments)
+        return True
 
 
 def send_reply(ctx: LorebotContext, session: Session, question: Question, answer: Answer, where: Address,
                vector: Sequence[float] | None = None, unreadable: tuple[str, ...] = ()) -> None:
     """Tell the asker about their recorded question: the answer, the suggestion, or that champions were asked
     (routing it now unless an earlier attempt already did). The AnswerShown row committed here is what marks
-    the question replied, so ``bot.ask_recovery`` can finish a reply a crash cut off."""
+    the question replied, so ``bot.ask_recovery`` can finish a reply a crash cut off; the reply carries
+    ``reply_ref(question)`` so that recovery can also tell one the platform took just before the crash."""
     if answer.answered:
         reply = messages.answer(answer, question.id, ctx.now(), unreadable)
     elif answer.suggested:
         reply = messages.suggestion(answer, question.id, ctx.now(), unreadable)
     else:
         reply = _route_or_join(ctx, session, question, vector, unreadable)
-    ref = ctx.messenger.send(where, reply)
+    ref = ctx.messenger.send(where, dataclasses.replace(reply, ref=reply_ref(question)))
     record_shown(session, question, answer, ref.message_id, ctx.now())
     if question.thread is None:
         question.thread = ref.message_id
         session.add(question)
     session.commit()
+
+
+def reply_ref(question: Question) -> str:
+    """The name the asker's reply to ``question`` carries on the platform (``Reply.ref``)."""
+    return f"question:{question.id}"
 
 
 def _route_or_join(ctx: LorebotContext, session: Session, question: Question, vector: Sequence[float] | None,
@@ -118,7 +145,7 @@ def _join_open(ctx: LorebotContext, session: Session, question: Question,
     return messages.joined_open_question()
 
 
-def _record(session: Session, lease: ask_claims.Lease, processed: ProcessedEvent,
+def _record(ctx: LorebotContext, session: Session, lease: ask_claims.Lease, processed: ProcessedEvent,
             question: Question | None = None) -> bool:
     """Insert the delivery (and its question) and mark the claim done, all in one transaction; False when a
     unique key or the claim says another attempt got there first (nothing is written then)."""
@@ -128,7 +155,8 @@ def _record(session: Session, lease: ask_claims.Lease, processed: ProcessedEvent
     try:
         session.flush()
         done_at = question.asked_at if question else processed.at  # the reply's lease starts now, not at the claim
-        if not ask_claims.complete(session, lease, done_at, question.id if question else None):
+        if not ask_claims.complete(session, lease, done_at, question.id if question else None,
+                                   ctx.config.recovery.lease):
             session.rollback()
             return False
         session.commit()

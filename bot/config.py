@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -151,6 +152,20 @@ class JobsConfig(_Strict):
     misfire_grace_hours: Annotated[float, Field(gt=0)] = 12
 
 
+class RecoveryConfig(_Strict):
+    """How a serving process finishes what a crashed one left: every ``interval_seconds`` it runs the recovery
+    pass (``bot.recovery``), which takes over an ask once the attempt holding it has not finished within
+    ``lease_seconds``. The lease must outlast a slow answer (search and replies), or a live attempt's work is
+    repeated."""
+
+    interval_seconds: Annotated[float, Field(gt=0)] = 30
+    lease_seconds: Annotated[float, Field(ge=5)] = 60
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
+
+
 class TeamsReactionsConfig(_Strict):
     """How Microsoft Teams reaction types map to curation (Teams has no ✅ reaction)."""
 
@@ -199,6 +214,7 @@ class LorebotConfig(_Strict):
     channels: dict[str, list[str]] = Field(default_factory=dict)  # "slack:C0IT" -> collections searched there
     collections: dict[str, CollectionConfig] = Field(default_factory=dict)  # who may read each collection
     jobs: JobsConfig = JobsConfig()
+    recovery: RecoveryConfig = RecoveryConfig()
     teams_reactions: TeamsReactionsConfig = TeamsReactionsConfig()
     slack: SlackConfig = SlackConfig()
     msteams: MsTeamsConfig = MsTeamsConfig()

@@ -6,17 +6,18 @@ message text) and the person is told, kindly, in their thread.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
+from typing import Callable, Sequence
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot import access, answer_edits, champions, messages, phrasings, triage
 from bot.addresses import Address, MessageRef, Person
-from bot.asking import claim, handle_ask, reroute
+from bot.asking import answer_claimed, claim, claim_ask, handle_ask, reroute
 from bot.config import LorebotConfig
 from bot.context import LorebotContext
 from bot.events import Action, Ask, Edit, Event, Reaction, ThreadReply
@@ -64,16 +65,39 @@ class Lorebot:
         self.context = LorebotContext(config=config, knowledge=knowledge, messenger=messenger, clock=clock,
                                       engine=engine or knowledge.engine, identities_verified=identities_verified,
                                       people=people or NoPeopleSource())
-        self.topics = TopicPicker(config, _embed_function(knowledge))
+        self.topics = TopicPicker.of(config, knowledge)
 
     # -- events -------------------------------------------------------------------------------------------
     def handle(self, event: Event) -> None:
         """Handle one event; never raises for ordinary failures (the person is told instead)."""
+        if isinstance(event, Ask):
+            self._guarded(event, handle_ask, self.context, self.topics, event)
+        else:
+            self._guarded(event, self._handle_other, event)
+
+    def accept(self, event: Event) -> Callable[[], None] | None:
+        """Take ``event`` in before the platform is acknowledged; returns the rest of its handling, to run in the
+        background, or None when there is nothing to do (a duplicate ask).
+
+        An ask's message is claimed here, with the ask stored on the claim: a platform that heard its
+        acknowledgement never sends the message again, so from then on the claim is what keeps the question
+        from being lost if this process dies (``bot.ask_recovery`` answers it once its lease runs out). Other
+        events are only handed back. When the claim cannot be written (the database busy or away), the whole
+        handling is handed back and the worker claims the ask itself."""
+        if not isinstance(event, Ask):
+            return functools.partial(self.handle, event)
         try:
-            if isinstance(event, Ask):
-                handle_ask(self.context, self.topics, event)
-            else:
-                self._handle_other(event)
+            lease = claim_ask(self.context, event)
+        except Exception as exc:  # noqa: BLE001 - the acknowledgement must still go out; the worker retries
+            log.warning("ask %s not claimed before its acknowledgement: %s", event.event_id, type(exc).__name__)
+            return functools.partial(self.handle, event)
+        if lease is None:
+            return None
+        return functools.partial(self._guarded, event, answer_claimed, self.context, self.topics, event, lease)
+
+    def _guarded(self, event: Event, handler: Callable, *args) -> None:
+        try:
+            handler(*args)
         except Exception as exc:  # noqa: BLE001 - the adapter must never see our failures
             log.error("%s %s failed: %s", type(event).__name__, event.event_id, type(exc).__name__)
             log.debug("failure details for %s", event.event_id, exc_info=True)
@@ -192,13 +216,3 @@ class Lorebot:
                 log.info("no link for question %s: %s", question.id, type(exc).__name__)
         return QuestionSummary(id=question.id, text=question.text, status=question.status, topic=question.topic,
                                asker_name=question.asker_name, asked_at=question.asked_at, link=link, post_id=root)
-
-
-def _embed_function(knowledge):
-    """The knowledge base's embedder as a plain "texts -> vectors" function, when it has one."""
-    embedder = getattr(knowledge, "embedder", None)
-    for name in ("embed", "encode", "embed_texts"):
-        method = getattr(embedder, name, None)
-        if callable(method):
-            return lambda texts: [list(map(float, vector)) for vector in method(texts)]
-    return None

@@ -34,6 +34,9 @@ class MessengerRouter:
     def link(self, message: MessageRef) -> str | None:
         return self.for_platform(message.address.platform).link(message)
 
+    def find_sent(self, address: Address, ref: str) -> MessageRef | None:
+        return self.for_platform(address.platform).find_sent(address, ref)
+
 
 def platforms_of(messenger: Messenger) -> tuple[str, ...]:
     """The platforms a messenger serves: a router's, in the order it was given them, or the messenger's own."""

@@ -45,6 +45,12 @@ class Messenger(Protocol):
         """A URL to the message for "see the thread" links, or None if the platform has none."""
         ...
 
+    def find_sent(self, address: Address, ref: str) -> MessageRef | None:
+        """The bot's message sent with ``Reply.ref`` equal to ``ref`` in the thread ``address`` names, or None when
+        there is none or the platform cannot tell. Recovery asks before sending again what a crash may have sent
+        after the platform accepted it and before it was recorded."""
+        ...
+
 
 @dataclass(frozen=True)
 class Profile:

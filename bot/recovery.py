@@ -2,7 +2,9 @@
 
 Each step is safe to run on every replica at once (conditional UPDATEs decide who does what) and does nothing
 while the work it finishes may still be running elsewhere (leases and grace periods), so it can simply run
-whenever convenient: when ``serve`` or ``chat`` starts, and at each scheduler catch-up.
+whenever convenient: when ``serve`` or ``chat`` starts, and every ``[recovery] interval_seconds`` in every
+serving process (``bot.recovery_loop``), whether or not it runs the jobs. Periodically, because what a crash
+leaves is only due once its lease runs out, usually after a restart's own pass.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RecoveryReport:
+    asked: int = 0  # asks claimed but never recorded (the platform will not send them again), answered now
     answered: int = 0  # questions recorded without their reply, answered now
     relayed: int = 0  # champions' answers recorded but never passed on to the asker, passed on now
     announced: int = 0  # verifications committed but never announced to the asker, announced now
@@ -28,12 +31,13 @@ class RecoveryReport:
         return (f"recovery: {self.answered} unanswered question(s) answered, {self.entries_removed} orphan "
                 f"entr{'y' if self.entries_removed == 1 else 'ies'} removed, {self.lessons_released} stuck "
                 f"lesson(s) released, {self.relayed} champion answer(s) relayed, {self.announced} verification(s) "
-                f"announced"
+                f"announced, {self.asked} interrupted question(s) resumed"
                 + (f", {self.failed} step(s) failed" if self.failed else ""))
 
     @property
     def recovered(self) -> int:
-        return self.answered + self.relayed + self.announced + self.entries_removed + self.lessons_released
+        return (self.asked + self.answered + self.relayed + self.announced + self.entries_removed
+                + self.lessons_released)
 
 
 def recover(ctx: LorebotContext) -> RecoveryReport:
@@ -43,6 +47,7 @@ def recover(ctx: LorebotContext) -> RecoveryReport:
         return report  # nothing curated or answered without a knowledge base
     steps = (("lessons_released", curation_recovery.release_stuck_lessons),
              ("entries_removed", curation_recovery.remove_orphan_entries),
+             ("asked", ask_recovery.answer_abandoned),
              ("answered", ask_recovery.answer_unreplied),
              ("relayed", followup_recovery.pass_on_unrelayed),
              ("announced", followup_recovery.announce_unannounced))

@@ -54,3 +54,6 @@ class Reply:
     actions: tuple[ReplyAction, ...] = field(default_factory=tuple)
     title: str | None = None
     context: str | None = None  # a small grey line, e.g. "✅ Verified by Alice" or "Confidence 82%"
+    # The bot's own name for this message (e.g. "question:12"), carried where the platform can keep it (Slack
+    # message metadata), so that after a crash ``Messenger.find_sent`` can tell whether it went out.
+    ref: str | None = None

@@ -25,6 +25,11 @@ class TopicPicker:
         self._embed = embed
         self._vectors: list[Sequence[float]] | None = None
 
+    @classmethod
+    def of(cls, config: LorebotConfig, knowledge: object) -> "TopicPicker":
+        """A picker that embeds topics with the knowledge base's own model (keywords only when it has none)."""
+        return cls(config, _embed_function(knowledge))
+
     def pick(self, question: str, vector: Sequence[float] | None = None) -> str | None:
         """The best topic's name, or None when there are no topics or nothing points to any of them.
 
@@ -78,3 +83,13 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b))
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
     return dot / norm if norm else 0.0
+
+
+def _embed_function(knowledge):
+    """The knowledge base's embedder as a plain "texts -> vectors" function, when it has one."""
+    embedder = getattr(knowledge, "embedder", None)
+    for name in ("embed", "encode", "embed_texts"):
+        method = getattr(embedder, name, None)
+        if callable(method):
+            return lambda texts: [list(map(float, vector)) for vector in method(texts)]
+    return None

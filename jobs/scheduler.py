@@ -27,7 +27,6 @@ from bot.errors import LorebotError
 from bot.markdown import plain
 from bot.messengers import one_messenger
 from bot.ports import Clock, Knowledge, Messenger, system_clock
-from bot.recovery import recover
 from jobs import messages, sync
 from jobs.job import Job
 from jobs.locks import SchedulerLock
@@ -211,12 +210,9 @@ class JobRunner:
         return result if result.ran else None
 
     def catch_up(self) -> list[RunResult]:
-        """On start-up and periodically: finish what a crashed process left half done (``bot.recovery``) and
-        the unsent messages of claimed runs, then run every job whose last fire time (within grace) has no
-        claimed run yet."""
-        report = recover(self.ctx)
-        if report.recovered or report.failed:
-            log.warning("%s", report.summary())
+        """On start-up and periodically: send the unsent messages of claimed runs, then run every job whose last
+        fire time (within grace) has no claimed run yet. (What a crash left half done in the conversations is
+        not a job: every serving process repairs it, ``bot.recovery_loop``.)"""
         self.resume()
         results = []
         for name in self.scheduled:

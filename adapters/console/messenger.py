@@ -60,6 +60,13 @@ class ConsoleMessenger:
     def link(self, message: MessageRef) -> str | None:
         return f"console://{message.address.channel}/{message.message_id}"
 
+    def find_sent(self, address: Address, ref: str) -> MessageRef | None:
+        """Among this session's messages only: the transcript does not keep replies' refs."""
+        for message in self.messages.values():
+            if message.reply is not None and message.reply.ref == ref and message.address == address:
+                return MessageRef(address, message.id)
+        return None
+
     # -- the REPL's side ---------------------------------------------------------------------------------
     def post_as(self, address: Address, author: str, text: str, *, echo: bool = True) -> ConsoleMessage:
         """Record what a person typed, giving it the next message id (shown so others can reply or react)."""

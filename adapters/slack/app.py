@@ -1,9 +1,10 @@
 """The Bolt app: Slack events, commands and clicks translated into core events.
 
-Listeners only acknowledge and hand the event to ``executor``: the core's work (search, database, Web API
-calls) never runs on Bolt's small listener pool, where five slow listeners would starve every ack. Because a
-listener does nothing slow, it runs before the HTTP response (``process_before_response``), so an accepted
-event is always queued by the time Slack hears 200.
+Listeners only let the core take the event in (``core.accept``: for a question, one insert that claims its
+message and keeps it) and hand the rest to ``executor``: the core's work (search, Web API calls) never runs on
+Bolt's small listener pool, where five slow listeners would starve every ack. Because a listener does nothing
+slow, it runs before the HTTP response (``process_before_response``), so by the time Slack hears 200 a question
+is stored: Slack will not send it again, and if this process dies the recovery pass answers it.
 """
 from __future__ import annotations
 
@@ -38,7 +39,9 @@ def build_app(*, core, client: WebClient, signing_secret: str | None, executor: 
     def submit(event) -> None:
         if event is None:
             return
-        executor.submit(_safely, core.handle, event)
+        work = core.accept(event)
+        if work is not None:
+            executor.submit(_safely, work)
 
     @app.event("app_mention")
     def on_mention(body: dict, event: dict) -> None:

@@ -1,4 +1,9 @@
-"""The Messenger port on the Slack Web API."""
+"""The Messenger port on the Slack Web API.
+
+A reply with a ``ref`` carries it as message metadata (event type ``lorebot_reply``), which
+``conversations.replies`` returns with the message: that is how ``find_sent`` tells, after a crash, whether a
+reply reached its thread before the process died.
+"""
 from __future__ import annotations
 
 import logging
@@ -16,6 +21,8 @@ log = logging.getLogger(__name__)
 # Errors after which a DM to this person will never work until something changes on their side.
 UNREACHABLE_ERRORS = {"user_not_found", "cannot_dm_bot", "account_inactive", "user_disabled", "not_allowed",
                       "user_is_restricted", "messages_tab_disabled"}
+REF_EVENT = "lorebot_reply"  # the metadata event type that carries a reply's ref
+THREAD_LIMIT = 200  # replies read when looking for a sent message: one call, enough for a question's thread
 
 
 class SlackMessenger:
@@ -25,9 +32,10 @@ class SlackMessenger:
         self.client = client
 
     def send(self, address: Address, reply: Reply) -> MessageRef:
+        marked = {"metadata": {"event_type": REF_EVENT, "event_payload": {"ref": reply.ref}}} if reply.ref else {}
         response = self.client.chat_postMessage(
             channel=address.channel, thread_ts=address.thread, text=fallback_text(reply), blocks=render(reply),
-            unfurl_links=False, unfurl_media=False,
+            unfurl_links=False, unfurl_media=False, **marked,
         )
         return MessageRef(Address("slack", response["channel"], address.thread), response["ts"])
 
@@ -52,3 +60,20 @@ class SlackMessenger:
             log.info("no permalink for %s: %s", message.message_id, exc.response.get("error"))
             return None
         return response.get("permalink")
+
+    def find_sent(self, address: Address, ref: str) -> MessageRef | None:
+        """The thread's message marked ``ref``. Outside a thread, in a thread longer than one call reads, or when
+        Slack cannot be asked, not known (None): sending again risks a repeat, never a loss."""
+        if not address.thread:
+            return None
+        try:
+            response = self.client.conversations_replies(channel=address.channel, ts=address.thread,
+                                                         include_all_metadata=True, limit=THREAD_LIMIT)
+        except SlackApiError as exc:
+            log.info("replies of %s not read: %s", address.thread, exc.response.get("error"))
+            return None
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == REF_EVENT and (metadata.get("event_payload") or {}).get("ref") == ref:
+                return MessageRef(address, message["ts"])
+        return None

@@ -127,6 +127,10 @@ class TeamsMessenger:
         return (f"https://teams.microsoft.com/l/message/{quote(message.address.channel, safe='')}/"
                 f"{quote(message.message_id, safe='')}?parentMessageId={quote(root, safe='')}")
 
+    def find_sent(self, address: Address, ref: str) -> MessageRef | None:
+        """Never known: the Bot Connector gives a bot no way to read a conversation back."""
+        return None
+
     def _render(self, reply: Reply):
         return render_activity(for_teams(reply, self._phrases))
 

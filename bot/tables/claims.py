@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.columns import UTCDateTime
@@ -36,3 +36,6 @@ class AskClaim(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     question_id: int | None = Field(default=None, index=True)  # None for an empty ask (only a hint was sent)
     takeovers: int = 0
+    # The ask itself (JSON, see ask_claims.ask_json) while the claim is open, so recovery can answer a message
+    # whose attempt died before recording it; cleared once the question is recorded.
+    ask: str | None = Field(default=None, sa_type=Text)

@@ -117,11 +117,13 @@ def test_two_syncs_at_once_one_does_the_work(tmp_path, database_url) -> None:
                database_url, "--config", str(config), "sync", "--json"]
     main(["--home", str(tmp_path / "home"), "--database-url", database_url, "sources"])  # tables exist first
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    first = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=environment)
-    assert wait_for_checkpoint(database_url, "notes", first), "the first sync ended before it was under way"
-    second = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=environment)
-    reports = [json.loads(run.communicate(timeout=300)[0])[0] for run in (first, second)]
-    assert first.returncode == second.returncode == 0
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+    assert wait_for_checkpoint(database_url, "notes", first), \
+        f"the first sync ended before it was under way: {first.communicate()}"
+    second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+    outputs = [run.communicate(timeout=300) for run in (first, second)]
+    assert first.returncode == second.returncode == 0, outputs
+    reports = [json.loads(out)[0] for out, _ in outputs]
     assert reports[0]["added"] == 600 and reports[1]["added"] == 0
     # The second found the source busy, or (on a fast machine) started after the first was done: never both at once.
     assert reports[1]["busy"] or reports[1]["unchanged"] == 600

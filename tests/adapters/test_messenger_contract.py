@@ -2,7 +2,8 @@
 
 The core and the jobs speak to people only through this port, so every platform must behave the same way where
 they rely on it: a DM reaches the person, a reply lands in the thread it names, an update replaces what people
-read, a link is a URL or nothing, and someone the platform cannot reach raises Unreachable. Each platform runs
+read, a link is a URL or nothing, a reply marked with a ref is found again or not known, and someone the platform
+cannot reach raises Unreachable. Each platform runs
 for real against its loopback stand-in; the harness only reads back what that platform recorded.
 """
 from __future__ import annotations
@@ -130,6 +131,20 @@ def test_a_link_is_a_url_or_nothing(harness: Harness) -> None:
     ref = harness.messenger.send(harness.channel, Reply(text="A question for the office champions"))
     link = harness.messenger.link(ref)
     assert link is None or (isinstance(link, str) and "://" in link)
+
+
+def test_a_reply_marked_with_a_ref_is_found_again_in_its_thread_or_not_known(harness: Harness) -> None:
+    """What recovery asks before sending a reply again: found where the platform can tell (Slack, and the
+    console within its session), None where it cannot (Teams); never a message that was not sent."""
+    root = harness.messenger.send(harness.channel, Reply(text="How many days of leave do I get?"))
+    thread = harness.channel.in_thread(root.message_id)
+    harness.messenger.send(thread, Reply(text="Looking into it"))
+    sent = harness.messenger.send(thread, Reply(text="You get 25 days.", ref="question:7"))
+    found = harness.messenger.find_sent(thread, "question:7")
+    assert found is None or found.message_id == sent.message_id
+    assert (found is not None) == (harness.messenger.platform in ("slack", "console"))
+    assert harness.messenger.find_sent(thread, "question:8") is None
+    assert harness.messenger.find_sent(harness.channel.in_thread("no-such-thread"), "question:7") is None
 
 
 @pytest.mark.parametrize("harness", ["slack", "teams"], indirect=True)

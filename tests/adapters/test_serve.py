@@ -51,25 +51,31 @@ def free_port() -> int:
 
 
 class Served:
-    """The `lorebot serve` subprocess and where it listens."""
+    """The `lorebot serve` subprocess and where it listens: by default Slack and Teams without authentication
+    (a throwaway store); ``platforms``, ``config`` and ``env`` (e.g. ``LOREBOT_DATABASE_URL``) change that. Each
+    start in one ``tmp_path`` shares its home and keeps its own stderr file."""
 
     def __init__(self, tmp_path: Path, slack_api: FakeSlackApi, *extra: str, port: int | None = None,
-                 wait: bool = True) -> None:
-        (tmp_path / "lorebot.toml").write_text(CONFIG, encoding="utf-8")
+                 wait: bool = True, platforms: tuple[str, ...] = ("--slack", "--teams", "--insecure-no-auth"),
+                 config: str = CONFIG, env: dict[str, str] | None = None) -> None:
+        (tmp_path / "lorebot.toml").write_text(config, encoding="utf-8")
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "LOREBOT_HOME": str(tmp_path / "home"),
-               "LOREBOT_CONFIG": str(tmp_path / "lorebot.toml"), "SLACK_BOT_TOKEN": "xoxb-test",
-               "SLACK_SIGNING_SECRET": SECRET, "LOREBOT_SLACK_API_URL": slack_api.base_url,
-               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+        environment = {**os.environ, "PYTHONPATH": str(ROOT), "LOREBOT_HOME": str(tmp_path / "home"),
+                       "LOREBOT_CONFIG": str(tmp_path / "lorebot.toml"), "SLACK_BOT_TOKEN": "xoxb-test",
+                       "SLACK_SIGNING_SECRET": SECRET, "LOREBOT_SLACK_API_URL": slack_api.base_url,
+                       "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         for name in ("LOREBOT_DATABASE_URL", "SLACK_APP_TOKEN", "MicrosoftAppId", "MicrosoftAppPassword"):
-            env.pop(name, None)
-        self.stderr = tmp_path / "stderr.txt"
+            environment.pop(name, None)
+        environment.update(env or {})
+        self.stderr = next(tmp_path / f"stderr{n or ''}.txt" for n in range(100)
+                           if not (tmp_path / f"stderr{n or ''}.txt").exists())
         self.signalled = False
-        command = [sys.executable, "-m", "adapters.cli", "serve", "--slack", "--teams", "--insecure-no-auth",
+        command = [sys.executable, "-m", "adapters.cli", "serve", *platforms,
                    "--host", "127.0.0.1", "--port", str(self.port), *extra]
         with self.stderr.open("wb") as errors:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors)
+            self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE,
+                                            stderr=errors)
         if wait:
             self._wait_until_healthy()
 
@@ -99,6 +105,12 @@ class Served:
         if not self.signalled and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             self.signalled = True
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies where it is, with no chance to finish anything."""
+        self.process.kill()
+        self.process.wait(30)
+        self.process.stdout.close()
 
     def stop(self, timeout: float = 60) -> int:
         self.terminate()

@@ -155,3 +155,27 @@ def test_an_ask_without_a_message_id_is_claimed_by_its_event_id(chat, counted_kb
     assert len(questions(counted_kb)) == 2
     assert {claim.message_key for claim in claims(counted_kb)} == {"event/command:T1", "event/command:T2"}
 
+
+
+def test_a_duplicate_delivery_is_told_by_one_read_and_writes_nothing(counted_kb, clock) -> None:
+    """Slack waits for its acknowledgement while a delivery claims the message: a duplicate (the usual case under
+    load) must not queue for SQLite's one writer, so it never writes."""
+    import sqlalchemy
+
+    with Session(counted_kb.engine) as session:
+        assert ask_claims.claim(session, ask_event("EvMention"), clock()) is not None
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement.split()[0].upper())
+
+    sqlalchemy.event.listen(counted_kb.engine, "before_cursor_execute", note)
+    try:
+        with Session(counted_kb.engine) as session:
+            assert ask_claims.claim(session, ask_event("EvMessage"), clock()) is None
+            clock.advance(hours=1)
+            assert ask_claims.claim(session, ask_event("EvRetry"), clock()) is not None  # the lease ran out
+    finally:
+        sqlalchemy.event.remove(counted_kb.engine, "before_cursor_execute", note)
+    assert statements[0] == "SELECT" and statements[1] == "SELECT", statements  # the duplicate read, then no write
+    assert statements.count("UPDATE") == 1 and "INSERT" not in statements

@@ -9,22 +9,28 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy
 from sqlmodel import Session, select
 
 from adapters.console import ConsoleMessenger
 from bot.addresses import Address, MessageRef, Person
+from bot.ask_recovery import MAX_ATTEMPTS
+from bot.config import parse_config
 from bot.core import Lorebot
-from bot.events import Reaction, ThreadReply
+from bot.events import Ask, Reaction, ThreadReply
 from bot.lesson_capture import LessonsExtension
 from bot.ports import Unreachable
 from bot.recovery import recover
+from bot.recovery_loop import RecoveryLoop
+from bot.tables.claims import AskClaim
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson, LessonPrompt
 from bot.tables.questions import AnswerShown, ChampionAnswer, Question, RoutedPost
-from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, UNKNOWN_QUESTION, Chat, Clock, make_config
+from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, RAW_CONFIG, UNKNOWN_QUESTION, Chat, Clock, make_config
 
 THRESHOLDS = {"answer_threshold": 0.5, "verified_threshold": 0.6}
 LESSON = "Hotel bookings abroad must go through the travel desk, otherwise they are not reimbursed."
@@ -36,16 +42,19 @@ class Crash(BaseException):
 
 class CrashingPlatform(ConsoleMessenger):
     """The console as the platform, except that the process dies the first time it is about to post into
-    ``channel`` (after ``sparing`` posts there went through): the message never reaches the platform."""
+    ``channel`` (after ``sparing`` posts there went through): the message never reaches the platform, or with
+    ``posted`` it does, and the process dies before it hears back."""
 
-    def __init__(self, channel: str, sparing: int = 0) -> None:
+    def __init__(self, channel: str, sparing: int = 0, posted: bool = False) -> None:
         super().__init__(io.StringIO())
-        self.channel, self.sparing, self.crashed = channel, sparing, False
+        self.channel, self.sparing, self.posted, self.crashed = channel, sparing, posted, False
 
     def send(self, address: Address, reply) -> MessageRef:
         if address.channel == self.channel and not self.crashed:
             if self.sparing == 0:
                 self.crashed = True
+                if self.posted:
+                    super().send(address, reply)
                 raise Crash(address.channel)
             self.sparing -= 1
         return super().send(address, reply)
@@ -68,9 +77,9 @@ class CrashAfter:
         return call
 
 
-def core_on(kb, messenger, clock, knowledge=None) -> Lorebot:
-    return Lorebot(config=make_config(**THRESHOLDS), knowledge=knowledge or kb, messenger=messenger, clock=clock,
-                   extensions=[LessonsExtension()])
+def core_on(kb, messenger, clock, knowledge=None, config=None) -> Lorebot:
+    return Lorebot(config=config or make_config(**THRESHOLDS), knowledge=knowledge or kb, messenger=messenger,
+                   clock=clock, extensions=[LessonsExtension()])
 
 
 def rows(kb, model, *where):
@@ -131,6 +140,23 @@ def test_a_question_recorded_but_never_answered_is_answered_once_on_recovery(kb)
     clock.advance(minutes=5)
     assert recover(core_on(kb, platform, clock).context).answered == 0
     assert len(chat.bot_messages()) == 1
+
+
+def test_a_reply_the_platform_took_just_before_the_crash_is_recorded_not_sent_again(kb) -> None:
+    clock = Clock()
+    platform = CrashingPlatform("general", posted=True)
+    chat = Chat(core_on(kb, platform, clock), platform)
+    with pytest.raises(Crash):
+        chat.ask("you", LEAVE_QUESTION, channel="general", message_id="1700000000.400")
+    [reply] = chat.bot_messages()
+    assert rows(kb, AnswerShown) == []
+    clock.advance(seconds=61)
+    assert recover(core_on(kb, platform, clock).context).answered == 0
+    assert chat.bot_messages() == [reply]
+    [shown] = rows(kb, AnswerShown)
+    assert (shown.message_id, shown.status) == (reply.id, "answered")
+    clock.advance(minutes=5)
+    assert recover(core_on(kb, platform, clock).context).recovered == 0
 
 
 class SlowSearch:
@@ -408,7 +434,177 @@ def test_a_lesson_stuck_promoting_is_a_candidate_again_after_recovery(kb) -> Non
     assert lesson.status == PROMOTED and kb.entry_ids() == [lesson.entry_id]
 
 
-def test_the_scheduler_catch_up_answers_what_a_crash_left_unanswered(kb) -> None:
+# -- a question claimed (the platform acknowledged), never recorded ------------------------------------------
+
+def claims(kb) -> list[AskClaim]:
+    return rows(kb, AskClaim)
+
+
+def died_before_recording(kb, platform, clock, config=None, **ask) -> Chat:
+    """Ask in "general" on a process that dies after claiming the message, before recording the question (its
+    search never comes back); the chat goes on speaking through ``platform``."""
+    dying = Chat(core_on(kb, platform, clock, knowledge=CrashAfter(kb, "embed_question"), config=config), platform)
+    with pytest.raises(Crash):
+        dying.ask("you", LEAVE_QUESTION, channel="general", **ask)
+    return dying
+
+
+def test_a_question_claimed_but_never_recorded_is_answered_once_its_lease_runs_out(kb, caplog) -> None:
+    clock = Clock()
+    platform = ConsoleMessenger(io.StringIO())
+    died_before_recording(kb, platform, clock, message_id="1700000000.200", event_id="Ev2")
+    [claim] = claims(kb)
+    assert claim.done_at is None and claim.ask is not None and rows(kb, Question) == []
+
+    chat = Chat(core_on(kb, platform, clock), platform)
+    chat.ask("you", LEAVE_QUESTION, channel="general", message_id="1700000000.200", event_id="Ev3")  # app_mention
+    assert chat.bot_messages() == []  # another delivery of the message stops at the claim while it is held
+    assert recover(core_on(kb, platform, clock).context).asked == 0  # the attempt may still be at work
+
+    clock.advance(seconds=61)
+    with caplog.at_level("DEBUG"):
+        reports = recover_on_replicas(kb, platform, clock)
+    assert sorted(report.asked for report in reports) == [0, 1]
+    [reply] = chat.bot_messages()
+    assert "25 days" in reply.text and reply.address == Address("console", "general", "1700000000.200")
+    [question] = rows(kb, Question)
+    assert (question.status, question.channel, question.thread, question.message_id, question.private) == (
+        "answered", "general", "1700000000.200", "1700000000.200", False)
+    [shown] = rows(kb, AnswerShown)
+    assert shown.question_id == question.id
+    [claim] = claims(kb)
+    assert claim.done_at is not None and claim.question_id == question.id
+    assert claim.ask is None  # the question row keeps the words from here on
+    assert LEAVE_QUESTION not in caplog.text, "logs never hold message bodies"
+
+    clock.advance(minutes=5)
+    assert recover(core_on(kb, platform, clock).context).recovered == 0
+    assert len(chat.bot_messages()) == 1
+
+
+def test_a_question_accepted_before_the_acknowledgement_survives_the_process_dying_before_any_work(kb) -> None:
+    """What the platform was told it has, the database has: a process killed right after the acknowledgement,
+    before its worker thread started on the question, leaves a claim that recovery answers."""
+    clock = Clock()
+    platform = ConsoleMessenger(io.StringIO())
+    chat = Chat(core_on(kb, platform, clock), platform)
+    ask = Ask(event_id="Ev7", person=Person("console", "you"), text=LEAVE_QUESTION,
+              where=Address("console", "dm-you", "u7"), message_id="u7", private=True)
+    assert core_on(kb, platform, clock).accept(ask) is not None  # acknowledged; the work is never run
+    duplicate = Ask(event_id="Ev8", person=ask.person, text=ask.text, where=ask.where, message_id="u7")
+    assert core_on(kb, platform, clock).accept(duplicate) is None  # Slack's message event for the same mention
+
+    clock.advance(seconds=61)
+    assert recover(core_on(kb, platform, clock).context).asked == 1
+    [reply] = chat.bot_messages()
+    assert "25 days" in reply.text and reply.address == Address("console", "dm-you", "u7")
+    assert rows(kb, Question)[0].private
+
+
+def test_an_accepted_question_is_answered_by_the_work_accept_hands_back(kb) -> None:
+    clock = Clock()
+    platform = ConsoleMessenger(io.StringIO())
+    chat = Chat(core_on(kb, platform, clock), platform)
+    core = core_on(kb, platform, clock)
+    work = core.accept(Ask(event_id="Ev9", person=Person("console", "you"), text=LEAVE_QUESTION,
+                           where=Address("console", "general", "u9"), message_id="u9"))
+    work()
+    [reply] = chat.bot_messages()
+    assert "25 days" in reply.text
+    clock.advance(minutes=2)
+    assert recover(core.context).recovered == 0
+
+
+def test_the_lease_recovery_waits_for_comes_from_the_configuration(kb) -> None:
+    clock = Clock()
+    platform = ConsoleMessenger(io.StringIO())
+    config = parse_config({**RAW_CONFIG, "answers": THRESHOLDS, "recovery": {"lease_seconds": 5}})
+    dying = died_before_recording(kb, platform, clock, config)
+    clock.advance(seconds=4)
+    assert recover(core_on(kb, platform, clock, config=config).context).asked == 0
+    clock.advance(seconds=2)
+    assert recover(core_on(kb, platform, clock, config=config).context).asked == 1
+    assert len(dying.bot_messages()) == 1
+
+
+def test_a_question_claimed_on_a_platform_this_process_does_not_serve_is_left_to_one_that_does(kb) -> None:
+    clock = Clock()
+    console = ConsoleMessenger(io.StringIO())
+    ask = Ask(event_id="EvS1", person=Person("slack", "UALICE"), text=LEAVE_QUESTION,
+              where=Address("slack", "CGENERAL", "1700000000.300"), message_id="1700000000.300")
+    assert core_on(kb, console, clock).accept(ask) is not None  # a Slack replica claimed it, then died
+    clock.advance(seconds=61)
+    assert recover(core_on(kb, console, clock).context).asked == 0  # this process sends on the console only
+    [claim] = claims(kb)
+    assert claim.done_at is None and claim.takeovers == 0
+
+
+def test_a_question_whose_replays_keep_failing_is_given_up_after_max_attempts(kb) -> None:
+    clock = Clock()
+    platform = ConsoleMessenger(io.StringIO())
+    dying = died_before_recording(kb, platform, clock)
+    failing = core_on(kb, platform, clock, knowledge=FailingSearch(kb))
+    for _ in range(MAX_ATTEMPTS + 2):
+        clock.advance(seconds=61)
+        assert recover(failing.context).asked == 0
+    [claim] = claims(kb)
+    assert claim.takeovers == MAX_ATTEMPTS and claim.done_at is None
+    assert dying.bot_messages() == []
+
+
+class FailingSearch:
+    """The real knowledge base, except that embedding a question fails (a broken model, say)."""
+
+    def __init__(self, kb) -> None:
+        self._kb = kb
+
+    def __getattr__(self, name: str):
+        return getattr(self._kb, name)
+
+    def embed_question(self, question: str):
+        raise RuntimeError("model unavailable")
+
+
+def test_the_recovery_loop_answers_what_a_crash_left_without_any_scheduler(kb) -> None:
+    """``serve --no-jobs`` has no scheduler catch-up: its recovery loop is what answers, once the lease runs out."""
+    clock = Clock()
+    platform = ConsoleMessenger(io.StringIO())
+    dying = died_before_recording(kb, platform, clock)
+    crashing = CrashingPlatform("general")
+    recorded = Chat(core_on(kb, crashing, clock), crashing)
+    with pytest.raises(Crash):
+        recorded.ask("you", UNKNOWN_QUESTION, channel="general", message_id="u2")  # routed; the asker never told
+
+    loop = RecoveryLoop(core_on(kb, platform, clock).context, interval=0.05).start()
+    try:
+        time.sleep(0.3)  # a few passes while the leases still hold
+        assert dying.bot_messages(channel="general") == []
+        clock.advance(seconds=61)
+        deadline = time.monotonic() + 30
+        while len(dying.bot_messages(channel="general")) < 2:
+            assert time.monotonic() < deadline, "the loop did not answer"
+            time.sleep(0.05)
+        time.sleep(0.3)  # later passes send nothing more
+    finally:
+        loop.stop()
+    assert not loop.running
+    assert len(dying.bot_messages(channel="general")) == 2
+    assert {q.status for q in rows(kb, Question)} == {"answered", "routed"} and len(rows(kb, AnswerShown)) == 2
+
+
+def test_the_recovery_loop_survives_a_failing_pass_and_stops_at_once(kb) -> None:
+    platform = ConsoleMessenger(io.StringIO())
+    ctx = core_on(kb, platform, Clock()).context
+    ctx.engine = sqlalchemy.create_engine("sqlite:///" + str(kb.home / "missing" / "nowhere.db"))
+    loop = RecoveryLoop(ctx, interval=0.02).start()
+    time.sleep(0.2)  # every pass fails to reach the database, and is logged
+    assert loop.running
+    started = time.monotonic()
+    loop.stop()
+    assert not loop.running and time.monotonic() - started < 5
+
+
+def test_the_scheduler_catch_up_leaves_recovery_to_the_recovery_loop(kb) -> None:
     from jobs import JobRunner
 
     clock = Clock()
@@ -416,11 +612,10 @@ def test_the_scheduler_catch_up_answers_what_a_crash_left_unanswered(kb) -> None
     chat = Chat(core_on(kb, platform, clock), platform)
     with pytest.raises(Crash):
         chat.ask("you", LEAVE_QUESTION, channel="general")
-    runner = JobRunner(core_on(kb, platform, clock))
-    runner.catch_up()
-    assert chat.bot_messages(channel="general") == []
     clock.advance(minutes=2)
-    runner.catch_up()
+    JobRunner(core_on(kb, platform, clock)).catch_up()
+    assert chat.bot_messages(channel="general") == []
+    RecoveryLoop(core_on(kb, platform, clock).context).run_once()
     [reply] = chat.bot_messages(channel="general")
     assert "25 days" in reply.text and len(rows(kb, AnswerShown)) == 1
 

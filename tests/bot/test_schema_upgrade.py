@@ -34,3 +34,28 @@ def test_columns_missing_from_an_existing_table_are_added_with_their_defaults(kb
         row = connection.execute(sqlalchemy.text("SELECT private, audience FROM questions")).one()
     assert (bool(row.private), row.audience) == (False, "[]")
     create_schema(kb.engine)  # a second start finds nothing to add
+
+
+def test_ask_claims_from_before_claims_kept_their_ask_get_the_column_and_are_left_alone(kb) -> None:
+    """An open claim an earlier version left has no ask to answer again: recovery cannot replay it, and the
+    start still succeeds."""
+    from datetime import datetime, timezone
+
+    from bot.recovery import recover
+    from tests.bot.test_recovery import core_on, rows
+    from tests.bot.support import Clock
+    from adapters.console import ConsoleMessenger
+    from bot.tables.claims import AskClaim
+    import io
+
+    with kb.engine.begin() as connection:
+        connection.execute(sqlalchemy.text("ALTER TABLE ask_claims DROP COLUMN ask"))
+        connection.execute(sqlalchemy.text(
+            "INSERT INTO ask_claims (platform, message_key, event_id, holder, leased_until, claimed_at, takeovers) "
+            "VALUES ('console', 'message/general/u1', 'ev1', 'h', '2026-03-02 09:00:00', '2026-03-02 09:00:00', 0)"))
+    create_schema(kb.engine)
+    assert "ask" in {column["name"] for column in sqlalchemy.inspect(kb.engine).get_columns("ask_claims")}
+    clock = Clock(datetime(2026, 3, 2, 9, 5, tzinfo=timezone.utc))
+    assert recover(core_on(kb, ConsoleMessenger(io.StringIO()), clock).context).asked == 0
+    [claim] = rows(kb, AskClaim)
+    assert claim.ask is None and claim.done_at is None and claim.takeovers == 0

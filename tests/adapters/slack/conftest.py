@@ -145,15 +145,16 @@ def rig(kb):
     yield from serve_rig(kb, CONFIG)
 
 
-def serve_rig(kb, config: dict, workspaces: tuple[str, ...] = (WORKSPACE,), extensions: tuple = (), clock=None):
+def serve_rig(kb, config: dict, workspaces: tuple[str, ...] = (WORKSPACE,), extensions: tuple = (), clock=None,
+              executor: TrackingExecutor | None = None):
     """The real Bolt app on loopback with the fake Web API, for a test's own configuration; ``clock`` moves the
-    core's time and the people directory's."""
+    core's time and the people directory's; ``executor`` runs the core's work after each acknowledgement."""
     api = FakeSlackApi()
     client = make_web_client("xoxb-test-token", api.base_url)
     timed = {"clock": clock} if clock else {}
     core = Lorebot(config=parse_config(config), knowledge=kb, messenger=SlackMessenger(client),
                    people=SlackPeople(client, **timed), extensions=extensions, **timed)
-    executor = TrackingExecutor()
+    executor = executor or TrackingExecutor()
     web_app = web_server.new_application()
     bolt = build_app(core=core, client=client, signing_secret=SECRET, executor=executor, workspaces=workspaces)
     add_slack_routes(web_app, bolt, SECRET)

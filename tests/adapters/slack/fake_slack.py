@@ -21,6 +21,7 @@ class FakeSlackApi:
         self.delays: dict[str, float] = {}
         self.rate_limit_once: set[str] = set()
         self.texts: dict[tuple[str, str], str] = {}  # (channel, ts) -> the message's text, after any update
+        self.metadata: dict[tuple[str, str], dict] = {}  # (channel, ts) -> the message metadata it was posted with
         self.undeliverable_users: set[str] = set()  # conversations.open answers user_not_found for these
         self.token_valid = True  # auth.test answers invalid_auth when False
         self.users: dict[str, dict] = {}  # users.info answers these (user id -> the "user" object)
@@ -74,9 +75,13 @@ class FakeSlackApi:
             return 200, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "lorebot"}, {}
         if method == "chat.postMessage":
             ts = self.next_ts()
+            metadata = params.get("metadata")
             with self._lock:
                 self.threads[(params["channel"], ts)] = params.get("thread_ts")
                 self.texts[(params["channel"], ts)] = params.get("text", "")
+                if metadata:
+                    self.metadata[(params["channel"], ts)] = json.loads(metadata) if isinstance(metadata, str) else (
+                        metadata)
             return 200, {"ok": True, "channel": params["channel"], "ts": ts, "message": {"ts": ts}}, {}
         if method == "chat.update":
             with self._lock:
@@ -86,10 +91,16 @@ class FakeSlackApi:
             if params["users"] in self.undeliverable_users:
                 return 200, {"ok": False, "error": "user_not_found"}, {}
             return 200, {"ok": True, "channel": {"id": "D" + params["users"]}}, {}
-        if method == "conversations.replies":
-            thread = self.threads.get((params["channel"], params["ts"]))
-            message = {"ts": params["ts"], **({"thread_ts": thread} if thread else {})}
-            return 200, {"ok": True, "messages": [message]}, {}
+        if method == "conversations.replies":  # the message asked about first, then its thread's replies
+            channel, root = params["channel"], params["ts"]
+            thread = self.threads.get((channel, root))
+            with self._lock:
+                replies = [ts for (where, ts), parent in self.threads.items() if where == channel and parent == root]
+                messages = [{"ts": root, **({"thread_ts": thread} if thread else {})}] + [
+                    {"ts": ts, "thread_ts": root, "bot_id": "BBOT",
+                     **({"metadata": self.metadata[(channel, ts)]} if (channel, ts) in self.metadata else {})}
+                    for ts in replies]
+            return 200, {"ok": True, "messages": messages}, {}
         if method == "chat.getPermalink":
             return 200, {"ok": True, "permalink": f"https://example.slack.com/archives/{params['channel']}/p1"}, {}
         return 200, {"ok": True}, {}

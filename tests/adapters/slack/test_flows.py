@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import sqlalchemy
 
 from adapters.slack import translate
-from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, PARAPHRASE, UNKNOWN_QUESTION
+from bot.recovery import recover
+from tests.adapters.slack.conftest import CONFIG, TrackingExecutor, serve_rig
+from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, PARAPHRASE, UNKNOWN_QUESTION, Clock
 
 
 def _texts(posts: list[dict]) -> str:
@@ -50,6 +52,38 @@ def test_a_dm_delivered_as_mention_and_message_with_retries_is_answered_once(rig
         assert rig.event(message, event_id="EvMessage", retry=retry) == 200
     rig.settle()
     assert len(rig.api.named("chat.postMessage")) == 1
+
+
+class KilledAfterTheAck(TrackingExecutor):
+    """The worker pool of a process killed right after Slack heard 200: nothing handed to it ever runs."""
+
+    def submit(self, fn, *args, **kwargs) -> Future:
+        future: Future = Future()
+        future.cancel()
+        return future
+
+
+def test_a_question_slack_had_its_ack_for_is_answered_once_after_the_process_died_before_any_work(kb) -> None:
+    """Slack never sends an acknowledged event again: by the time it hears 200 the question is stored, so the
+    recovery pass of the next process answers it once the dead attempt's lease runs out."""
+    clock = Clock()
+    rigs = serve_rig(kb, CONFIG, clock=clock, executor=KilledAfterTheAck())
+    rig = next(rigs)
+    try:
+        mention = {"type": "app_mention", "channel": "CGENERAL", "user": "UERIN",
+                   "text": f"<@UBOT> {LEAVE_QUESTION}", "ts": "300.1"}
+        assert rig.event(mention, event_id="EvKilled") == 200
+        assert rig.event({**mention, "type": "message", "channel_type": "channel"}, event_id="EvTwin") == 200
+        assert rig.api.named("chat.postMessage") == []
+        assert recover(rig.core.context).asked == 0  # within the lease the attempt may still be at work
+        clock.advance(seconds=61)
+        assert recover(rig.core.context).asked == 1
+        clock.advance(minutes=5)
+        assert recover(rig.core.context).recovered == 0
+        [reply] = rig.api.named("chat.postMessage")
+        assert (reply["channel"], reply["thread_ts"]) == ("CGENERAL", "300.1") and "25 days" in _texts([reply])
+    finally:
+        next(rigs, None)
 
 
 def test_unknown_question_goes_to_the_topic_champion_then_verified_and_learned(rig) -> None:
