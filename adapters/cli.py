@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     removed.add_argument("path", nargs="?", metavar="PATH", help="a document, or a folder: every document under it")
     removed.add_argument("--collection", help="every document of this collection")
 
-    stats = commands.add_parser("stats", help="documents, chunks, verified answers and questions this week")
+    stats = commands.add_parser("stats", help="documents, chunks, verified answers, questions this week, sources")
     stats.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     commands.add_parser("rebuild-index", help="rebuild the search indexes from the database")

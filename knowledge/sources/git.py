@@ -34,7 +34,7 @@ GIT_TIMEOUT = 600  # seconds for one git command (a first clone of a large repos
 class GitOptions(SourceOptions):
     type: Literal["git"]
     repo: str  # any address git understands: https://…, ssh://…, git@host:…, a local path
-    branch: str = "main"
+    branch: str | None = None  # default: the repository's own default branch (its HEAD: main, master, ...)
     paths: list[str] = Field(default_factory=lambda: list(DEFAULT_PATHS))  # gitignore-style patterns
     link: str | None = None  # e.g. "https://github.com/acme/handbook/blob/{branch}/{path}"
     token_env: str | None = None  # the variable holding an HTTPS token
@@ -42,7 +42,7 @@ class GitOptions(SourceOptions):
     def open(self, name: str, *, home: Path, secrets: Secrets) -> "GitSource":
         if self.link is not None:
             try:
-                self.link.format(branch=self.branch, path="x")
+                self.link.format(branch=self.branch or "main", path="x")
             except (KeyError, IndexError, ValueError):
                 raise SourceConfigError(f"sources.{name}.link: use {{branch}} and {{path}} only, e.g. "
                                         "\"https://github.com/acme/handbook/blob/{branch}/{path}\"") from None
@@ -65,6 +65,7 @@ class GitSource:
         self._token = token
         self._wanted = pathspec.PathSpec.from_lines("gitignore", options.paths)
         self._synced_to: str | None = None
+        self._branch: str | None = None  # the branch this run reads (the configured one, or the default)
 
     # -- the seam -------------------------------------------------------------------------------------------
     def changes(self, cursor: str | None, stored: Mapping[str, Stored]) -> Iterator[Change]:
@@ -121,7 +122,7 @@ class GitSource:
     def _link(self, path: str) -> str | None:
         if self.options.link is None:
             return None
-        return self.options.link.format(branch=self.options.branch, path=path)
+        return self.options.link.format(branch=self._branch or self.options.branch, path=path)
 
     def _diff(self, start: str | None, target: str) -> list[tuple[str, str | None]]:
         """(path, blob) for each wanted file added or changed since ``start`` (blob None: deleted), by path."""
@@ -181,10 +182,20 @@ class GitSource:
         if not (self.clone / "HEAD").exists():
             self.clone.parent.mkdir(parents=True, exist_ok=True)
             self._git("init", "--bare", "--quiet", str(self.clone), bare=False)
-        branch = self.options.branch
+        branch = self._branch = self.options.branch or self._default_branch()
         self._git("fetch", "--quiet", "--force", "--no-tags", self._remote(), f"+refs/heads/{branch}:refs/lorebot/{branch}",
                   action=f"cannot fetch branch {branch} of {self.options.repo}")
         return self._git("rev-parse", f"refs/lorebot/{branch}").strip()
+
+    def _default_branch(self) -> str:
+        """The branch the repository's HEAD names, as a clone would check out."""
+        out = self._git("ls-remote", "--symref", self._remote(), "HEAD",
+                        action=f"cannot read the default branch of {self.options.repo}")
+        for line in out.splitlines():
+            target, _, name = line.partition("\t")
+            if name == "HEAD" and target.startswith("ref: refs/heads/"):
+                return target.removeprefix("ref: refs/heads/")
+        raise SourceUnavailable(f"{self.options.repo} has no default branch; set branch in its [sources] section")
 
     def _remote(self) -> str:
         path = Path(self.options.repo).expanduser()

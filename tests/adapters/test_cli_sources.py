@@ -82,13 +82,13 @@ def test_a_source_that_cannot_be_read_exits_1_and_keeps_its_documents(site, tmp_
     repo.path.rename(tmp_path / "elsewhere")
     capsys.readouterr()
     code, reports = run_json(capsys, *base, "sync", "--json")
-    assert code == 1 and "cannot fetch branch main" in reports[0]["error"] and reports[0]["removed"] == 0
+    assert code == 1 and "cannot read the default branch of" in reports[0]["error"] and reports[0]["removed"] == 0
     _, rows = run_json(capsys, *base, "sources", "--json")
-    assert rows[0]["documents"] == 2 and "cannot fetch branch main" in rows[0]["last_error"]
+    assert rows[0]["documents"] == 2 and "cannot read the default branch of" in rows[0]["last_error"]
     _, stats = run_json(capsys, *base, "stats", "--json")
     assert stats["sources"][0]["healthy"] is False and stats["sources"][0]["documents"] == 2
     assert main([*base, "stats"]) == 0
-    assert "Sources:\n  ⚠️ handbook: the last sync failed: cannot fetch branch main" in capsys.readouterr().out
+    assert "Sources:\n  ⚠️ handbook: the last sync failed: cannot read the default branch of" in capsys.readouterr().out
 
 
 def test_mistakes_are_one_line_with_exit_code_2(site, tmp_path, capsys) -> None:

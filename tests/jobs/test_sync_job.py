@@ -90,5 +90,5 @@ def test_the_admins_digest_names_sources_that_need_a_look(kb, tmp_path) -> None:
     jobs.run("sync")
     digest = jobs.run("digest", dry_run=True).text()
     assert "Sources needing a look" in digest
-    assert "gone: the last sync failed: cannot fetch branch main" in digest
+    assert "gone: the last sync failed: cannot read the default branch of" in digest
     assert "wiki" not in digest.split("Sources needing a look")[1]  # a healthy source is not named

@@ -340,5 +340,5 @@ def test_app_home_shows_an_admin_how_each_source_is_syncing(kb, tmp_path) -> Non
         rig.settle()
         views = {view["user_id"]: json.dumps(view["view"]) for view in rig.api.named("views.publish")}
         assert "wiki: 1 document(s), synced" in views["UERIN"]
-        assert "gone: the last sync failed: cannot fetch branch main" in views["UERIN"]
+        assert "gone: the last sync failed: cannot read the default branch of" in views["UERIN"]
         assert "Sources" not in views["UALICE"] and "wiki" not in views["UALICE"]  # only admins see sources

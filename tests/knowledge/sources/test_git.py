@@ -109,7 +109,7 @@ def test_an_unreachable_repository_fails_the_source_and_keeps_everything(kb, rep
     sync(kb, repo)
     repo.path.rename(tmp_path / "moved")
     report = sync(kb, repo)
-    assert report.error and "cannot fetch branch main" in report.error
+    assert report.error and "cannot read the default branch of" in report.error
     assert report.removed == 0 and len(kb.documents()) == 3
 
 
@@ -182,3 +182,18 @@ def test_a_sync_that_would_remove_too_much_removes_nothing_and_says_why(kb, repo
     allowed = kb.sync("handbook", config.open("handbook", home=kb.home, secrets=lambda name: None),
                       SyncOptions(collection="handbook", type="git", max_removal_share=1.0))
     assert allowed.removed == 2 and allowed.removal_blocked is None
+
+
+def test_without_a_branch_the_repositorys_default_branch_is_synced(kb, tmp_path) -> None:
+    repo = Repo(tmp_path / "old-style", branch="master")
+    repo.write("leave.md", LEAVE)
+    repo.commit("first")
+    config = GitOptions(type="git", repo=str(repo.path), link="https://git.example.com/{branch}/{path}")
+    report = kb.sync("handbook", config.open("handbook", home=kb.home, secrets=lambda name: None),
+                     SyncOptions(collection="handbook", type="git"))
+    assert report.added == 1 and top(kb, "How many days of annual leave?").url == \
+        "https://git.example.com/master/leave.md"
+    named = GitOptions(type="git", repo=str(repo.path), branch="main")
+    failed = kb.sync("handbook", named.open("handbook", home=kb.home, secrets=lambda name: None),
+                     SyncOptions(collection="handbook", type="git"))
+    assert failed.error.startswith("cannot fetch branch main of") and len(kb.documents()) == 1
