@@ -3,10 +3,11 @@
 A page's key is its address (normalised, without a fragment) and that address is the answer's link. Pages are
 read eight at a time on one keep-alive session, in a fixed order so a killed run resumes where it stopped:
 a sitemap's pages sorted by address (the cursor is the last one done), a crawl's breadth first from the start
-page. Unchanged pages cost no body: every request for a stored page is conditional (If-None-Match /
-If-Modified-Since), so a 304 is all an unchanged page costs, and a page that starts failing is noticed at once;
-a page whose server gives no validator is not requested while its sitemap ``<lastmod>`` is no newer than the
-stored date; the engine's content hashes catch the rest. A crawl needs each page's links even when the page answers
+page. Unchanged pages cost no body. While a sitemap is exactly what the last run read, a page whose
+``<lastmod>`` is no newer than the stored date is not requested at all; once the sitemap differs (the site is
+being edited), every stored page is asked for again, conditionally (If-None-Match / If-Modified-Since), so a 304 is
+all an unchanged page costs and a page that started failing is noticed and named; the engine's content hashes
+catch the rest. A crawl needs each page's links even when the page answers
 304, so its cursor keeps the link graph of the last run (compressed); a page whose links are not known is read
 whole. robots.txt is obeyed: a disallowed page is never requested and is not a live key, and a ``Crawl-delay``
 makes the pages go one at a time with that pause. The HTML loader keeps only a page's main content
@@ -15,6 +16,7 @@ makes the pages go one at a time with that pause. The HTML loader keeps only a p
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 import zlib
@@ -95,7 +97,7 @@ class WebSource:
         try:
             self.site.robots()
             if self.from_sitemap:
-                yield from self._sitemap_changes(position.get("after"), stored)
+                yield from self._sitemap_changes(position.get("after"), position.get("listing"), stored)
             else:
                 yield from self._crawl_changes(_decode_graph(position.get("graph")), stored)
         finally:
@@ -143,19 +145,27 @@ class WebSource:
         self._live = set(wanted)
         return sorted(wanted)
 
-    def _sitemap_changes(self, after: str | None, stored: Mapping[str, Stored]) -> Iterator[Change]:
-        keys = [key for key in self._list_sitemap() if after is None or key > after]
+    def _sitemap_changes(self, after: str | None, before: str | None, stored: Mapping[str, Stored]) -> Iterator[Change]:
+        """The sitemap's pages in address order. ``before`` is the fingerprint of the sitemap the last finished run
+        read: while the sitemap is exactly as it was, each page's ``<lastmod>`` is trusted and an unchanged page
+        costs no request at all; once the site has been edited (the sitemap differs), every stored page is asked
+        for again conditionally, so a page that started failing is noticed and named."""
+        listing = self._list_sitemap()
+        fingerprint = _fingerprint(self._lastmod)
+        trusted = before == fingerprint
+        keys = [key for key in listing if after is None or key > after]
 
         def read(key: str) -> Read:
-            return self._retried.get(key) or self.site.read(key, stored.get(key), self._lastmod[key], crawl=False)
+            return self._retried.get(key) or self.site.read(key, stored.get(key), self._lastmod[key], crawl=False,
+                                                            trust_lastmod=trusted)
 
         due = _Due(CHECKPOINT_EVERY)
         for key, page in self._in_order(deque(keys), read):
             if page.change is not None:
                 yield page.change
             if due():
-                yield Checkpoint(json.dumps({"mode": "sitemap", "after": key}))
-        yield Checkpoint(None)
+                yield Checkpoint(json.dumps({"mode": "sitemap", "after": key, "listing": before}))
+        yield Checkpoint(json.dumps({"mode": "sitemap", "listing": fingerprint}))
 
     # -- a crawl --------------------------------------------------------------------------------------------------
     def _crawl_changes(self, known: dict[str, list[str]], stored: Mapping[str, Stored]) -> Iterator[Change]:
@@ -260,6 +270,15 @@ def _encode_graph(graph: dict[str, list[str]]) -> str:
     table = {"pages": pages, "links": {str(index[page]): [index[link] for link in links]
                                        for page, links in graph.items()}}
     return base64.b64encode(zlib.compress(json.dumps(table, separators=(",", ":")).encode(), 6)).decode()
+
+
+def _fingerprint(listing: Mapping[str, datetime | None]) -> str:
+    """What a sitemap said, as a short digest: its wanted pages and their lastmod dates."""
+    digest = hashlib.sha256()
+    for key in sorted(listing):
+        stamp = listing[key]
+        digest.update(f"{key}\t{stamp.isoformat() if stamp else ''}\n".encode())
+    return digest.hexdigest()[:32]
 
 
 def _decode_graph(value: str | None) -> dict[str, list[str]]:

@@ -187,13 +187,15 @@ class Site:
         return ((key, lastmod) for key, lastmod in pages if key is not None), incomplete
 
     # -- pages --------------------------------------------------------------------------------------------------
-    def read(self, key: str, stored: Stored | None, lastmod: datetime | None, *, crawl: bool) -> Read:
+    def read(self, key: str, stored: Stored | None, lastmod: datetime | None, *, crawl: bool,
+             trust_lastmod: bool = False) -> Read:
         """The page at ``key`` as the engine should see it. ``stored`` is what is kept of it: its version (an ETag
         or Last-Modified) makes the GET conditional, so an unchanged page costs one 304, and a page that now fails
-        is noticed and named. Only a page the server gave no validator for is trusted to its sitemap
-        ``lastmod``: one no newer than the stored date skips the request instead of a whole download."""
-        if (stored is not None and not stored.version and lastmod is not None and stored.modified is not None
-                and lastmod <= stored.modified):
+        is noticed and named. A sitemap ``lastmod`` no newer than the stored date skips the request when
+        ``trust_lastmod`` (the sitemap is as it was), and always for a page the server gave no validator for
+        (the alternative is a whole download)."""
+        if (stored is not None and lastmod is not None and stored.modified is not None and lastmod <= stored.modified
+                and (trust_lastmod or not stored.version)):
             return Read(Unchanged(key))
         try:
             answer = self._get(key, headers=_conditions(stored), passthrough=_NO_PAGE, follow=self._follows)
