@@ -213,12 +213,15 @@ def render_sync(sync: dict) -> list[str]:
         "|---|---|---|",
         f"| `lorebot ingest` of the pages as files | {sync['ingest_s']} | {sync['ingest_pages_per_s']} |",
         f"| first sync of the site | {sync['sync_s']} | {sync['sync_pages_per_s']} |",
-        f"| re-sync, nothing changed (sitemap `<lastmod>`: no page requested) | {sync['resync_s']} | - |",
-        f"| re-sync, nothing changed, no `<lastmod>` (a 304 per page) | {sync['resync_conditional_s']} | - |",
+        f"| re-sync, nothing changed (the sitemap as it was: no page requested) | {sync['resync_s']} | - |",
+        f"| re-sync after the sitemap changed (here: its `<lastmod>`s dropped), a 304 per page | "
+        f"{sync['resync_conditional_s']} | - |",
         "",
         f"First sync throughput: **{sync['sync_vs_ingest']}x** that of the ingest (target >= 0.8x). Unchanged "
-        f"re-sync: **{sync['resync_share']:.1%}** of the first sync's time ({sync['resync_conditional_share']:.1%} "
-        "with conditional GETs; target < 5 %); it embeds nothing.",
+        f"re-sync: **{sync['resync_share']:.1%}** of the first sync's time (target < 5 %); it embeds nothing. Once a "
+        f"sitemap differs from the last run's, every stored page is asked for again conditionally, so a page that "
+        f"started failing is named: {sync['resync_conditional_share']:.1%} of the first sync, still embedding "
+        "nothing. The ingest is the folder source on the same engine.",
         "",
         f"Peak RSS of the first sync itself (engine and source, before the index is built): "
         f"**{sync['sync_peak_rss_mb'][small]:,} MB** at {int(small):,} pages, "
