@@ -139,7 +139,8 @@ class KnowledgeBase:
                                                sqlalchemy.func.substr(KbDocument.path, 1, len(folder)) == folder))
         with Session(self._engine) as session:
             rows = session.exec(query).all()
-        return [DocumentInfo(doc.path, doc.title, doc.collection, int(n), store.aware(doc.updated_at)) for doc, n in rows]
+        return [DocumentInfo(doc.path, doc.title, doc.collection, int(n), store.aware(doc.updated_at))
+                for doc, n in rows]
 
     # -- curated entries ----------------------------------------------------------------------------------------
     def add_entry(self, question: str, answer: str, *, source: str, verified_by: str,

@@ -183,7 +183,8 @@ class GitSource:
             self.clone.parent.mkdir(parents=True, exist_ok=True)
             self._git("init", "--bare", "--quiet", str(self.clone), bare=False)
         branch = self._branch = self.options.branch or self._default_branch()
-        self._git("fetch", "--quiet", "--force", "--no-tags", self._remote(), f"+refs/heads/{branch}:refs/lorebot/{branch}",
+        self._git("fetch", "--quiet", "--force", "--no-tags", self._remote(),
+                  f"+refs/heads/{branch}:refs/lorebot/{branch}",
                   action=f"cannot fetch branch {branch} of {self.options.repo}")
         return self._git("rev-parse", f"refs/lorebot/{branch}").strip()
 

@@ -170,8 +170,8 @@ class _Run:
                                     name=f"lorebot-sync-{self.name}", daemon=True)
         from tqdm import tqdm
 
-        with tqdm(desc=self.options.label or f"Syncing {self.name}", unit=" documents", disable=not self.options.progress,
-                  leave=False) as bar:
+        with tqdm(desc=self.options.label or f"Syncing {self.name}", unit=" documents",
+                  disable=not self.options.progress, leave=False) as bar:
             producer.start()
             try:
                 self._consume(items, bar)
