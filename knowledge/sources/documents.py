@@ -83,6 +83,17 @@ Change = SourceDocument | Unchanged | Removed | Failed | Checkpoint
 
 
 @dataclass(frozen=True)
+class Audience:
+    """Who may read what a source syncs, as the source says it (a shared drive's, a site's or a space's members):
+    people by email and groups by email or name. ``visible_to_from_source`` turns it into the collection's
+    audience; a source that cannot tell returns None from ``Source.audience`` instead."""
+
+    emails: frozenset[str] = frozenset()  # people, lower-case
+    groups: frozenset[str] = frozenset()  # groups the source names but could not list the members of
+    anyone: bool = False  # shared with everyone (in the organisation, or with a link): no restriction to add
+
+
+@dataclass(frozen=True)
 class Stored:
     """What the knowledge base holds of one document, for the source to skip work on unchanged ones."""
 

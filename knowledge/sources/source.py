@@ -26,7 +26,10 @@ class Source(Protocol):
     seen twice cost nothing, documents missed would be lost.
 
     ``keys`` lists every live document cheaply (ids, not bodies); it raises ``ListingIncomplete`` when it cannot
-    finish. ``fetch`` reads one document again (a failure from an earlier run is retried this way)."""
+    finish. ``fetch`` reads one document again (a failure from an earlier run is retried this way).
+
+    A source that knows who may read what it syncs (a shared drive's members) may also offer ``audience()``,
+    returning an ``Audience``, or None when it cannot tell; sources that never can leave it out."""
 
     def changes(self, cursor: str | None, stored: Mapping[str, Stored]) -> Iterator[Change]: ...
 
