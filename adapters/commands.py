@@ -122,7 +122,17 @@ def _source_row(config: "LorebotConfig", health, now: datetime) -> dict:
             "documents": health.documents, "last_success": when(health.last_success), "last_run": when(health.last_run),
             "last_error": health.last_error, "removal_blocked": health.last_counts.get("removal_blocked"),
             "failed": len(health.failures), "failures": [problem.to_json() for problem in health.failures],
-            "schedule": options.schedule, "next_run": when(fire.astimezone(config.tz) if fire else None)}
+            "schedule": options.schedule, "next_run": when(fire.astimezone(config.tz) if fire else None),
+            "readers": _readers(options, health)}
+
+
+def _readers(options, health) -> dict | None:
+    """Who the source says may read it (``visible_to_from_source``): counts and group names, never a secret."""
+    if not options.visible_to_from_source:
+        return None
+    audience = health.audience
+    return {"known": health.audience_known, "anyone": bool(audience and audience.anyone),
+            "people": len(audience.emails) if audience else 0, "groups": sorted(audience.groups) if audience else []}
 
 
 def _source_text(row: dict, config: "LorebotConfig") -> str:
@@ -131,6 +141,17 @@ def _source_text(row: dict, config: "LorebotConfig") -> str:
 
     lines = [f"{row['source']} ({row['type']}, collection {row['collection']}): {row['documents']} document(s)",
              f"  last synced: {local(row['last_success'])}; next run: {local(row['next_run'])} ({row['schedule']})"]
+    readers = row["readers"]
+    if readers is not None:
+        if readers["known"] is None:
+            lines.append("  readers: from the source, once it has synced")
+        elif not readers["known"]:
+            lines.append("  readers: the source cannot tell who may read it; visible_to in lorebot.toml applies")
+        elif readers["anyone"]:
+            lines.append("  readers: everyone (the source shares it with everyone)")
+        else:
+            groups = f", and groups Lorebot cannot list: {', '.join(readers['groups'])}" if readers["groups"] else ""
+            lines.append(f"  readers: the {readers['people']} people the source names{groups}")
     if row["last_error"]:
         lines.append(f"  last sync failed: {row['last_error']}")
     if row["removal_blocked"]:

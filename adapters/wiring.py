@@ -75,10 +75,12 @@ def create_schema(engine: "Engine") -> None:
 def answer_as(config: LorebotConfig, kb: "KnowledgeBase", reader: "Reader", question: str) -> "Answer":
     """What the bot would answer this reader, by the very decision it makes in chat (audiences and the
     champions' rejections included): the admin's check of who sees what."""
+    from bot import source_audiences
     from bot.asking import decide
     from bot.context import LorebotContext
 
     create_schema(kb.engine)
+    source_audiences.attach(config, kb.engine)
     ctx = LorebotContext(config=config, engine=kb.engine, knowledge=kb)
     with ctx.session() as session:
         _, answer = decide(ctx, session, reader, question)
@@ -141,8 +143,10 @@ def build_core(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", m
                engine: "Engine | None" = None, people: "PeopleSource | None" = None) -> "Lorebot":
     """``engine``: a trial store (``trial_store``) instead of the knowledge base's database, with nobody's
     identity proven. ``people``: who people are on the platforms (``people_sources``)."""
+    from bot import source_audiences
     from bot.core import Lorebot
 
+    source_audiences.attach(config, kb.engine)
     return Lorebot(config=config, knowledge=kb, messenger=messenger, extensions=extensions(config),
                    engine=engine, identities_verified=engine is None, people=people)
 
@@ -364,6 +368,9 @@ def jobs_command(args: argparse.Namespace, settings: Settings) -> int:
     kb = open_knowledge(settings, embeds=args.jobs_command == "run" and args.name == "sync")
     try:
         create_schema(kb.engine)
+        from bot import source_audiences
+
+        source_audiences.attach(config, kb.engine)
         runner = JobRunner(config=config, engine=kb.engine, knowledge=kb, sources=sources,
                            messengers=messengers_from_settings(settings, kb, config=config))
         if args.jobs_command == "list":

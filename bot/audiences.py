@@ -3,7 +3,8 @@ teams and channels named there; everything else is read by everyone.
 
 One rule serves asking, routing, "Same as…" offers, verified answers and digests, so a restricted passage
 cannot leak through any of them:
-- In a direct message the reader is one person: they read what names them or their team.
+- In a direct message the reader is one person: they read what names them or their team. A collection whose
+  source names its own readers (``visible_to_from_source``, ``bot.source_audiences``) is read only by them too.
 - In a channel the reader is everyone in it, and Lorebot cannot know them all, so a channel reads a restricted
   collection only when the collection names that channel, or the channel is tied to it in ``[channels]``.
 - A verified answer inherits the audience of its question: the restricted collections the question concerns
@@ -17,6 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from bot import source_audiences
 from bot.answering import RELATED_FLOOR
 from bot.config import LorebotConfig
 from bot.ports import Knowledge
@@ -33,10 +35,11 @@ class Reader:
     platform: str
     channel: str | None = None
     handle: str | None = None  # the person's config handle in a direct message; None when the config has none
+    user_id: str | None = None  # the person's platform id in a direct message, when known
 
     @classmethod
     def person(cls, config: LorebotConfig, platform: str, user_id: str) -> "Reader":
-        return cls(platform, None, config.handle_for(platform, user_id))
+        return cls(platform, None, config.handle_for(platform, user_id), user_id)
 
     @classmethod
     def of_handle(cls, handle: str) -> "Reader":
@@ -52,13 +55,15 @@ class Reader:
         """Where a recorded question was asked (``bot.tables.questions.Question``)."""
         if question.private:
             return cls(question.platform, None, question.asker_handle
-                       or config.handle_for(question.platform, question.asker_id))
+                       or config.handle_for(question.platform, question.asker_id), question.asker_id)
         return cls.in_channel(question.platform, question.channel)
 
 
 def restricted(config: LorebotConfig) -> set[str]:
     """The collections not everyone may read."""
-    return {name for name, settings in config.collections.items() if settings.visible_to is not None}
+    named = {name for name, settings in config.collections.items() if settings.visible_to is not None}
+    book = source_audiences.of(config)
+    return named | book.collections() if book is not None else named
 
 
 def verified_collection(audience: Iterable[str]) -> str:
@@ -83,16 +88,30 @@ def may_read(config: LorebotConfig, reader: Reader, collection: str) -> bool:
     if collection.startswith(AUDIENCE_PREFIX):
         return may_read_all(config, reader, audience_of_collection(collection))
     settings = config.collections.get(collection)
-    if settings is None or settings.visible_to is None:
+    allowed = settings.visible_to if settings is not None else None
+    book = source_audiences.of(config)
+    from_sources = book.readers(collection) if book is not None else []
+    if allowed is None and not from_sources:
         return True
-    allowed = settings.visible_to
     if reader.channel is None:
-        if reader.handle is None:
-            return False
-        team = config.people[reader.handle].team if reader.handle in config.people else None
-        return f"person:{reader.handle}" in allowed or (team is not None and f"team:{team}" in allowed)
-    return (f"channel:{reader.platform}:{reader.channel}" in allowed
+        keys = _keys(config, reader)
+        return (allowed is None or bool(keys & set(allowed))) and all(keys & readers for readers in from_sources)
+    # A channel's members are unknown: only naming or tying the channel opens a restricted collection to it.
+    return (f"channel:{reader.platform}:{reader.channel}" in (allowed or ())
             or collection in config.channels.get(f"{reader.platform}:{reader.channel}", ()))
+
+
+def _keys(config: LorebotConfig, reader: Reader) -> set[str]:
+    """What a person reading in private may be named by: their handle, their team, their platform id."""
+    keys = set()
+    if reader.handle is not None:
+        keys.add(f"person:{reader.handle}")
+        team = config.people[reader.handle].team if reader.handle in config.people else None
+        if team is not None:
+            keys.add(f"team:{team}")
+    if reader.user_id is not None:
+        keys.add(f"user:{reader.platform}:{reader.user_id}")
+    return keys
 
 
 def may_read_all(config: LorebotConfig, reader: Reader, collections: Iterable[str]) -> bool:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from bot.config_errors import describe
 from bot.errors import ConfigError
@@ -40,6 +40,16 @@ class PersonConfig(_Strict):
     name: str
     ids: dict[str, str] = Field(default_factory=dict)
     team: str | None = None
+    email: str | None = None  # what a source's audience (visible_to_from_source) knows this person by
+
+    @field_validator("email")
+    @classmethod
+    def _an_email(cls, email: str | None) -> str | None:
+        if email is None:
+            return None
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email.strip()):
+            raise ValueError(f"{email!r} is not an email address")
+        return email.strip().lower()
 
     @field_validator("ids")
     @classmethod
@@ -220,6 +230,8 @@ class LorebotConfig(_Strict):
     msteams: MsTeamsConfig = MsTeamsConfig()
     admins: list[str] = Field(default_factory=list)  # get the organisation-wide digest, with askers in no team
     sources: dict[str, SourceConfig] = Field(default_factory=dict)  # where documents live, kept in sync
+    # Readers that sources name (visible_to_from_source), read from the store: bot.source_audiences.attach.
+    _source_audiences: object = PrivateAttr(default=None)
 
     @field_validator("sources")
     @classmethod

@@ -138,22 +138,24 @@ def _fetch(source: PeopleSource, person: Person, now: datetime) -> _Fetched:
 
 def _wanted(config: LorebotConfig, person: Person, row: PersonRow | None, fetched: _Fetched | None) -> dict:
     """The row's columns: lorebot.toml first, then the platform's profile (fresh, or as stored), then the event."""
-    platform_name, platform_team, timezone = (row.platform_name, row.platform_team, row.timezone) if row else (
-        None, None, None)
+    platform_name, platform_team, timezone, platform_email = (
+        (row.platform_name, row.platform_team, row.timezone, row.platform_email) if row else (None, None, None, None))
     fetched_at = row.fetched_at if row else None
     if fetched is not None:
         fetched_at = fetched.at
         if fetched.answered:
             profile = fetched.profile or Profile()
-            platform_name, timezone = profile.name, profile.timezone
+            platform_name, timezone, platform_email = profile.name, profile.timezone, profile.email
             platform_team = team_from_groups(config, person.platform, profile.groups)
     handle = config.handle_for(person.platform, person.id)
     listed = config.people[handle] if handle else None
     name = listed.name if listed else (platform_name or person.name or person.id)
     team = (listed.team if listed else None) or platform_team
     manager = config.teams[team].manager if team else None
+    email = (listed.email if listed else None) or (platform_email.lower() if platform_email else None)
     return {"name": name, "handle": handle, "team": team, "manager": manager, "platform_name": platform_name,
-            "platform_team": platform_team, "timezone": timezone, "fetched_at": fetched_at}
+            "platform_team": platform_team, "timezone": timezone, "fetched_at": fetched_at, "email": email,
+            "platform_email": platform_email}
 
 
 def _find(session: Session, person: Person) -> PersonRow | None:

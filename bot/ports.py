@@ -60,6 +60,7 @@ class Profile:
     name: str | None = None
     timezone: str | None = None
     groups: tuple[str, ...] = ()
+    email: str | None = None  # matched against the emails a source names as its readers
 
 
 @runtime_checkable

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Mapping
 
+from bot import source_audiences
 from bot.config import LorebotConfig
 from bot.errors import LorebotError
 from bot.reverify_answers import flag_changed_sources
@@ -34,10 +35,14 @@ def sync_sources(knowledge, config: LorebotConfig, opened: Mapping[str, Source],
         options = config.sources[name]
         report = knowledge.sync(name, source, SyncOptions(
             collection=options.collection_for(name), type=options.type, full=full,
-            max_removal_share=options.max_removal_share, progress=progress))
+            max_removal_share=options.max_removal_share, progress=progress,
+            audience=options.visible_to_from_source))
         if report.changed_paths:
             count = flag_changed_sources(knowledge.engine, report.changed_paths)
             if flagged is not None and count:
                 flagged(count)
         reports.append(report)
+    book = source_audiences.of(config)
+    if book is not None:
+        book.refresh()  # this process reads what its syncs learned of who may read them at once
     return reports

@@ -41,7 +41,8 @@ class SlackPeople:
             raise
         profile = user.get("profile") or {}
         name = profile.get("real_name") or user.get("real_name") or profile.get("display_name") or user.get("name")
-        return Profile(name=name or None, timezone=user.get("tz") or None, groups=self._groups_of(person.id))
+        return Profile(name=name or None, timezone=user.get("tz") or None, groups=self._groups_of(person.id),
+                       email=profile.get("email") or None)  # needs the users:read.email scope
 
     def _groups_of(self, user_id: str) -> tuple[str, ...]:
         """The ids and handles of the user groups ``user_id`` is in; none when the groups cannot be read."""

@@ -25,4 +25,5 @@ class TeamsPeople:
         except Unreachable:
             return None
         name = getattr(member, "name", None) if member is not None else None
-        return Profile(name=name or None)
+        email = (getattr(member, "email", None) or getattr(member, "user_principal_name", None)) if member else None
+        return Profile(name=name or None, email=email or None)

@@ -23,4 +23,7 @@ class PersonRow(SQLModel, table=True):
     platform_name: str | None = Field(default=None, max_length=255)
     platform_team: str | None = Field(default=None, max_length=255)
     timezone: str | None = Field(default=None, max_length=64)
+    # lorebot.toml's email, else the platform's: how a source's audience (emails) finds the person
+    email: str | None = Field(default=None, max_length=320, index=True)
+    platform_email: str | None = Field(default=None, max_length=320)
     fetched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # last asked, answered or not

@@ -92,6 +92,14 @@ class Audience:
     groups: frozenset[str] = frozenset()  # groups the source names but could not list the members of
     anyone: bool = False  # shared with everyone (in the organisation, or with a link): no restriction to add
 
+    def to_json(self) -> dict:
+        return {"emails": sorted(self.emails), "groups": sorted(self.groups), "anyone": self.anyone}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Audience":
+        return cls(emails=frozenset(data.get("emails") or ()), groups=frozenset(data.get("groups") or ()),
+                   anyone=bool(data.get("anyone")))
+
 
 @dataclass(frozen=True)
 class Stored:

@@ -29,6 +29,8 @@ class SourceOptions(BaseModel):
     collection: str | None = None  # default: the source's name
     schedule: str = DEFAULT_SCHEDULE
     max_removal_share: Annotated[float, Field(ge=0, le=1)] = 0.2
+    # The collection's readers follow the source's own (a shared drive's members), refreshed on every sync.
+    visible_to_from_source: bool = False
 
     @field_validator("collection")
     @classmethod

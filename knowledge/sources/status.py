@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy
 from sqlmodel import Session, select
 
+from knowledge.sources.documents import Audience
 from knowledge.sources.reports import DocumentProblem
 from knowledge.sources.syncing import source_root
 from knowledge.sources.tables import KbSourceFailure, KbSourceState
@@ -24,6 +25,8 @@ class SourceHealth:
     last_error: str | None = None  # why the last run could not read the source (None after a success)
     last_counts: dict = field(default_factory=dict)  # the last run's added, changed, ... and removal_blocked
     failures: tuple[DocumentProblem, ...] = ()  # documents waiting for another try
+    audience: Audience | None = None  # who may read it, as the source last said (visible_to_from_source)
+    audience_known: bool | None = None  # False: the source cannot tell; None: never asked
 
     @property
     def healthy(self) -> bool:
@@ -55,5 +58,12 @@ def source_health(engine: sqlalchemy.Engine, names: list[str]) -> list[SourceHea
             last_success=aware(state.succeeded_at) if state else None,
             last_error=state.last_error if state else None,
             last_counts=json.loads(state.last_report) if state and state.last_report else {},
-            failures=tuple(failures.get(name, ()))))
+            failures=tuple(failures.get(name, ())), **_audience(state)))
     return out
+
+
+def _audience(state: KbSourceState | None) -> dict:
+    if state is None or state.audience is None:
+        return {}
+    said = json.loads(state.audience)
+    return {"audience": Audience.from_json(said) if said is not None else None, "audience_known": said is not None}

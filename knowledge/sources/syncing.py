@@ -33,6 +33,7 @@ from knowledge.loaders import UnreadableFile, suffix_for
 from knowledge.parse_isolation import IsolatedLoader
 from knowledge.sources.documents import Checkpoint, Failed, Removed, SourceDocument, Stored, Unchanged
 from knowledge.sources.reports import DocumentProblem, SyncReport
+from knowledge.sources.retrying import FetchFailed
 from knowledge.sources.source import ListingIncomplete, Source, SourceUnavailable
 from knowledge.sources.tables import KbSourceFailure, KbSourceState
 from knowledge.store import KbDocument, aware
@@ -89,6 +90,7 @@ class SyncOptions:
     full: bool = False  # ignore the cursor and the stored versions: list and fetch everything again
     max_removal_share: float = MAX_REMOVAL_SHARE
     progress: bool = False
+    audience: bool = False  # ask the source who may read it (``Source.audience``) and keep the answer
     layout: Layout | None = None  # default: ``Layout.of_source(name)``
     label: str | None = None  # what the progress bar says (default "Syncing NAME")
 
@@ -426,6 +428,19 @@ class _Run:
                 session.add(row)
             self.recorded.add(key)
 
+    def _keep_audience(self, state: KbSourceState, now: datetime) -> None:
+        """Ask the source who may read it. A source that cannot tell is kept as ``null``; a failed answer keeps
+        the last one (an audience must not widen, nor vanish, because one request failed)."""
+        ask = getattr(self.source, "audience", None)
+        try:
+            audience = ask() if callable(ask) else None
+        except (FetchFailed, SourceUnavailable, ListingIncomplete) as exc:
+            log.warning("source %s: who may read it is unknown this run (%s); the last answer stays",
+                        self.name, exc.__class__.__name__)
+            return
+        state.audience = json.dumps(audience.to_json() if audience is not None else None)
+        state.audience_at = now
+
     def _fail_source(self, error: BaseException) -> None:
         if isinstance(error, (SourceUnavailable, ListingIncomplete)):
             self.report.error = str(error)
@@ -454,6 +469,8 @@ class _Run:
                     state.cursor = self.cursor
                 state.checkpoint = None
                 state.succeeded_at, state.last_error = now, None
+                if self.options.audience:
+                    self._keep_audience(state, now)
             else:
                 state.last_error = report.error
             session.add(state)

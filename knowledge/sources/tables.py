@@ -28,6 +28,10 @@ class KbSourceState(SQLModel, table=True):
     succeeded_at: datetime | None = None  # the last run that read the whole source
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # None after a success
     last_report: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON of its counts
+    # Who may read what the source syncs, as it last said (JSON of an Audience; "null": it cannot tell), kept
+    # only for a source with visible_to_from_source; None when never asked.
+    audience: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    audience_at: datetime | None = None
 
 
 class KbSourceFailure(SQLModel, table=True):
