@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,20 @@ class LoopbackServer:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def scripted(hooks: list[tuple[Callable[[Any], bool], Callable[[], None]]], faults: list, request: Any):
+    """Run the hooks ``request`` matches (each once), then take the first fault it matches, counting down its
+    ``times`` (None: always); a stand-in answers with the fault returned, if any."""
+    for hook in list(hooks):
+        if hook[0](request):
+            hooks.remove(hook)
+            hook[1]()
+    for fault in list(faults):
+        if fault.matches(request):
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    faults.remove(fault)
+            return fault
+    return None

@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from tests.loopback import Answer, Incoming, LoopbackServer
+from tests.loopback import Answer, Incoming, LoopbackServer, scripted
 
 USER = "alice@example.com"
 TOKEN = "fake-token-7f3a"
@@ -181,20 +181,12 @@ class FakeConfluence:
     def _respond(self, request: Request) -> Answer:
         if request.authorization != self._expected_authorization():
             return self._json(401, {"statusCode": 401, "message": "Client must be authenticated"})
-        for hook in list(self.hooks):
-            if hook[0](request):
-                self.hooks.remove(hook)
-                hook[1]()
-        for fault in list(self.faults):
-            if fault.matches(request):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self.faults.remove(fault)
-                if fault.body is not None:
-                    return fault.status, fault.body, {"Content-Type": "application/json", **fault.headers}
-                status, body, headers = self._json(fault.status, {"statusCode": fault.status, "message": "fault"})
-                return status, body, {**headers, **fault.headers}
+        fault = scripted(self.hooks, self.faults, request)
+        if fault is not None:
+            if fault.body is not None:
+                return fault.status, fault.body, {"Content-Type": "application/json", **fault.headers}
+            status, body, headers = self._json(fault.status, {"statusCode": fault.status, "message": "fault"})
+            return status, body, {**headers, **fault.headers}
         path = request.path
         if path == "/rest/api/user/current":
             return self._json(200, self._user())
