@@ -41,7 +41,7 @@ def run(count: int) -> dict:
     for number in range(count):
         words = [rng.choice(WORDS) for _ in range(WORDS_PER_PAGE)]
         fake.page(f"Policy {number}", [block("heading_2", f"Policy {number}"), paragraph(" ".join(words) + ".")],
-                  when=minutes_ago(60 * 24) + timedelta(minutes=number))
+                  when=minutes_ago(60 * 24 * 7) + timedelta(minutes=number))  # settled edits
     embedder = CountingEmbedder(Embedder())
     embedder.encode(["warm up"])
     options = NotionOptions(type="notion", token_env="NOTION_TOKEN", api_url=fake.url, requests_per_second=10_000)
@@ -65,10 +65,11 @@ def run(count: int) -> dict:
             kb.close()
     finally:
         fake.close()
-    assert runs["first"]["added"] == count
-    assert runs["unchanged"]["requests"].get("content", 0) == 0 and runs["unchanged"]["chunks_embedded"] == 0
-    return {"benchmark": "notion_sync", "date": today(), "machine": describe_machine(), "pages": count, **runs,
+    result = {"benchmark": "notion_sync", "date": today(), "machine": describe_machine(), "pages": count, **runs,
             "peak_rss_mb": round(peak_rss_mb())}
+    assert runs["first"]["added"] == count, result
+    assert runs["unchanged"]["requests"].get("content", 0) == 0 and runs["unchanged"]["chunks_embedded"] == 0, result
+    return result
 
 
 if __name__ == "__main__":

@@ -12,15 +12,13 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.loopback import Answer, Incoming, LoopbackServer, scripted
+from tests.loopback import Answer, Fault, Incoming, StandIn, scripted  # noqa: F401 - Fault for the tests
 
 TOKEN = "secret_fake-notion-9c1e"
 
@@ -48,17 +46,6 @@ class Request:
     status: int = 0
 
 
-@dataclass
-class Fault:
-    """Answer requests that ``matches`` with ``status`` (and ``headers``, ``body``) ``times`` times (None: always)."""
-
-    matches: Callable[[Request], bool]
-    status: int = 500
-    times: int | None = 1
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes | None = None
-
-
 def paragraph(text: str) -> dict:
     return block("paragraph", text)
 
@@ -80,28 +67,17 @@ def table(rows: list[list[str]], header: bool = True) -> dict:
                  has_row_header=False)
 
 
-class FakeNotion:
+class FakeNotion(StandIn):
     def __init__(self) -> None:
         self.pages: dict[str, Page] = {}
         self.databases: dict[str, dict] = {}  # id -> {"title", "parent"}
-        self.requests: list[Request] = []
-        self.faults: list[Fault] = []
         self.page_cap: int | None = None
-        self.delay = 0.0
-        self.gate = threading.Event()
-        self.gate.set()
-        self.hooks: list[tuple[Callable[[Request], bool], Callable[[], None]]] = []
         self._ids = itertools.count(1)
-        self._lock = threading.RLock()
-        self.server = LoopbackServer(self._answer)
+        super().__init__()
 
     @property
     def url(self) -> str:
         return self.server.url
-
-    def close(self) -> None:
-        self.gate.set()
-        self.server.close()
 
     # -- the corpus -------------------------------------------------------------------------------------------
     def page(self, title: str, blocks: list[dict], *, when: datetime | None = None, parent: str | None = None) -> str:
@@ -162,15 +138,9 @@ class FakeNotion:
             kinds[kind] = kinds.get(kind, 0) + 1
         return kinds
 
-    def forget(self) -> None:
-        with self._lock:
-            self.requests.clear()
-
     # -- answering ----------------------------------------------------------------------------------------------
     def _answer(self, incoming: Incoming) -> Answer:
-        self.gate.wait(timeout=60)
-        if self.delay:
-            time.sleep(self.delay)
+        self._held()
         parts = urlsplit(incoming.target)
         if not parts.path.startswith("/v1/"):
             return _error(404, "invalid_request_url", "Invalid request URL.")
@@ -178,11 +148,7 @@ class FakeNotion:
         request = Request(incoming.method, parts.path[3:], dict(parse_qsl(parts.query)), body,
                           incoming.headers.get("Authorization"), incoming.headers.get("Notion-Version"),
                           time.monotonic())
-        with self._lock:
-            self.requests.append(request)
-            status, data, headers = self._respond(request)
-        request.status = status
-        return status, data, headers
+        return self._recorded(request, self._respond)
 
     def _respond(self, request: Request) -> Answer:
         if request.authorization != f"Bearer {TOKEN}":
