@@ -3,9 +3,10 @@ thread: the transport under every stand-in for a remote API. The stand-in only d
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,17 @@ class Incoming:
 
 
 Answer = tuple[int, bytes, dict[str, str]]  # status, body, headers
+
+
+@dataclass
+class Fault:
+    """Answer requests that ``matches`` with ``status`` (and ``headers``, ``body``) ``times`` times (None: always)."""
+
+    matches: Callable[[Any], bool]
+    status: int = 500
+    times: int | None = 1
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None  # None: the stand-in's own JSON error message
 
 
 class LoopbackServer:
@@ -48,3 +60,60 @@ class LoopbackServer:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def scripted(hooks: list[tuple[Callable[[Any], bool], Callable[[], None]]], faults: list, request: Any):
+    """Run the hooks ``request`` matches (each once), then take the first fault it matches, counting down its
+    ``times`` (None: always); a stand-in answers with the fault returned, if any."""
+    for hook in list(hooks):
+        if hook[0](request):
+            hooks.remove(hook)
+            hook[1]()
+    for fault in list(faults):
+        if fault.matches(request):
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    faults.remove(fault)
+            return fault
+    return None
+
+
+class StandIn:
+    """What every stand-in for a remote API shares: the requests it was asked, in order (``forget`` clears them),
+    scripted ``faults`` and ``hooks`` (see ``scripted``), a ``gate`` that holds every answer while it is clear, and
+    a ``delay`` before each. A subclass turns ``Incoming`` into its own request record and answers it."""
+
+    def __init__(self) -> None:
+        self.requests: list = []
+        self.faults: list = []
+        self.hooks: list[tuple[Callable[[Any], bool], Callable[[], None]]] = []  # run once, when matched
+        self.delay = 0.0  # seconds before each answer
+        self.gate = threading.Event()  # answers wait while it is clear
+        self.gate.set()
+        self._lock = threading.RLock()  # hooks edit the corpus while a request holds it
+        self.server = LoopbackServer(self._answer)
+
+    def close(self) -> None:
+        self.gate.set()
+        self.server.close()
+
+    def forget(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def _answer(self, incoming: Incoming) -> Answer:
+        raise NotImplementedError
+
+    def _held(self) -> None:
+        self.gate.wait(timeout=60)
+        if self.delay:
+            time.sleep(self.delay)
+
+    def _recorded(self, request: Any, respond: Callable[[Any], Answer]) -> Answer:
+        """Record ``request``, answer it under the lock, and keep the status it got."""
+        with self._lock:
+            self.requests.append(request)
+            status, body, headers = respond(request)
+        request.status = status
+        return status, body, headers

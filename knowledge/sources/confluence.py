@@ -22,7 +22,6 @@ comes back from it as ``None`` and is retried; errors it wraps in ``ApiError`` a
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -39,6 +38,7 @@ from knowledge.sources.documents import (OPEN, Access, Change, Checkpoint, Faile
                                          Unchanged)
 from knowledge.sources.options import Secrets, SourceConfigError, SourceOptions
 from knowledge.sources.retrying import EmptyBody, FetchFailed, RetryPolicy, http_session, with_retries
+from knowledge.sources.since import parse_time, since_of, time_cursor
 from knowledge.sources.source import ListingIncomplete, SourceUnavailable
 
 PAGE_SIZE = 100  # results asked for per search; the server may send fewer
@@ -407,7 +407,7 @@ class ConfluenceSource:
         version = content.get("version") or {}
         number = version.get("number")
         return _Listed(f"{kind}/{ident}", kind, str(ident), str(number) if number is not None else None,
-                       _moment(version.get("when")) or _moment(result.get("lastModified")), self._link(content))
+                       parse_time(version.get("when")) or parse_time(result.get("lastModified")), self._link(content))
 
     def _link(self, content: dict) -> str | None:
         webui = (content.get("_links") or {}).get("webui")
@@ -426,20 +426,13 @@ class ConfluenceSource:
         return ",".join(sorted(self.options.spaces)) + "|" + ",".join(self.kinds)
 
     def _since(self, cursor: str | None) -> datetime | None:
-        """Where a cursor says to start; None (everything) for one of other spaces or kinds, or unreadable."""
-        try:
-            position = json.loads(cursor) if cursor else {}
-        except ValueError:
-            return None
-        if not isinstance(position, dict) or position.get("scope") != self._scope():
-            return None
-        return _moment(position.get("since"))
+        return since_of(cursor, self._scope())
 
     def _position(self, mark: "_Mark") -> str | None:
         since = mark.cursor()
         if since is None:
             return None
-        return json.dumps({"scope": self._scope(), "since": since.isoformat()})
+        return time_cursor(self._scope(), since)
 
     def _spaces(self) -> str:
         return ", ".join(self.options.spaces)
@@ -488,7 +481,7 @@ def _version(content: dict) -> tuple[str | None, datetime | None, str | None]:
     number = version.get("number")
     by = version.get("by") or {}
     author = by.get("displayName") or by.get("publicName") or by.get("username")
-    return (str(number) if number is not None else None), _moment(version.get("when")), author
+    return (str(number) if number is not None else None), parse_time(version.get("when")), author
 
 
 def _restricted_to(operation: dict) -> str:
@@ -510,16 +503,6 @@ def _attachment_type(content: dict) -> str | None:
         return named
     said = ((content.get("extensions") or {}).get("mediaType") or "").lower()
     return said if said and suffix_for(said) else None
-
-
-def _moment(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _quoted(text: str) -> str:

@@ -15,7 +15,6 @@ import base64
 import itertools
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -23,7 +22,7 @@ from typing import Callable, Sequence
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from tests.loopback import Answer, Incoming, LoopbackServer
+from tests.loopback import Answer, Fault, Incoming, StandIn, scripted  # noqa: F401 - Fault for the tests
 
 USER = "alice@example.com"
 TOKEN = "fake-token-7f3a"
@@ -70,18 +69,7 @@ class Request:
         return set(filter(None, self.query.get("expand", "").split(",")))
 
 
-@dataclass
-class Fault:
-    """Answer requests that ``matches`` with ``status`` (and ``headers``, ``body``) ``times`` times (None: always)."""
-
-    matches: Callable[[Request], bool]
-    status: int = 500
-    times: int | None = 1
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes | None = None  # None: a JSON error message
-
-
-class FakeConfluence:
+class FakeConfluence(StandIn):
     def __init__(self, *, cloud: bool, time_zone: str = "America/Los_Angeles",
                  server_zone: str = "America/New_York") -> None:
         self.cloud = cloud
@@ -90,24 +78,13 @@ class FakeConfluence:
         self.server_zone = server_zone  # Data Center reads CQL dates in this one and does not tell
         self.spaces = {"HR": "Human Resources", "IT": "IT Help"}
         self.contents: dict[str, Content] = {}
-        self.requests: list[Request] = []
-        self.faults: list[Fault] = []
         self.page_cap: int | None = None  # the most results one search answer holds, whatever was asked
-        self.delay = 0.0  # seconds before each answer
-        self.gate = threading.Event()  # answers wait while it is clear
-        self.gate.set()
         self._ids = itertools.count(1001)
-        self.hooks: list[tuple[Callable[[Request], bool], Callable[[], None]]] = []  # run once, when matched
-        self._lock = threading.RLock()  # hooks edit the corpus while a request holds it
-        self.server = LoopbackServer(self._answer)
+        super().__init__()
 
     @property
     def url(self) -> str:
         return self.server.url + self.context
-
-    def close(self) -> None:
-        self.gate.set()
-        self.server.close()
 
     # -- the corpus -------------------------------------------------------------------------------------------
     def page(self, title: str, body: str, *, space: str = "HR", kind: str = "page", when: datetime | None = None,
@@ -157,44 +134,26 @@ class FakeConfluence:
     def downloads(self) -> list[str]:
         return [request.path for request in self.requests if "download" in request.path and request.status == 200]
 
-    def forget(self) -> None:
-        with self._lock:
-            self.requests.clear()
-
     # -- answering ----------------------------------------------------------------------------------------------
     def _answer(self, incoming: Incoming) -> Answer:
-        self.gate.wait(timeout=60)
-        if self.delay:
-            time.sleep(self.delay)
+        self._held()
         parts = urlsplit(incoming.target)
         path = parts.path
         if not path.startswith(self.context + "/"):
             return self._json(404, {"statusCode": 404, "message": "not found"})
         request = Request(path[len(self.context):], dict(parse_qsl(parts.query)),
                           incoming.headers.get("Authorization"), time.monotonic())
-        with self._lock:
-            self.requests.append(request)
-            status, body, headers = self._respond(request)
-        request.status = status
-        return status, body, headers
+        return self._recorded(request, self._respond)
 
     def _respond(self, request: Request) -> Answer:
         if request.authorization != self._expected_authorization():
             return self._json(401, {"statusCode": 401, "message": "Client must be authenticated"})
-        for hook in list(self.hooks):
-            if hook[0](request):
-                self.hooks.remove(hook)
-                hook[1]()
-        for fault in list(self.faults):
-            if fault.matches(request):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self.faults.remove(fault)
-                if fault.body is not None:
-                    return fault.status, fault.body, {"Content-Type": "application/json", **fault.headers}
-                status, body, headers = self._json(fault.status, {"statusCode": fault.status, "message": "fault"})
-                return status, body, {**headers, **fault.headers}
+        fault = scripted(self.hooks, self.faults, request)
+        if fault is not None:
+            if fault.body is not None:
+                return fault.status, fault.body, {"Content-Type": "application/json", **fault.headers}
+            status, body, headers = self._json(fault.status, {"statusCode": fault.status, "message": "fault"})
+            return status, body, {**headers, **fault.headers}
         path = request.path
         if path == "/rest/api/user/current":
             return self._json(200, self._user())

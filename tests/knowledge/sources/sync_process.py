@@ -77,3 +77,30 @@ def kill_after_checkpoint(home: Path, database_url: str, name: str, options: dic
             process.wait()
         process.stdout.close()
         engine.dispose()
+
+
+def two_at_once(home: Path, database_url: str, name: str, options: dict, gate) -> tuple[dict, dict]:
+    """Start two syncs of one source while ``gate`` (the fake's, cleared) holds every answer: the one that finishes
+    first found the source busy. Then open the gate; the reports of both, busy one first."""
+    processes = [start(home, database_url, name, options) for _ in range(2)]
+    try:
+        busy = None
+        for _ in range(600):
+            finished = [process for process in processes if process.poll() is not None]
+            if finished:
+                busy = finished[0]
+                break
+            time.sleep(0.1)
+        assert busy is not None, "neither process finished while the other was held"
+        first = json.loads(busy.stdout.read())
+        gate.set()
+        worker = next(process for process in processes if process is not busy)
+        worker.wait(timeout=120)
+        return first, json.loads(worker.stdout.read())
+    finally:
+        gate.set()
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            process.stdout.close()
