@@ -2,6 +2,7 @@
 thread: the transport under every stand-in for a remote API. The stand-in only decides the answers."""
 from __future__ import annotations
 
+import ssl
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +21,8 @@ Answer = tuple[int, bytes, dict[str, str]]  # status, body, headers
 
 
 class LoopbackServer:
-    def __init__(self, answer: Callable[[Incoming], Answer]) -> None:
+    def __init__(self, answer: Callable[[Incoming], Answer], tls: ssl.SSLContext | None = None) -> None:
+        """``tls``: serve https with this server-side context (a stand-in whose real client insists on https)."""
         class Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0") or 0))
@@ -39,11 +41,14 @@ class LoopbackServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        self.scheme = "https" if tls else "http"
+        if tls:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     def close(self) -> None:
         self._server.shutdown()

@@ -7,7 +7,9 @@ from pydantic import Field
 
 from knowledge.sources.confluence import ConfluenceOptions
 from knowledge.sources.git import GitOptions
+from knowledge.sources.sharepoint import SharePointOptions
 from knowledge.sources.web import WebOptions
 
-SourceConfig = Annotated[Union[GitOptions, WebOptions, ConfluenceOptions], Field(discriminator="type")]
-SOURCE_TYPES = ("git", "web", "confluence")
+SourceConfig = Annotated[Union[GitOptions, WebOptions, ConfluenceOptions, SharePointOptions],
+                         Field(discriminator="type")]
+SOURCE_TYPES = ("git", "web", "confluence", "sharepoint")
