@@ -92,14 +92,15 @@ class Graph:
         parts = urlparse(self.base)
         self.origin = f"{parts.scheme}://{parts.netloc}/"
 
-    def get(self, path: str, *, passthrough: frozenset[int] = frozenset()) -> requests.Response:
+    def get(self, path: str, *, passthrough: frozenset[int] = frozenset(),
+            headers: dict[str, str] | None = None) -> requests.Response:
         """``path`` below the base (or an absolute Graph address, such as a ``nextLink``)."""
         url = path if "://" in path else self.base + "/" + path.lstrip("/")
         if not url.startswith(self.origin):
             raise FetchFailed("Graph pointed to an address outside Graph; not followed")
         for attempt in range(2):
-            headers = {"Authorization": f"Bearer {self.token.value()}"}
-            response = get(self.session, url, self.policy, headers=headers, passthrough=passthrough | {401, 403, 404})
+            sent = {**(headers or {}), "Authorization": f"Bearer {self.token.value()}"}
+            response = get(self.session, url, self.policy, headers=sent, passthrough=passthrough | {401, 403, 404})
             if response.status_code == 401 and attempt == 0:
                 self.token.refresh()
                 continue
@@ -108,8 +109,9 @@ class Graph:
             return response
         raise FetchFailed("HTTP 401", 401)  # not reached: the second 401 is raised above
 
-    def json(self, path: str, *, passthrough: frozenset[int] = frozenset()) -> dict:
-        response = self.get(path, passthrough=passthrough)
+    def json(self, path: str, *, passthrough: frozenset[int] = frozenset(),
+             headers: dict[str, str] | None = None) -> dict:
+        response = self.get(path, passthrough=passthrough, headers=headers)
         if response.status_code in passthrough:
             return {"_status": response.status_code}
         try:

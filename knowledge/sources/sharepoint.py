@@ -41,6 +41,8 @@ from knowledge.sources.source import ListingIncomplete, SourceUnavailable
 
 GONE = frozenset({404, 410})
 ITEM_FIELDS = "id,name,eTag,cTag,lastModifiedDateTime,lastModifiedBy,webUrl,file,folder,deleted,root,parentReference"
+# Deleted items as items (not absent), and items whose sharing alone changed (marked ``sharedChanged``).
+DELTA_PREFER = {"Prefer": "deltashowremovedasdeleted, deltatraversepermissiongaps, deltashowsharingchanges"}
 EVERYONE = ("everyone", "everyone except external users")
 
 
@@ -97,46 +99,47 @@ class SharePointSource:
     # -- the seam -------------------------------------------------------------------------------------------
     def changes(self, cursor: str | None, stored: Mapping[str, Stored]) -> Iterator[Change]:
         drive = self._connect()
-        link = self._resume(cursor, drive)
+        link, carried = self._resume(cursor, drive, stored)
+        files = {key for key in stored if key.startswith("file/")}
         seen: set[str] = set()
-        gone: set[str] = set()
+        gone = set(carried)  # reported deleted and not yet removed (a guard may hold them for a later run)
         try:
             while True:
-                from_scratch = link is None
-                url = link or f"drives/{drive.id}/root/delta?$select={ITEM_FIELDS}"
-                page = self.graph.json(url, passthrough=frozenset({410}))
-                if page.get("_status") == 410:
-                    if from_scratch:
-                        raise FetchFailed("Graph answered 410 to a delta from scratch")
-                    link = None  # Graph forgot the link: read everything again, unchanged files cost nothing
-                    seen.clear()
-                    gone.clear()
-                    continue
-                break
+                fresh = link is None  # a delta from scratch lists every file there is
+                page = self.graph.json(link or f"drives/{drive.id}/root/delta?$select={ITEM_FIELDS}",
+                                       passthrough=frozenset({410}), headers=DELTA_PREFER)
+                if page.get("_status") != 410:
+                    break
+                if fresh:
+                    raise FetchFailed("Graph answered 410 to a delta from scratch")
+                link = None  # Graph forgot the link: read everything again; unchanged files cost nothing
+            again = fresh and bool(files)  # a full listing that settles removals: a killed one starts over
             while True:
                 for item in page.get("value") or []:
                     change = self._item(item, drive, stored)
-                    if change is None:
-                        continue
-                    (gone if isinstance(change, Removed) else seen).add(change.key)
-                    yield change
+                    if change is not None:
+                        removed = isinstance(change, Removed)
+                        (gone if removed else seen).add(change.key)
+                        (seen if removed else gone).discard(change.key)
+                        yield change
                 link = page.get("@odata.nextLink") or page.get("@odata.deltaLink")
                 if not link:
                     raise FetchFailed("a delta page had neither a nextLink nor a deltaLink")
-                yield Checkpoint(json.dumps({"scope": drive.scope, "link": link}))
+                yield Checkpoint(self._cursor(drive, link, gone, again))
                 if "@odata.nextLink" not in page:
                     break
-                page = self.graph.json(link)
+                page = self.graph.json(link, headers=DELTA_PREFER)
         except FetchFailed as exc:
             raise SourceUnavailable(f"cannot list the changed files of {self._where()}: {exc}") from None
-        files = seen if from_scratch else ({key for key in stored if key.startswith("file/")} | seen) - gone
+        for key in sorted(carried & gone):
+            yield Removed(key, "deleted in SharePoint")
         pages = set()
         if self.options.pages:
             for change in self._site_pages(drive, stored):
                 pages.add(change.key)
                 yield change
-        self._live = files | pages
-        yield Checkpoint(json.dumps({"scope": drive.scope, "link": link}))
+        self._live = (seen if fresh else (files | seen) - gone) | pages
+        yield Checkpoint(self._cursor(drive, link, gone, False))
 
     def fetch(self, key: str, stored: Stored | None) -> SourceDocument | Unchanged | Removed | Failed:
         drive = self._connect()
@@ -208,11 +211,14 @@ class SharePointSource:
             return Unchanged(key)  # read a moment ago as an earlier failure; the engine has it
         version = f"{item.get('cTag') or item.get('eTag')}|{item.get('name')}"
         previous = stored.get(key)
-        if previous is not None and previous.version == version:
+        same = previous is not None and previous.version == version
+        if same and not item.get("@microsoft.graph.sharedChanged"):
             return Unchanged(key, version)
         url = item.get("webUrl")
         try:
             access = self._access(drive, item["id"])
+            if same and not access.restricted:
+                return Unchanged(key, version)  # shared differently, still as widely as its library
             data = b"" if access.restricted else self.graph.get(f"drives/{drive.id}/items/{item['id']}/content").content
         except FetchFailed as exc:
             return Failed(key, url, f"cannot download it: {exc}")
@@ -328,15 +334,21 @@ class SharePointSource:
                         waiting.append(child["id"])
         return found
 
-    def _resume(self, cursor: str | None, drive: _Drive) -> str | None:
-        """The delta link a cursor holds; None (from scratch) for one of another library or folder."""
+    def _resume(self, cursor: str | None, drive: _Drive, stored: Mapping[str, Stored]) -> tuple[str | None, set[str]]:
+        """The delta link a cursor holds (None: from scratch, for a cursor of another library or folder, or a
+        full listing cut short), and the files it reported deleted that are still stored."""
         try:
             position = json.loads(cursor) if cursor else {}
         except ValueError:
-            return None
+            position = {}
         if not isinstance(position, dict) or position.get("scope") != drive.scope:
-            return None
-        return position.get("link") or None
+            return None, set()
+        gone = {key for key in position.get("gone") or () if key in stored}
+        return (None if position.get("again") else position.get("link") or None), gone
+
+    @staticmethod
+    def _cursor(drive: _Drive, link: str, gone: set[str], again: bool) -> str:
+        return json.dumps({"scope": drive.scope, "link": link, "gone": sorted(gone), "again": again})
 
     def _where(self) -> str:
         folder = f", folder {self.options.folder}" if self.options.folder else ""

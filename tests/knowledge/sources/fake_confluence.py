@@ -81,6 +81,18 @@ class Fault:
     body: bytes | None = None  # None: a JSON error message
 
 
+def take_fault(faults: list[Fault], request) -> Fault | None:
+    """The first of ``faults`` that matches ``request``, counted down (and dropped once used up)."""
+    for fault in list(faults):
+        if fault.matches(request):
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    faults.remove(fault)
+            return fault
+    return None
+
+
 class FakeConfluence:
     def __init__(self, *, cloud: bool, time_zone: str = "America/Los_Angeles",
                  server_zone: str = "America/New_York") -> None:
@@ -185,16 +197,12 @@ class FakeConfluence:
             if hook[0](request):
                 self.hooks.remove(hook)
                 hook[1]()
-        for fault in list(self.faults):
-            if fault.matches(request):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self.faults.remove(fault)
-                if fault.body is not None:
-                    return fault.status, fault.body, {"Content-Type": "application/json", **fault.headers}
-                status, body, headers = self._json(fault.status, {"statusCode": fault.status, "message": "fault"})
-                return status, body, {**headers, **fault.headers}
+        fault = take_fault(self.faults, request)
+        if fault is not None:
+            if fault.body is not None:
+                return fault.status, fault.body, {"Content-Type": "application/json", **fault.headers}
+            status, body, headers = self._json(fault.status, {"statusCode": fault.status, "message": "fault"})
+            return status, body, {**headers, **fault.headers}
         path = request.path
         if path == "/rest/api/user/current":
             return self._json(200, self._user())

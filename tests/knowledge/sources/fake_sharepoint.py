@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from tests.knowledge.sources.fake_confluence import Fault
+from tests.knowledge.sources.fake_confluence import Fault, take_fault
 from tests.loopback import Answer, Incoming, LoopbackServer
 
 TENANT = "6f1c2b7e-0000-4000-8000-00000000a11e"
@@ -29,7 +29,8 @@ SECRET = "fake-secret~Q8x.7Zp"
 HOST = "acme.sharepoint.com"
 SITE_ID = f"{HOST},1a2b3c4d-0000-0000-0000-000000000001,5e6f7a8b-0000-0000-0000-000000000002"
 ROOT = "01ROOT"
-LIBRARY = [{"id": "perm-owners", "roles": ["owner"], "grantedToV2": {"siteGroup": {"id": "3", "displayName": "HR Owners"}}},
+LIBRARY = [{"id": "perm-owners", "roles": ["owner"],
+            "grantedToV2": {"siteGroup": {"id": "3", "displayName": "HR Owners"}}},
            {"id": "perm-members", "roles": ["write"],
             "grantedToV2": {"group": {"id": "g-hr", "displayName": "HR Members", "email": "hr@acme.example"}}},
            {"id": "perm-carol", "roles": ["read"],
@@ -46,6 +47,7 @@ class Item:
     version: int = 1
     content_version: int = 1
     seq: int = 0  # the change number of its last change
+    shared: int = 0  # the change number of its last sharing change (in a delta only when asked for)
     deleted: bool = False
     when: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     permissions: list[dict] | None = None  # its own (inheritance broken); None: the library's
@@ -66,6 +68,7 @@ class Request:
     query: dict[str, str]
     authorization: str | None
     at: float
+    prefer: str = ""
     status: int = 0
 
 
@@ -135,13 +138,12 @@ class FakeSharePoint:
             self._touch(self.items[ident])
 
     def share_only_with(self, ident: str, *emails: str) -> None:
-        """Break inheritance and grant only these people (SharePoint gives the file a new version tag)."""
+        """Break inheritance and grant only these people: no new version, and in a delta only when asked."""
         with self._lock:
             item = self.items[ident]
             item.permissions = [{"id": f"perm-{email}", "roles": ["read"],
                                  "grantedToV2": {"user": {"id": f"u-{email}", "email": email}}} for email in emails]
-            item.version += 1
-            self._touch(item)
+            item.shared = next(self._seq)
 
     def page(self, title: str, html: str) -> str:
         ident = f"pg-{next(self._ids):04d}"
@@ -185,7 +187,8 @@ class FakeSharePoint:
             time.sleep(self.delay)
         parts = urlsplit(incoming.target)
         request = Request(incoming.method, unquote(parts.path), dict(parse_qsl(parts.query)),
-                          incoming.headers.get("Authorization"), time.monotonic())
+                          incoming.headers.get("Authorization"), time.monotonic(),
+                          incoming.headers.get("Prefer", ""))
         with self._lock:
             self.requests.append(request)
             status, body, headers = self._respond(request, incoming.body)
@@ -193,15 +196,11 @@ class FakeSharePoint:
         return status, body, headers
 
     def _respond(self, request: Request, body: bytes) -> Answer:
-        for fault in list(self.faults):
-            if fault.matches(request):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self.faults.remove(fault)
-                payload = fault.body if fault.body is not None else json.dumps(
-                    {"error": {"code": "fault", "message": "scripted"}}).encode()
-                return fault.status, payload, {"Content-Type": "application/json", **fault.headers}
+        fault = take_fault(self.faults, request)
+        if fault is not None:
+            payload = fault.body if fault.body is not None else json.dumps(
+                {"error": {"code": "fault", "message": "scripted"}}).encode()
+            return fault.status, payload, {"Content-Type": "application/json", **fault.headers}
         path = request.path
         if path.startswith(f"/{TENANT}/"):
             return self._login(path.removeprefix(f"/{TENANT}"), dict(parse_qsl(body.decode())))
@@ -291,11 +290,15 @@ class FakeSharePoint:
         if since and since < self.oldest_link:
             return _json(410, {"error": {"code": "resyncRequired", "message": "Resync required."}})
         at = int(request.query.get("at", "0")) or next(self._seq)
-        changed = sorted((i for i in self.items.values() if i.seq > since and not (since == 0 and i.deleted)),
-                         key=lambda i: (not i.folder, i.seq))
+        sharing = "deltashowsharingchanges" in request.prefer and since > 0
+        changed = sorted((i for i in self.items.values() if (i.seq > since or sharing and i.shared > since)
+                          and not (since == 0 and i.deleted)), key=lambda i: (not i.folder, i.seq))
         skip = int(request.query.get("skip", "0"))
         chunk = changed[skip:skip + self.page_size]
         answer: dict = {"value": [self._item(item, delta=True) for item in chunk]}
+        for item, data in zip(chunk, answer["value"]):
+            if sharing and item.shared > since:
+                data["@microsoft.graph.sharedChanged"] = "True"
         base = f"{self.url}/v1.0/drives/{self.drive_id}/root/delta"
         if skip + len(chunk) < len(changed):
             answer["@odata.nextLink"] = f"{base}?token={since}&at={at}&skip={skip + len(chunk)}"
