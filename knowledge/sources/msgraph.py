@@ -56,7 +56,7 @@ class AppToken:
         if self._msal is None:
             self._msal = msal.ConfidentialClientApplication(
                 self.client_id, client_credential=self._secret, authority=self.authority, http_client=self.session,
-                timeout=self.policy.timeout)
+                timeout=self.policy.timeout, instance_discovery=False)  # the authority is the configured one
         answer = with_retries(lambda: self._msal.acquire_token_for_client(scopes=[GRAPH_SCOPE]), self.policy)
         return self._token_of(answer)
 

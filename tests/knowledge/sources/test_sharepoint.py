@@ -2,8 +2,11 @@
 Microsoft Graph and sign-in service, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import ssl
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlmodel import Session, select
@@ -377,3 +380,47 @@ def test_the_library_members_are_the_audience(kb, site) -> None:
         assert source.audience() is None  # Graph will not tell: cannot tell
     finally:
         source.close()
+
+
+def _tls_for_loopback(folder) -> tuple[ssl.SSLContext, str]:
+    """A self-signed certificate for 127.0.0.1: the server's context, and the file a client trusts it by."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+                   .not_valid_after(now + timedelta(hours=1))
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                  critical=False)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "loopback.pem", folder / "loopback.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context, str(cert_file)
+
+
+def test_over_https_the_token_comes_from_msal(kb, tmp_path, monkeypatch, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    context, trusted = _tls_for_loopback(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", trusted)  # requests, under MSAL too, trusts the loopback certificate
+    secure = Site(tls=context)
+    try:
+        assert secure.fake.url.startswith("https://")
+        report = sync(kb, secure)
+        assert (report.added, report.error) == (5, None)
+        paths = [r.path for r in secure.fake.requests if not r.path.startswith(("/v1.0/", "/download/"))]
+        assert paths[0].endswith("/v2.0/.well-known/openid-configuration")  # MSAL's discovery, then its token call
+        assert paths[-1].endswith("/oauth2/v2.0/token")
+        assert "msal" in caplog.text and SECRET not in caplog.text
+        assert not any(token in caplog.text for token in secure.fake.tokens)
+    finally:
+        secure.fake.close()
