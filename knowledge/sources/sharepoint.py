@@ -11,6 +11,11 @@ answers, so a ``folder`` is followed by the ids of its folders (listed each run,
 
 Which documents still exist (``keys``) is known from the delta itself: after a delta from scratch, exactly the
 files it listed; after an incremental one, what was stored, plus what it listed, minus what it reported deleted.
+A delta reports a deletion once, so the deletions not yet carried out travel in the cursor (and in checkpoints)
+until the files are gone from the store: a run stopped part-way, or held back by the removal guard, loses none. A
+full listing that settles removals (after a 410) and is cut short starts again from scratch, not from its
+checkpoint, since only a whole listing proves what is missing. Delta requests ask for sharing changes too
+(``Prefer: deltashowsharingchanges``), so a file newly shared more narrowly is checked again without a download.
 Site pages (``pages = true``) are listed in full each run and read (``canvasLayout``, its web parts' HTML as
 Markdown) only when their ``eTag`` moved; they inherit the site's permissions.
 
@@ -102,7 +107,7 @@ class SharePointSource:
         link, carried = self._resume(cursor, drive, stored)
         files = {key for key in stored if key.startswith("file/")}
         seen: set[str] = set()
-        gone = set(carried)  # reported deleted and not yet removed (a guard may hold them for a later run)
+        gone = set(carried)  # reported deleted, not removed yet (a stop, or a guard, may hold them for a later run)
         try:
             while True:
                 fresh = link is None  # a delta from scratch lists every file there is
@@ -131,8 +136,6 @@ class SharePointSource:
                 page = self.graph.json(link, headers=DELTA_PREFER)
         except FetchFailed as exc:
             raise SourceUnavailable(f"cannot list the changed files of {self._where()}: {exc}") from None
-        for key in sorted(carried & gone):
-            yield Removed(key, "deleted in SharePoint")
         pages = set()
         if self.options.pages:
             for change in self._site_pages(drive, stored):

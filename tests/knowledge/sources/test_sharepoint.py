@@ -323,6 +323,23 @@ def test_a_forgotten_delta_link_means_a_full_resync_that_loses_nothing(kb, site,
     assert len(stored(kb)) == 4
 
 
+def test_a_full_resync_cut_short_starts_again_so_removals_stay_exact(kb, site) -> None:
+    fake = site.fake
+    sync(kb, site)
+    fake.forget_delta_links()
+    fake.delete(site.parking)  # only a full listing can tell
+    fake.page_size = 2
+    fake.faults.append(Fault(lambda r: r.path.endswith("/root/delta") and r.query.get("skip") == "4", 500,
+                             times=None))
+    assert sync(kb, site).error is not None
+    fake.faults.clear()
+    fake.forget()
+    report = sync(kb, site)
+    assert (report.error, report.removed) == (None, 1) and f"file/{site.parking}" not in stored(kb)
+    assert [r.query.get("skip") for r in fake.requests if r.path.endswith("/root/delta")][0] is None
+    assert fake.downloads() == []
+
+
 def test_two_processes_syncing_one_site_at_once_one_reports_busy(kb, database_url, site, monkeypatch) -> None:
     from tests.knowledge.sources.sync_process import two_at_once
 
