@@ -458,3 +458,19 @@ def test_the_example_section_is_a_valid_sharepoint_source() -> None:
     assert isinstance(config, SharePointOptions) and (config.drive, config.folder, config.pages) == (
         "Documents", "Policies", True)
     assert config.graph_url == "https://graph.microsoft.com/v1.0"
+
+
+def test_a_sync_keeps_the_library_members_for_visible_to_from_source(kb, site) -> None:
+    def run():
+        config = SharePointOptions(**site.fake.options(visible_to_from_source=True))
+        source = config.open("hr", home=kb.home, secrets=SECRETS.get, policy=FAST)
+        try:
+            kb.sync("hr", source, SyncOptions(collection="hr", type="sharepoint", audience=True))
+        finally:
+            source.close()
+        with Session(kb.engine) as session:
+            return json.loads(session.get(KbSourceState, "hr").audience)
+
+    assert run() == {"emails": ["carol@acme.example"], "groups": ["HR Owners", "hr@acme.example"], "anyone": False}
+    site.fake.faults.append(Fault(lambda r: r.path.endswith("/root/permissions"), 403, times=None))
+    assert run() is None  # Graph will not tell: `lorebot sources` says so, and visible_to applies
