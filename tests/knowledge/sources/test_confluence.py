@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo

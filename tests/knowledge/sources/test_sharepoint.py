@@ -443,23 +443,6 @@ def test_over_https_the_token_comes_from_msal(kb, tmp_path, monkeypatch, caplog)
         secure.fake.close()
 
 
-def test_the_example_section_is_a_valid_sharepoint_source() -> None:
-    import tomllib
-    from pathlib import Path
-
-    from pydantic import TypeAdapter
-
-    from knowledge.sources.registry import SourceConfig
-
-    text = (Path(__file__).resolve().parents[3] / "examples" / "lorebot.toml").read_text()
-    section = text[text.index("# [sources.hr-sharepoint]"):].split("\n\n", 1)[0]
-    parsed = tomllib.loads("\n".join(line.removeprefix("# ") for line in section.splitlines()))
-    config = TypeAdapter(SourceConfig).validate_python(parsed["sources"]["hr-sharepoint"])
-    assert isinstance(config, SharePointOptions) and (config.drive, config.folder, config.pages) == (
-        "Documents", "Policies", True)
-    assert config.graph_url == "https://graph.microsoft.com/v1.0"
-
-
 def test_a_sync_keeps_the_library_members_for_visible_to_from_source(kb, site) -> None:
     def run():
         config = SharePointOptions(**site.fake.options(visible_to_from_source=True))
