@@ -2,6 +2,7 @@
 thread: the transport under every stand-in for a remote API. The stand-in only decides the answers."""
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,7 +33,8 @@ class Fault:
 
 
 class LoopbackServer:
-    def __init__(self, answer: Callable[[Incoming], Answer]) -> None:
+    def __init__(self, answer: Callable[[Incoming], Answer], tls: ssl.SSLContext | None = None) -> None:
+        """``tls``: serve https with this server-side context (a stand-in whose real client insists on https)."""
         class Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0") or 0))
@@ -51,11 +53,14 @@ class LoopbackServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        self.scheme = "https" if tls else "http"
+        if tls:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     def close(self) -> None:
         self._server.shutdown()
@@ -84,7 +89,7 @@ class StandIn:
     scripted ``faults`` and ``hooks`` (see ``scripted``), a ``gate`` that holds every answer while it is clear, and
     a ``delay`` before each. A subclass turns ``Incoming`` into its own request record and answers it."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list = []
         self.faults: list = []
         self.hooks: list[tuple[Callable[[Any], bool], Callable[[], None]]] = []  # run once, when matched
@@ -92,7 +97,7 @@ class StandIn:
         self.gate = threading.Event()  # answers wait while it is clear
         self.gate.set()
         self._lock = threading.RLock()  # hooks edit the corpus while a request holds it
-        self.server = LoopbackServer(self._answer)
+        self.server = LoopbackServer(self._answer, tls=tls)
 
     def close(self) -> None:
         self.gate.set()

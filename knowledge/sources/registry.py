@@ -8,7 +8,9 @@ from pydantic import Field
 from knowledge.sources.confluence import ConfluenceOptions
 from knowledge.sources.git import GitOptions
 from knowledge.sources.notion import NotionOptions
+from knowledge.sources.sharepoint import SharePointOptions
 from knowledge.sources.web import WebOptions
 
-SourceConfig = Annotated[Union[GitOptions, WebOptions, ConfluenceOptions, NotionOptions], Field(discriminator="type")]
-SOURCE_TYPES = ("git", "web", "confluence", "notion")
+SourceConfig = Annotated[Union[GitOptions, WebOptions, ConfluenceOptions, NotionOptions, SharePointOptions],
+                         Field(discriminator="type")]
+SOURCE_TYPES = ("git", "web", "confluence", "notion", "sharepoint")

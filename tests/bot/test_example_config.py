@@ -127,6 +127,7 @@ def test_the_example_sources_validate_once_uncommented() -> None:
     source = config.sources["handbook-git"]
     assert source.type == "git" and source.collection_for("handbook-git") == "handbook"
     assert config.sources["hr-wiki"].type == "confluence" and config.sources["intranet"].type == "web"
+    assert config.sources["hr-sharepoint"].type == "sharepoint"
 
 
 @pytest.mark.parametrize(

@@ -80,8 +80,9 @@ def kill_after_checkpoint(home: Path, database_url: str, name: str, options: dic
 
 
 def two_at_once(home: Path, database_url: str, name: str, options: dict, gate) -> tuple[dict, dict]:
-    """Start two syncs of one source while ``gate`` (the fake's, cleared) holds every answer: the one that finishes
-    first found the source busy. Then open the gate; the reports of both, busy one first."""
+    """Start two syncs of one source while ``gate`` (the fake's ``threading.Event``) holds every answer; the one
+    that finishes while the other is held is the busy one. Returns (the busy report, the worker's report)."""
+    gate.clear()  # whoever asks first holds the lock and waits here
     processes = [start(home, database_url, name, options) for _ in range(2)]
     try:
         busy = None
@@ -92,11 +93,11 @@ def two_at_once(home: Path, database_url: str, name: str, options: dict, gate) -
                 break
             time.sleep(0.1)
         assert busy is not None, "neither process finished while the other was held"
-        first = json.loads(busy.stdout.read())
+        busy_report = json.loads(busy.stdout.read())
         gate.set()
         worker = next(process for process in processes if process is not busy)
         worker.wait(timeout=120)
-        return first, json.loads(worker.stdout.read())
+        return busy_report, json.loads(worker.stdout.read())
     finally:
         gate.set()
         for process in processes:
