@@ -3,6 +3,7 @@ thread: the transport under every stand-in for a remote API. The stand-in only d
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Mapping
@@ -48,3 +49,46 @@ class LoopbackServer:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class StandIn:
+    """What every stand-in for a remote API shares: the requests it recorded (``forget`` clears them), a lock
+    for its corpus, and pacing: answers wait while ``gate`` is clear (a test holds a run mid-way), then ``delay``
+    seconds (a test slows a run down to stop it part-way). Call ``pace()`` first thing in each answer."""
+
+    def __init__(self) -> None:
+        self.requests: list = []
+        self._lock = threading.RLock()  # tests edit the corpus while a request holds it
+        self.gate = threading.Event()
+        self.gate.set()
+        self.delay = 0.0
+
+    def pace(self) -> None:
+        self.gate.wait(timeout=60)
+        if self.delay:
+            time.sleep(self.delay)
+
+    def forget(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def recorded(self, request, respond: Callable[[object], Answer]) -> Answer:
+        """Record ``request`` (anything with a ``status``), answer it with ``respond`` under the lock, and keep the
+        status it got."""
+        with self._lock:
+            self.requests.append(request)
+            status, body, headers = respond(request)
+        request.status = status
+        return status, body, headers
+
+
+def take_fault(faults: list, request) -> object | None:
+    """The first scripted fault whose ``matches(request)`` holds, used up once (``times``; None: never used up)."""
+    for fault in list(faults):
+        if fault.matches(request):
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    faults.remove(fault)
+            return fault
+    return None

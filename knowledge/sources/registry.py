@@ -6,8 +6,10 @@ from typing import Annotated, Union
 from pydantic import Field
 
 from knowledge.sources.confluence import ConfluenceOptions
+from knowledge.sources.gdrive import GoogleDriveOptions
 from knowledge.sources.git import GitOptions
 from knowledge.sources.web import WebOptions
 
-SourceConfig = Annotated[Union[GitOptions, WebOptions, ConfluenceOptions], Field(discriminator="type")]
-SOURCE_TYPES = ("git", "web", "confluence")
+SourceConfig = Annotated[Union[GitOptions, WebOptions, ConfluenceOptions,
+                                   GoogleDriveOptions], Field(discriminator="type")]
+SOURCE_TYPES = ("git", "web", "confluence", "gdrive")

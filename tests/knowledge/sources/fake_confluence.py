@@ -15,7 +15,6 @@ import base64
 import itertools
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -23,7 +22,7 @@ from typing import Callable, Sequence
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from tests.loopback import Answer, Incoming, LoopbackServer
+from tests.loopback import Answer, Incoming, LoopbackServer, StandIn, take_fault
 
 USER = "alice@example.com"
 TOKEN = "fake-token-7f3a"
@@ -81,9 +80,10 @@ class Fault:
     body: bytes | None = None  # None: a JSON error message
 
 
-class FakeConfluence:
+class FakeConfluence(StandIn):
     def __init__(self, *, cloud: bool, time_zone: str = "America/Los_Angeles",
                  server_zone: str = "America/New_York") -> None:
+        super().__init__()
         self.cloud = cloud
         self.context = "/wiki" if cloud else ""
         self.time_zone = time_zone  # the account's (Cloud tells; CQL dates are read in it)
@@ -93,12 +93,8 @@ class FakeConfluence:
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
         self.page_cap: int | None = None  # the most results one search answer holds, whatever was asked
-        self.delay = 0.0  # seconds before each answer
-        self.gate = threading.Event()  # answers wait while it is clear
-        self.gate.set()
         self._ids = itertools.count(1001)
         self.hooks: list[tuple[Callable[[Request], bool], Callable[[], None]]] = []  # run once, when matched
-        self._lock = threading.RLock()  # hooks edit the corpus while a request holds it
         self.server = LoopbackServer(self._answer)
 
     @property
@@ -157,26 +153,16 @@ class FakeConfluence:
     def downloads(self) -> list[str]:
         return [request.path for request in self.requests if "download" in request.path and request.status == 200]
 
-    def forget(self) -> None:
-        with self._lock:
-            self.requests.clear()
-
     # -- answering ----------------------------------------------------------------------------------------------
     def _answer(self, incoming: Incoming) -> Answer:
-        self.gate.wait(timeout=60)
-        if self.delay:
-            time.sleep(self.delay)
+        self.pace()
         parts = urlsplit(incoming.target)
         path = parts.path
         if not path.startswith(self.context + "/"):
             return self._json(404, {"statusCode": 404, "message": "not found"})
         request = Request(path[len(self.context):], dict(parse_qsl(parts.query)),
                           incoming.headers.get("Authorization"), time.monotonic())
-        with self._lock:
-            self.requests.append(request)
-            status, body, headers = self._respond(request)
-        request.status = status
-        return status, body, headers
+        return self.recorded(request, self._respond)
 
     def _respond(self, request: Request) -> Answer:
         if request.authorization != self._expected_authorization():
@@ -185,16 +171,12 @@ class FakeConfluence:
             if hook[0](request):
                 self.hooks.remove(hook)
                 hook[1]()
-        for fault in list(self.faults):
-            if fault.matches(request):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self.faults.remove(fault)
-                if fault.body is not None:
-                    return fault.status, fault.body, {"Content-Type": "application/json", **fault.headers}
-                status, body, headers = self._json(fault.status, {"statusCode": fault.status, "message": "fault"})
-                return status, body, {**headers, **fault.headers}
+        fault = take_fault(self.faults, request)
+        if fault is not None:
+            if fault.body is not None:
+                return fault.status, fault.body, {"Content-Type": "application/json", **fault.headers}
+            status, body, headers = self._json(fault.status, {"statusCode": fault.status, "message": "fault"})
+            return status, body, {**headers, **fault.headers}
         path = request.path
         if path == "/rest/api/user/current":
             return self._json(200, self._user())

@@ -77,3 +77,32 @@ def kill_after_checkpoint(home: Path, database_url: str, name: str, options: dic
             process.wait()
         process.stdout.close()
         engine.dispose()
+
+
+def two_at_once(home: Path, database_url: str, name: str, options: dict, gate) -> tuple[dict | None, dict]:
+    """Start two syncs of one source while ``gate`` (the stand-in's, cleared here) holds every answer; once one
+    process has finished (the busy one, which never got to ask), open the gate. Returns the first process's report
+    (None when neither finished while held) and the other's."""
+    gate.clear()  # whoever asks first holds the lock and waits here
+    processes = [start(home, database_url, name, options) for _ in range(2)]
+    try:
+        first = None
+        for _ in range(600):
+            first = next((process for process in processes if process.poll() is not None), None)
+            if first is not None:
+                break
+            time.sleep(0.1)
+        if first is None:
+            return None, {}
+        held = json.loads(first.stdout.read())
+        gate.set()
+        worker = next(process for process in processes if process is not first)
+        worker.wait(timeout=120)
+        return held, json.loads(worker.stdout.read())
+    finally:
+        gate.set()
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            process.stdout.close()

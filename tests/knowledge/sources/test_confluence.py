@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import json
 import logging
-import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -345,35 +343,14 @@ def test_a_page_changed_while_listed_is_not_allowed_to_hide_another(kb, cloud) -
 
 
 def test_two_processes_syncing_one_space_at_once_one_reports_busy(kb, database_url, cloud, monkeypatch) -> None:
-    from tests.knowledge.sources.sync_process import start
+    from tests.knowledge.sources.sync_process import two_at_once
 
-    fake = cloud.fake
     for variable, value in SECRETS.items():
         monkeypatch.setenv(variable, value)
-    fake.gate.clear()  # whoever asks first holds the lock and waits here
-    processes = [start(kb.home, database_url, "wiki", cloud.options()) for _ in range(2)]
-    try:
-        busy = None
-        for _ in range(600):
-            finished = [process for process in processes if process.poll() is not None]
-            if finished:
-                busy = finished[0]
-                break
-            time.sleep(0.1)
-        assert busy is not None, "neither process finished while the other was held"
-        assert json.loads(busy.stdout.read())["busy"] is True
-        fake.gate.set()
-        worker = next(process for process in processes if process is not busy)
-        worker.wait(timeout=120)
-        report = json.loads(worker.stdout.read())
-        assert (report["busy"], report["added"]) == (False, 4)
-    finally:
-        fake.gate.set()
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            process.stdout.close()
+    busy, worker = two_at_once(kb.home, database_url, "wiki", cloud.options(), cloud.fake.gate)
+    assert busy is not None, "neither process finished while the other was held"
+    assert busy["busy"] is True
+    assert (worker["busy"], worker["added"]) == (False, 4)
 
 
 def test_wrong_credentials_stop_the_run_in_one_line_without_the_secret(kb, cloud) -> None:
