@@ -24,7 +24,7 @@ retries stay off (``num_retries=0``) and every call goes through ``retrying.with
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator, Literal, Mapping
 
@@ -240,7 +240,7 @@ class GoogleDriveSource:
         self.seen.add(key)
         version = str(file.get("version") or file.get("md5Checksum") or file.get("modifiedTime") or "") or None
         document = dict(key=key, title=file.get("name"), url=file.get("webViewLink"), version=version,
-                        modified=_moment(file.get("modifiedTime")),
+                        modified=_when(file.get("modifiedTime")),
                         author=(file.get("lastModifyingUser") or {}).get("displayName"))
         access = gdrive_access.access_of(file, self._root_of(file), self.root_permissions, self.root_names)
         if access.restricted:
@@ -340,11 +340,9 @@ class GoogleDriveSource:
         return ", ".join(self.root_names.get(root, root) for root in self.roots)
 
 
-def _moment(value: str | None) -> datetime | None:
-    if not value:
-        return None
+def _when(value: str | None) -> datetime | None:
+    """A time as Drive writes it (RFC 3339 in UTC, ending in Z)."""
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

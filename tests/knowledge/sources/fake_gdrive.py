@@ -17,7 +17,6 @@ import itertools
 import json
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,7 +24,7 @@ from functools import lru_cache
 from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.loopback import Answer, Incoming, LoopbackServer
+from tests.loopback import Answer, Incoming, LoopbackServer, StandIn, take_fault
 
 FOLDER = "application/vnd.google-apps.folder"
 DOC = "application/vnd.google-apps.document"
@@ -108,8 +107,9 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeDrive:
+class FakeDrive(StandIn):
     def __init__(self) -> None:
+        super().__init__()
         self.items: dict[str, Item] = {}
         self.deleted: set[str] = set()
         self.log: list[tuple[int, str]] = []  # (change number, file id)
@@ -120,10 +120,6 @@ class FakeDrive:
         self.tokens: set[str] = set()
         self.subjects: list[str | None] = []  # the JWT's sub, per token granted
         self.page_cap: int | None = None
-        self.delay = 0.0
-        self.gate = threading.Event()
-        self.gate.set()
-        self._lock = threading.RLock()
         self.server = LoopbackServer(self._answer)
         self.my_drive = self._add(Item("my-drive", "My Drive", FOLDER, []))
 
@@ -238,40 +234,26 @@ class FakeDrive:
             counted[request.kind] = counted.get(request.kind, 0) + 1
         return counted
 
-    def forget(self) -> None:
-        with self._lock:
-            self.requests.clear()
-
     # -- answering ----------------------------------------------------------------------------------------------
     def _answer(self, incoming: Incoming) -> Answer:
-        self.gate.wait(timeout=60)
-        if self.delay:
-            time.sleep(self.delay)
+        self.pace()
         parts = urlsplit(incoming.target)
         path = parts.path.removeprefix("/drive/v3")
         query = dict(parse_qsl(parts.query))
         if incoming.method == "POST" and path == "/token":
             query = dict(parse_qsl(incoming.body.decode()))
         request = Request(incoming.method, path, query, incoming.headers.get("Authorization"), time.monotonic())
-        with self._lock:
-            self.requests.append(request)
-            status, body, headers = self._respond(request)
-        request.status = status
-        return status, body, headers
+        return self.recorded(request, self._respond)
 
     def _respond(self, request: Request) -> Answer:
         if request.kind == "token":
             return self._grant(request.query)
         if request.authorization is None or request.authorization.removeprefix("Bearer ") not in self.tokens:
             return _error(401, "authError", "Invalid Credentials")
-        for fault in list(self.faults):
-            if fault.matches(request):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self.faults.remove(fault)
-                status, body, headers = _error(fault.status, fault.reason, "fault")
-                return status, body, {**headers, **fault.headers}
+        fault = take_fault(self.faults, request)
+        if fault is not None:
+            status, body, headers = _error(fault.status, fault.reason, "fault")
+            return status, body, {**headers, **fault.headers}
         path, query = request.path, request.query
         if path == "/changes/startPageToken":
             return _json(200, {"startPageToken": str(len(self.log) + 1)})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import time
 
 import pytest
 from sqlmodel import Session, select
@@ -273,34 +272,13 @@ def test_files_shared_more_narrowly_than_their_folder_are_skipped_and_taken_out(
 
 
 def test_two_processes_syncing_one_folder_at_once_one_reports_busy(kb, database_url, drive, monkeypatch) -> None:
-    from tests.knowledge.sources.sync_process import start
+    from tests.knowledge.sources.sync_process import two_at_once
 
-    fake = drive.fake
     monkeypatch.setenv("GDRIVE_KEY", drive.secrets["GDRIVE_KEY"])
-    fake.gate.clear()  # whoever asks first holds the lock and waits here
-    processes = [start(kb.home, database_url, "drive", drive.options()) for _ in range(2)]
-    try:
-        busy = None
-        for _ in range(600):
-            finished = [process for process in processes if process.poll() is not None]
-            if finished:
-                busy = finished[0]
-                break
-            time.sleep(0.1)
-        assert busy is not None, "neither process finished while the other was held"
-        assert json.loads(busy.stdout.read())["busy"] is True
-        fake.gate.set()
-        worker = next(process for process in processes if process is not busy)
-        worker.wait(timeout=120)
-        report = json.loads(worker.stdout.read())
-        assert (report["busy"], report["added"]) == (False, 5)
-    finally:
-        fake.gate.set()
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            process.stdout.close()
+    busy, worker = two_at_once(kb.home, database_url, "drive", drive.options(), drive.fake.gate)
+    assert busy is not None, "neither process finished while the other was held"
+    assert busy["busy"] is True
+    assert (worker["busy"], worker["added"]) == (False, 5)
 
 
 def test_a_429_is_waited_for_as_retry_after_says(kb, drive) -> None:
