@@ -127,6 +127,10 @@ class GoogleDriveSource:
             if exc.status == 404:
                 return Removed(key, "deleted in Google Drive, or no longer shared with the service account")
             return Failed(key, stored.url if stored else None, str(exc))
+        if file.get("trashed"):
+            return Removed(key, "trashed in Google Drive")
+        if self._root_of(file) is None:
+            return Removed(key, "moved out of the synced folders")
         return next(iter(self._file(file, {key: stored} if stored else {})), Removed(key, "no longer synced"))
 
     def keys(self) -> Iterable[str]:
@@ -207,6 +211,9 @@ class GoogleDriveSource:
     def _change(self, change: dict, stored: Mapping[str, Stored]) -> Iterator[Change]:
         key, file = change.get("fileId") or "", change.get("file") or {}
         gone = change.get("removed") or file.get("trashed")
+        if gone and key in self.folders and key not in self.roots:
+            self._drop(key)  # a folder deleted, or no longer shared with the account (a removal has no file)
+            return
         if file.get("mimeType") == FOLDER:
             inside = not gone and self._parent_in_tree(file) is not None
             if inside and key not in self.folders:  # joined the tree (made, or moved in): list what it holds

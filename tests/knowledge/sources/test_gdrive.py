@@ -214,6 +214,33 @@ def test_a_failing_download_keeps_the_last_version_is_named_and_retried_next_run
     assert "lot C" in top(kb, "Where can staff park?").text
 
 
+def test_a_failing_file_trashed_or_moved_out_before_its_retry_is_removed(kb, drive) -> None:
+    fake = drive.fake
+    sync(kb, drive)
+    for ident in (drive.parking, drive.vpn):
+        fake.edit(ident, b"# Changed\n\nSomething else.\n")
+    fake.faults.append(Fault(lambda request: request.kind == "download", 500, times=None))
+    assert sync(kb, drive).failed == 2
+    fake.faults.clear()
+    fake.trash(drive.parking)
+    fake.move(drive.vpn, fake.folder("Elsewhere", people=TEAM))
+    fake.forget()
+    report = sync(kb, drive, max_removal_share=1)
+    assert (report.removed, report.failed) == (2, 0)
+    assert not {drive.parking, drive.vpn} & set(stored(kb)) and fake.contents_sent() == []
+
+
+def test_a_deleted_folder_leaves_the_tree_for_good(kb, drive) -> None:
+    fake = drive.fake
+    sync(kb, drive)
+    fake.delete(drive.it)  # its file stays behind, orphaned, as Drive keeps files whose folder went
+    report = sync(kb, drive)
+    assert report.removed == 1 and drive.vpn not in stored(kb)
+    fake.edit(drive.vpn, b"Connect with WireGuard 2.\n")
+    report = sync(kb, drive)
+    assert (report.added, report.skipped) == (0, []) and drive.vpn not in stored(kb)  # outside the tree: not looked at
+
+
 def test_a_doc_whose_export_fails_is_kept_and_named(kb, drive) -> None:
     fake = drive.fake
     sync(kb, drive)
