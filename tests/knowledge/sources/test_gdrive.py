@@ -424,6 +424,22 @@ def test_the_audience_of_several_roots_is_what_they_share_and_unknown_when_drive
         assert json.loads(session.get(KbSourceState, "drive").audience) is None
 
 
+def test_a_folder_shared_with_the_domain_adds_no_restriction_of_its_own(kb, drive) -> None:
+    fake = drive.fake
+    fake.items[drive.hr].own.append({"id": "domain-example", "type": "domain", "domain": "example.com",
+                                     "role": "reader"})
+    sync(kb, drive, audience=True)
+    with Session(kb.engine) as session:
+        audience = Audience.from_json(json.loads(session.get(KbSourceState, "drive").audience))
+    assert audience.anyone and "alice@example.com" in audience.emails and audience.groups == {"hr@example.com"}
+    legal = fake.folder("Legal", people=("alice@example.com", ACCOUNT))
+    fake.file("nda.md", b"# NDA\n\nEvery contractor signs one.\n", "text/markdown", legal)
+    sync(kb, drive, folders=[drive.hr, legal], audience=True, max_removal_share=1)
+    with Session(kb.engine) as session:
+        audience = Audience.from_json(json.loads(session.get(KbSourceState, "drive").audience))
+    assert audience == Audience(emails=frozenset({"alice@example.com", ACCOUNT}))  # Legal's people
+
+
 def test_domain_wide_delegation_signs_in_as_the_subject(kb, drive) -> None:
     sync(kb, drive, subject="alice@example.com")
     assert drive.fake.subjects == ["alice@example.com"]
