@@ -104,17 +104,11 @@ class GoogleDriveSource:
     # -- the seam -------------------------------------------------------------------------------------------
     def changes(self, cursor: str | None, stored: Mapping[str, Stored]) -> Iterator[Change]:
         self._connect()
-        position = self._position(cursor)
-        if position is None:  # from scratch: the feed's start first, so nothing changed meanwhile is missed
-            tokens = {feed: self._start_token(feed) for feed in self._feeds()}
-            position = {"scope": self._scope(), "tokens": tokens, "folders": {root: "" for root in self.roots},
-                        "todo": list(self.roots), "page": None}
-        self.folders, self.mapped = position["folders"], True
         try:
-            for item in self._list(position, stored):
-                yield Checkpoint(json.dumps(position)) if item is None else item
-            for feed in list(position["tokens"]):
-                yield from self._follow(feed, position, stored)
+            try:
+                yield from self._read(self._position(cursor) or self._fresh(), stored)
+            except _StaleToken:  # Drive no longer knows the saved token: list again; unchanged versions cost nothing
+                yield from self._read(self._fresh(), stored)
         except FetchFailed as exc:
             raise SourceUnavailable(f"cannot read the changes in Google Drive ({self._where()}): {exc}") from None
 
@@ -158,6 +152,20 @@ class GoogleDriveSource:
         self.drive.close()
 
     # -- listing the tree and following the feed -------------------------------------------------------------
+    def _fresh(self) -> dict:
+        """Where a run from scratch starts: the feeds' tokens taken first, so nothing changed meanwhile is missed."""
+        tokens = {feed: self._start_token(feed) for feed in self._feeds()}
+        return {"scope": self._scope(), "tokens": tokens, "folders": {root: "" for root in self.roots},
+                "todo": list(self.roots), "page": None}
+
+    def _read(self, position: dict, stored: Mapping[str, Stored]) -> Iterator[Change]:
+        """What is left to list of the tree, then each feed from its token."""
+        self.folders, self.mapped = position["folders"], True
+        for item in self._list(position, stored):
+            yield Checkpoint(json.dumps(position)) if item is None else item
+        for feed in list(position["tokens"]):
+            yield from self._follow(feed, position, stored)
+
     def _list(self, position: dict, stored: Mapping[str, Stored]) -> Iterator[Change | None]:
         """The files under the folders still to do, a page at a time; None after each page (a checkpoint)."""
         todo = position["todo"]
@@ -195,9 +203,14 @@ class GoogleDriveSource:
         where = {"driveId": feed} if feed else {}
         while True:
             token = position["tokens"][feed]
-            answer = self.drive.call(lambda drive: drive.changes().list(
-                pageToken=token, fields=CHANGE_FIELDS, pageSize=PAGE_SIZE, includeRemoved=True, **where,
-                **ALL_DRIVES))
+            try:
+                answer = self.drive.call(lambda drive: drive.changes().list(
+                    pageToken=token, fields=CHANGE_FIELDS, pageSize=PAGE_SIZE, includeRemoved=True, **where,
+                    **ALL_DRIVES))
+            except FetchFailed as exc:
+                if exc.status in (400, 404, 410):
+                    raise _StaleToken(f"Drive refused the saved page token ({exc})", exc.status) from None
+                raise
             for change in answer.get("changes") or []:
                 yield from self._change(change, stored)
             following = answer.get("nextPageToken") or answer.get("newStartPageToken")
@@ -345,6 +358,10 @@ class GoogleDriveSource:
 
     def _where(self) -> str:
         return ", ".join(self.root_names.get(root, root) for root in self.roots)
+
+
+class _StaleToken(FetchFailed):
+    """The changes feed refused a saved page token (an expired or unknown one)."""
 
 
 def _when(value: str | None) -> datetime | None:

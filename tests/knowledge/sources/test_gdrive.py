@@ -346,6 +346,20 @@ def test_a_500_is_retried(kb, drive) -> None:
     assert not fake.faults
 
 
+def test_a_page_token_drive_no_longer_knows_starts_the_listing_again(kb, drive) -> None:
+    fake = drive.fake
+    sync(kb, drive)
+    fake.edit(drive.parking, b"# Parking\n\nStaff park in lot C now.\n")
+    fake.faults.append(Fault(lambda request: request.kind == "changes", 400, reason="invalid"))
+    fake.forget()
+    report = sync(kb, drive)
+    assert (report.error, report.changed, report.removed) == (None, 1, 0)
+    assert fake.contents_sent() == [drive.parking] and len(fake.of_kind("start")) == 1
+    assert "lot C" in top(kb, "Where can staff park?").text
+    fake.forget()
+    assert counts(sync(kb, drive)) == (0, 0, 0, 0) and not fake.of_kind("start")
+
+
 def test_short_pages_still_list_everything(kb, drive) -> None:
     fake = drive.fake
     fake.page_cap = 2
