@@ -18,6 +18,7 @@ from knowledge.sources.syncing import SyncOptions
 from knowledge.store import KbChunk, KbDocument
 from tests.knowledge.pdfs import pdf_with_text
 from tests.knowledge.sources.fake_confluence import TOKEN, USER, FakeConfluence, Fault, minutes_ago
+from tests.knowledge.sources.scenarios import failing_document_is_kept_and_retried, top
 
 SECRETS = {"WIKI_USER": USER, "WIKI_TOKEN": TOKEN}
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_wait=5)
@@ -77,11 +78,6 @@ def sync(kb: KnowledgeBase, wiki: Wiki, policy: RetryPolicy = FAST, **options):
         return kb.sync("wiki", source, SyncOptions(collection="wiki", type="confluence"))
     finally:
         source.close()
-
-
-def top(kb: KnowledgeBase, question: str):
-    hits = kb.search(question, k=1)
-    return hits[0] if hits else None
 
 
 def stored(kb: KnowledgeBase) -> dict[str, KbDocument]:
@@ -202,19 +198,11 @@ def test_a_failing_page_keeps_its_last_version_and_is_retried_next_run(kb, cloud
     sync(kb, cloud)
     fake.edit(cloud.leave, LEAVE.replace("25 days", "30 days"))
     fake.faults.append(Fault(lambda request: request.path == f"/rest/api/content/{cloud.leave}", 500, times=None))
-    report = sync(kb, cloud)
-    assert report.error is None and report.changed == 0
-    [problem] = report.failures
-    assert problem.key == f"page/{cloud.leave}" and problem.reason == "HTTP 500 after 3 attempts"
-    assert problem.url == f"{fake.url}/spaces/HR/pages/{cloud.leave}/Annual+leave"
-    assert "25 days" in top(kb, "How many days of annual leave do I get?").text
-
-    fake.faults.clear()
-    fake.forget()
-    report = sync(kb, cloud)
-    assert (report.changed, report.failed) == (1, 0)
-    assert fake.bodies_read() == [cloud.leave]
-    assert "30 days" in top(kb, "How many days of annual leave do I get?").text
+    failing_document_is_kept_and_retried(
+        kb, lambda: sync(kb, cloud), fake, key=f"page/{cloud.leave}", reason="HTTP 500 after 3 attempts",
+        url=f"{fake.url}/spaces/HR/pages/{cloud.leave}/Annual+leave",
+        question="How many days of annual leave do I get?", before="25 days", after="30 days",
+        read=fake.bodies_read, ident=cloud.leave)
 
 
 def test_a_rate_limit_is_waited_for_never_skipped(kb, cloud) -> None:

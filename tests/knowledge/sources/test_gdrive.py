@@ -19,6 +19,7 @@ from knowledge.sources.tables import KbSourceState
 from knowledge.store import KbDocument
 from tests.knowledge.pdfs import pdf_with_text
 from tests.knowledge.sources.fake_gdrive import ACCOUNT, SHEET, FakeDrive, Fault, new_private_key_pem
+from tests.knowledge.sources.scenarios import failing_document_is_kept_and_retried, top
 
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_wait=5)
 PDF = "application/pdf"
@@ -79,11 +80,6 @@ def sync(kb: KnowledgeBase, drive: Drive, policy: RetryPolicy = FAST, *, secrets
                                                     max_removal_share=config.max_removal_share, audience=audience))
     finally:
         source.close()
-
-
-def top(kb: KnowledgeBase, question: str):
-    hits = kb.search(question, k=1)
-    return hits[0] if hits else None
 
 
 def stored(kb: KnowledgeBase) -> dict[str, KbDocument]:
@@ -199,19 +195,10 @@ def test_a_failing_download_keeps_the_last_version_is_named_and_retried_next_run
     fake.edit(drive.parking, b"# Parking\n\nStaff park in lot C now.\n")
     fake.faults.append(Fault(lambda request: request.kind == "download" and request.file == drive.parking, 500,
                              times=None))
-    report = sync(kb, drive)
-    assert report.error is None and report.changed == 0
-    [problem] = report.failures
-    assert (problem.key, problem.reason) == (drive.parking, "HTTP 500 after 3 attempts")
-    assert problem.url == f"https://drive.google.com/file/d/{drive.parking}/view?usp=drivesdk"
-    assert "lot B" in top(kb, "Where can staff park?").text
-
-    fake.faults.clear()
-    fake.forget()
-    report = sync(kb, drive)
-    assert (report.changed, report.failed) == (1, 0)
-    assert fake.contents_sent() == [drive.parking]
-    assert "lot C" in top(kb, "Where can staff park?").text
+    failing_document_is_kept_and_retried(
+        kb, lambda: sync(kb, drive), fake, key=drive.parking, reason="HTTP 500 after 3 attempts",
+        url=f"https://drive.google.com/file/d/{drive.parking}/view?usp=drivesdk", question="Where can staff park?",
+        before="lot B", after="lot C", read=fake.contents_sent, ident=drive.parking)
 
 
 def test_a_failing_file_trashed_or_moved_out_before_its_retry_is_removed(kb, drive) -> None:

@@ -17,6 +17,7 @@ from knowledge.sources.status import source_health
 from knowledge.sources.syncing import SyncOptions
 from knowledge.store import KbChunk, KbDocument
 from tests.knowledge.sources.fake_notion import TOKEN, FakeNotion, Fault, block, minutes_ago, paragraph, table
+from tests.knowledge.sources.scenarios import failing_document_is_kept_and_retried, top
 
 SECRETS = {"NOTION_TOKEN": TOKEN}
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_wait=5)
@@ -63,11 +64,6 @@ def sync(kb: KnowledgeBase, space: Workspace, policy: RetryPolicy = FAST, secret
         return kb.sync("notion", source, SyncOptions(collection="notion", type="notion", audience=True))
     finally:
         source.close()
-
-
-def top(kb: KnowledgeBase, question: str):
-    hits = kb.search(question, k=1)
-    return hits[0] if hits else None
 
 
 def stored(kb: KnowledgeBase) -> dict[str, KbDocument]:
@@ -187,19 +183,11 @@ def test_a_failing_page_keeps_its_last_version_is_named_and_retried(kb, space) -
     sync(kb, space)
     fake.edit(space.leave, [paragraph("Everyone gets 30 days of annual leave a year.")], when=minutes_ago(10))
     fake.faults.append(Fault(lambda request: request.path == f"/blocks/{space.leave}/children", 500, times=None))
-    report = sync(kb, space)
-    assert report.error is None and report.changed == 0
-    [problem] = report.failures
-    assert problem.key == space.leave and problem.reason == "cannot read its blocks: HTTP 500 after 3 attempts"
-    assert problem.url == f"https://www.notion.so/Annual-leave-{space.leave.replace('-', '')}"
-    assert "25 days" in top(kb, "How many days of annual leave do I get?").text
-
-    fake.faults.clear()
-    fake.forget()
-    report = sync(kb, space)
-    assert (report.changed, report.failed) == (1, 0)
-    assert fake.bodies_read() == [space.leave]
-    assert "30 days" in top(kb, "How many days of annual leave do I get?").text
+    failing_document_is_kept_and_retried(
+        kb, lambda: sync(kb, space), fake, key=space.leave, reason="cannot read its blocks: HTTP 500 after 3 attempts",
+        url=f"https://www.notion.so/Annual-leave-{space.leave.replace('-', '')}",
+        question="How many days of annual leave do I get?", before="25 days", after="30 days",
+        read=fake.bodies_read, ident=space.leave)
 
 
 def test_a_failing_page_that_was_unshared_meanwhile_is_removed(kb, space) -> None:

@@ -21,6 +21,7 @@ from knowledge.store import KbDocument
 from tests.knowledge.pdfs import pdf_with_text
 from tests.knowledge.sources.fake_confluence import Fault
 from tests.knowledge.sources.fake_sharepoint import SECRET, FakeSharePoint
+from tests.knowledge.sources.scenarios import failing_document_is_kept_and_retried, top
 
 SECRETS = {"SP_SECRET": SECRET}
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_wait=5)
@@ -64,11 +65,6 @@ def sync(kb: KnowledgeBase, site: Site, policy: RetryPolicy = FAST, secrets=SECR
 def stored(kb: KnowledgeBase) -> dict[str, KbDocument]:
     with Session(kb.engine) as session:
         return {doc.path.removeprefix("source:hr/"): doc for doc in session.exec(select(KbDocument)).all()}
-
-
-def top(kb: KnowledgeBase, question: str):
-    hits = kb.search(question, k=1)
-    return hits[0] if hits else None
 
 
 def test_first_sync_reads_files_and_pages_with_their_links(kb, site) -> None:
@@ -194,19 +190,11 @@ def test_a_failing_download_keeps_its_last_version_is_named_and_retried(kb, site
     sync(kb, site)
     fake.edit(site.leave, LEAVE.replace(b"25 days", b"30 days"))
     fake.faults.append(Fault(lambda r: r.path == f"/download/{site.leave}", 500, times=None))
-    report = sync(kb, site)
-    assert report.error is None and report.changed == 0
-    [problem] = report.failures
-    assert problem.key == f"file/{site.leave}" and problem.reason == "cannot download it: HTTP 500 after 3 attempts"
-    assert problem.url == f"{fake.site}/Shared%20Documents/leave.md"
-    assert "25 days" in top(kb, "How many days of annual leave do I get?").text
-
-    fake.faults.clear()
-    fake.forget()
-    report = sync(kb, site)
-    assert (report.changed, report.failed) == (1, 0)
-    assert fake.downloads() == [site.leave]
-    assert "30 days" in top(kb, "How many days of annual leave do I get?").text
+    failing_document_is_kept_and_retried(
+        kb, lambda: sync(kb, site), fake, key=f"file/{site.leave}",
+        reason="cannot download it: HTTP 500 after 3 attempts", url=f"{fake.site}/Shared%20Documents/leave.md",
+        question="How many days of annual leave do I get?", before="25 days", after="30 days",
+        read=fake.downloads, ident=site.leave)
 
 
 def test_removing_most_of_a_library_at_once_is_refused(kb, site) -> None:
