@@ -30,6 +30,11 @@ CONFINED = {
     "tokenizers": "knowledge",
     "atlassian": "knowledge/sources",
     "markdownify": "knowledge/sources",
+    "notion_client": "knowledge/sources",
+    "googleapiclient": "knowledge/sources",
+    "google": "knowledge/sources",
+    "httplib2": "knowledge/sources",
+    "msal": "knowledge/sources",
 }
 
 
