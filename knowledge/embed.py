@@ -87,9 +87,12 @@ class Embedder:
 
         A cold `lorebot ask` spends about a second creating the ONNX Runtime session, which can overlap with
         opening the database and the indexes. A failure here is left for that first use to raise.
+
+        The thread is not a daemon: a command that ends early (a sync that finds its source busy) waits the
+        moment the load needs, since a native runtime torn down while it starts aborts the whole process.
         """
         if self._model is None:
-            threading.Thread(target=self._load_quietly, name="lorebot-model", daemon=True).start()
+            threading.Thread(target=self._load_quietly, name="lorebot-model").start()
 
     def _load_quietly(self) -> None:
         try:

@@ -94,3 +94,15 @@ def test_a_model_loading_in_the_background_serves_the_first_encode(embedder: Emb
     early.load_in_background()
     question = "Who approves my expense claims?"
     assert float(early.encode([question])[0] @ embedder.encode([question])[0]) >= 0.999
+
+
+def test_a_process_that_ends_while_the_model_loads_exits_cleanly(model_cache: Path) -> None:
+    """A command that is done before the background load (a sync that finds its source busy) must not abort
+    on the way out: a runtime torn down mid-start calls std::terminate."""
+    script = ("import sys, time; from knowledge.embed import Embedder; "
+              f"Embedder(cache_dir={str(model_cache)!r}).load_in_background(); time.sleep(float(sys.argv[1]))")
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    for pause in ("0.05", "0.2", "0.4", "0.6"):
+        run = subprocess.run([sys.executable, "-c", script, pause], capture_output=True, text=True, env=environment,
+                             timeout=120)
+        assert run.returncode == 0, (pause, run.stderr[-500:])
