@@ -401,7 +401,7 @@ def _rebuild_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import ConsoleMessenger, run_console
-    from bot.recovery_loop import RecoveryLoop
+    from bot.recovery.recovery_loop import RecoveryLoop
 
     config = wiring.load_config(settings)
     kb = wiring.open_knowledge(settings, embeds=True)

@@ -169,9 +169,9 @@ def people_sources(messengers: dict) -> "PeopleSource":
 
 
 def recover(core: "Lorebot") -> None:
-    """Finish or undo what a crashed process left half done (``bot.recovery``), with one line of counts: the
-    start-up pass; ``bot.recovery_loop`` makes the later ones."""
-    from bot.recovery import recover as run_recovery
+    """Finish or undo what a crashed process left half done (``bot.recovery.passes``), with one line of counts: the
+    start-up pass; ``bot.recovery.recovery_loop`` makes the later ones."""
+    from bot.recovery.passes import recover as run_recovery
 
     report = run_recovery(core.context)
     (log.warning if report.recovered or report.failed else log.info)("%s", report.summary())
@@ -275,9 +275,9 @@ def trial_store(insecure: bool) -> "Iterator[Engine | None]":
 def _serve_core(args: argparse.Namespace, settings: Settings, config: LorebotConfig, core: "Lorebot",
                 messengers: dict, port: int, *, jobs: bool, sources: dict):
     """Add the platforms' routes, start the recovery loop and the jobs, and serve until signalled; returns the
-    scheduler it started. The recovery loop runs whatever the jobs flags say: see ``bot.recovery_loop``."""
+    scheduler it started. The recovery loop runs whatever the jobs flags say: see ``bot.recovery.recovery_loop``."""
     from adapters.web_server import finish_on_shutdown, new_application, run_until_signalled
-    from bot.recovery_loop import RecoveryLoop
+    from bot.recovery.recovery_loop import RecoveryLoop
 
     scheduler = None
     recovery = RecoveryLoop(core.context)

@@ -5,11 +5,11 @@ sends (Slack's ``app_mention`` and ``message`` for one mention, retries, other r
 The winner embeds the question once and the vector serves the search, the topic pick and the "Same as…"
 offers. The question row is inserted once, with its final status, in the same transaction that marks the claim
 done; the reply carries the question's id, so it is sent right after that commit. A crash between that commit
-and the reply leaves a question without an AnswerShown row, which ``bot.ask_recovery`` answers later.
+and the reply leaves a question without an AnswerShown row, which ``bot.recovery.ask_recovery`` answers later.
 
 The claim is one quick insert (``claim_ask``), so an adapter takes it before acknowledging the platform and
 answers in the background (``answer_claimed``): a crash after the acknowledgement leaves a claim holding the
-ask, which ``bot.ask_recovery`` answers once its lease has run out, where the platform will not retry.
+ask, which ``bot.recovery.ask_recovery`` answers once its lease has run out, where the platform will not retry.
 """
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def send_reply(ctx: LorebotContext, session: Session, question: Question, answer
                vector: Sequence[float] | None = None, unreadable: tuple[str, ...] = ()) -> None:
     """Tell the asker about their recorded question: the answer, the suggestion, or that champions were asked
     (routing it now unless an earlier attempt already did). The AnswerShown row committed here is what marks
-    the question replied, so ``bot.ask_recovery`` can finish a reply a crash cut off; the reply carries
+    the question replied, so ``bot.recovery.ask_recovery`` can finish a reply a crash cut off; the reply carries
     ``reply_ref(question)`` so that recovery can also tell one the platform took just before the crash."""
     if answer.answered:
         reply = messages.answer(answer, question.id, ctx.now(), unreadable)

@@ -164,7 +164,7 @@ class JobsConfig(_Strict):
 
 class RecoveryConfig(_Strict):
     """How a serving process finishes what a crashed one left: every ``interval_seconds`` it runs the recovery
-    pass (``bot.recovery``), which takes over an ask once the attempt holding it has not finished within
+    pass (``bot.recovery.passes``), which takes over an ask once the attempt holding it has not finished within
     ``lease_seconds``. The lease must outlast a slow answer (search and replies), or a live attempt's work is
     repeated."""
 

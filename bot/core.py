@@ -81,7 +81,7 @@ class Lorebot:
 
         An ask's message is claimed here, with the ask stored on the claim: a platform that heard its
         acknowledgement never sends the message again, so from then on the claim is what keeps the question
-        from being lost if this process dies (``bot.ask_recovery`` answers it once its lease runs out). Other
+        from being lost if this process dies (``bot.recovery.ask_recovery`` answers it once its lease runs out). Other
         events are only handed back. When the claim cannot be written (the database busy or away), the whole
         handling is handed back and the worker claims the ask itself."""
         if not isinstance(event, Ask):

@@ -3,7 +3,7 @@
 A verification writes the knowledge base entry first and the bot's row second; if the second fails, the entry
 is removed again, so the two never disagree for long. An unverification retires the row first and removes the
 entry second. Either way a crash in between leaves only an entry no row holds, which
-``bot.curation_recovery`` removes.
+``bot.recovery.curation_recovery`` removes.
 """
 from __future__ import annotations
 

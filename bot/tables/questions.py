@@ -101,7 +101,7 @@ class ChampionAnswer(SQLModel, table=True):
 
     Passing it on (the relay to the asker, the thanks to the champion) follows the commit of this row, so a crash
     can cut it off: until ``passed_on_at`` is set the row is leased to whoever is passing it on (the handler
-    first, then ``bot.followup_recovery``, which takes it over with a conditional UPDATE once the lease has run
+    first, then ``bot.recovery.followup_recovery``, which takes it over with a conditional UPDATE once the lease has run
     out). Rows recorded before this was kept have no lease and are never passed on again.
     """
 

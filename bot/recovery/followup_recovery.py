@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.ask_claims import LEASE
-from bot.ask_recovery import HORIZON, MAX_ATTEMPTS
+from bot.recovery.ask_recovery import HORIZON, MAX_ATTEMPTS
 from bot.champions import pass_on
 from bot.context import LorebotContext
 from bot.curating import announce
