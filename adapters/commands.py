@@ -255,7 +255,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _read_pairs(path: Path, second: str) -> list:
-    from bot.reuse_evaluation import Pair
+    from bot.curation.reuse_evaluation import Pair
     from knowledge.evaluation import read_jsonl
 
     return [Pair(row["a"], row[second], row["answer"] if isinstance(row.get("answer"), str) and row["answer"].strip()
@@ -269,7 +269,7 @@ def _reuse_rates(kb, config, pairs: dict) -> dict:
 
     from adapters.console import ConsoleMessenger
     from bot.ports import system_clock
-    from bot.reuse_evaluation import reuse_rate
+    from bot.curation.reuse_evaluation import reuse_rate
 
     wiring.create_schema(kb.engine)
     messenger = ConsoleMessenger(io.StringIO())
@@ -280,7 +280,7 @@ def _aliases(args: argparse.Namespace, settings: Settings) -> int:
     kb = wiring.open_knowledge(settings)
     try:
         if args.remove is not None:
-            from bot.phrasings import forget
+            from bot.curation.phrasings import forget
 
             wiring.create_schema(kb.engine)
             if not forget(kb, kb.engine, args.remove, actor="admin:command-line"):

@@ -133,8 +133,8 @@ def describe_sync(report: "SyncReport") -> str:
 
 def extensions(config: LorebotConfig) -> list:
     """The core's extensions: lesson capture and re-verification answers."""
-    from bot.lesson_capture import LessonsExtension
-    from bot.reverify_answers import ReverifyExtension
+    from bot.curation.lesson_capture import LessonsExtension
+    from bot.curation.reverify_answers import ReverifyExtension
 
     return [LessonsExtension(), ReverifyExtension()]
 
@@ -181,7 +181,7 @@ def after_ingest(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase",
     """Verified answers whose source documents changed go back to their champions at the next re-verification."""
     if not report.changed:
         return
-    from bot.reverify_answers import flag_changed_sources
+    from bot.curation.reverify_answers import flag_changed_sources
 
     flagged = flag_changed_sources(kb.engine, report.changed)
     if flagged:

@@ -15,7 +15,8 @@ from typing import Callable, Sequence
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot import access, answer_edits, champions, messages, phrasings, triage
+from bot import access, messages
+from bot.curation import answer_edits, champions, phrasings, triage
 from bot.addresses import Address, MessageRef, Person
 from bot.asking import answer_claimed, claim, claim_ask, handle_ask, reroute
 from bot.config import LorebotConfig

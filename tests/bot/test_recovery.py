@@ -22,7 +22,7 @@ from bot.recovery.ask_recovery import MAX_ATTEMPTS
 from bot.config import parse_config
 from bot.core import Lorebot
 from bot.events import Ask, Reaction, ThreadReply
-from bot.lesson_capture import LessonsExtension
+from bot.curation.lesson_capture import LessonsExtension
 from bot.ports import Unreachable
 from bot.recovery.passes import recover
 from bot.recovery.recovery_loop import RecoveryLoop

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from bot import curating
+from bot.curation import curating
 from bot.addresses import Person
 from bot.asking import decide
 from bot.audiences import Reader

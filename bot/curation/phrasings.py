@@ -19,7 +19,7 @@ from bot.addresses import Address, Person
 from bot.answering import ANSWERED, answer_from_hits
 from bot.asking import record_shown, reroute
 from bot.context import LorebotContext
-from bot.curating import audit
+from bot.curation.curating import audit
 from bot.events import Action
 from bot.tables.curation import CurationAudit
 from bot.tables.questions import AnswerShown, Question

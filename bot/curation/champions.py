@@ -8,7 +8,8 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import access, curating, joining, messages
+from bot import access, joining, messages
+from bot.curation import curating
 from bot.addresses import Address, MessageRef, Person
 from bot.ask_claims import LEASE
 from bot.context import LorebotContext
