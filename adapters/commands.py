@@ -16,7 +16,7 @@ from bot.errors import LorebotError
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.audiences import Reader
+    from bot.people.audiences import Reader
     from bot.config import LorebotConfig
     from knowledge import KnowledgeBase
 
@@ -203,7 +203,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def _reader(args: argparse.Namespace, config: "LorebotConfig") -> "Reader | None":
     """Who ``ask --as/--channel`` answers as; None for the admin's own view of everything."""
-    from bot.audiences import Reader
+    from bot.people.audiences import Reader
     from bot.config import PLATFORMS
 
     if args.as_handle is None and args.channel is None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from bot.answering import Answer
-    from bot.audiences import Reader
+    from bot.people.audiences import Reader
     from bot.core import Lorebot
     from bot.ports import Messenger, PeopleSource
     from knowledge import Embedder, IngestReport, KnowledgeBase
@@ -61,7 +61,8 @@ def create_schema(engine: "Engine") -> None:
     Called once by each command before it builds the core, the messengers or the job runner, because those
     constructors no longer create tables: one explicit step instead of four side effects. The knowledge base's
     tables are created by ``KnowledgeBase.open``, the knowledge library's own entry point."""
-    from bot import contacts, database
+    from bot import database
+    from bot.people import contacts
     from bot.tables import lessons, reverification  # noqa: F401 - registers the extensions' tables
     from adapters.console import transcript
     from jobs.tables import create_tables as create_job_tables
@@ -75,7 +76,7 @@ def create_schema(engine: "Engine") -> None:
 def answer_as(config: LorebotConfig, kb: "KnowledgeBase", reader: "Reader", question: str) -> "Answer":
     """What the bot would answer this reader, by the very decision it makes in chat (audiences and the
     champions' rejections included): the admin's check of who sees what."""
-    from bot import source_audiences
+    from bot.people import source_audiences
     from bot.asking import decide
     from bot.context import LorebotContext
 
@@ -143,7 +144,7 @@ def build_core(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", m
                engine: "Engine | None" = None, people: "PeopleSource | None" = None) -> "Lorebot":
     """``engine``: a trial store (``trial_store``) instead of the knowledge base's database, with nobody's
     identity proven. ``people``: who people are on the platforms (``people_sources``)."""
-    from bot import source_audiences
+    from bot.people import source_audiences
     from bot.core import Lorebot
 
     source_audiences.attach(config, kb.engine)
@@ -154,7 +155,7 @@ def build_core(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", m
 def people_sources(messengers: dict) -> "PeopleSource":
     """Names, time zones and teams from each platform served: Slack's users and user groups, the Teams
     conversation roster; the console has none."""
-    from bot.people import PeopleByPlatform
+    from bot.people.profiles import PeopleByPlatform
 
     sources: dict = {}
     if "slack" in messengers:
@@ -368,7 +369,7 @@ def jobs_command(args: argparse.Namespace, settings: Settings) -> int:
     kb = open_knowledge(settings, embeds=args.jobs_command == "run" and args.name == "sync")
     try:
         create_schema(kb.engine)
-        from bot import source_audiences
+        from bot.people import source_audiences
 
         source_audiences.attach(config, kb.engine)
         runner = JobRunner(config=config, engine=kb.engine, knowledge=kb, sources=sources,

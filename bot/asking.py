@@ -22,7 +22,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import ask_claims, audiences, joining, messages, routing
+from bot import ask_claims, joining, messages, routing
+from bot.people import audiences
 from bot.answering import Answer, answer_from_hits
 from bot.addresses import Address
 from bot.context import LorebotContext

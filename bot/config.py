@@ -230,7 +230,7 @@ class LorebotConfig(_Strict):
     msteams: MsTeamsConfig = MsTeamsConfig()
     admins: list[str] = Field(default_factory=list)  # get the organisation-wide digest, with askers in no team
     sources: dict[str, SourceConfig] = Field(default_factory=dict)  # where documents live, kept in sync
-    # Readers that sources name (visible_to_from_source), read from the store: bot.source_audiences.attach.
+    # Readers that sources name (visible_to_from_source), read from the store: bot.people.source_audiences.attach.
     _source_audiences: object = PrivateAttr(default=None)
 
     @field_validator("sources")

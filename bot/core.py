@@ -15,7 +15,8 @@ from typing import Callable, Sequence
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot import access, messages
+from bot import messages
+from bot.people import access
 from bot.curation import answer_edits, champions, phrasings, triage
 from bot.addresses import Address, MessageRef, Person
 from bot.asking import answer_claimed, claim, claim_ask, handle_ask, reroute
@@ -23,7 +24,7 @@ from bot.config import LorebotConfig
 from bot.context import LorebotContext
 from bot.events import Action, Ask, Edit, Event, Reaction, ThreadReply
 from bot.extensions import Extension
-from bot.people import KnownPerson, known_people, remember
+from bot.people.profiles import KnownPerson, known_people, remember
 from bot.ports import Clock, Knowledge, Messenger, NoPeopleSource, PeopleSource, system_clock
 from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_NO, SUGGESTION_YES
 from bot.tables.claims import ProcessedEvent

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Mapping
 
-from bot import source_audiences
+from bot.people import source_audiences
 from bot.config import LorebotConfig
 from bot.errors import LorebotError
 from bot.curation.reverify_answers import flag_changed_sources

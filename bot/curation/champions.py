@@ -8,7 +8,8 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import access, joining, messages
+from bot import joining, messages
+from bot.people import access
 from bot.curation import curating
 from bot.addresses import Address, MessageRef, Person
 from bot.ask_claims import LEASE
@@ -120,7 +121,7 @@ def handle_reaction(ctx: LorebotContext, event: Reaction) -> bool:
 def handle_action(ctx: LorebotContext, event: Action) -> bool:
     """Verify / Reject buttons; False for actions that are not the champions' (the core handles the rest).
     They count only from where the bot showed them: a routed post's thread, or the asker's thread when the
-    champion answered right there (see bot.access)."""
+    champion answered right there (see bot.people.access)."""
     model = {VERIFY: ChampionAnswer, REJECT: AnswerShown, PIN: VerifiedAnswer}.get(event.name)
     if model is None:
         return False

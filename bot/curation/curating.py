@@ -14,7 +14,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import access, audiences, joining, messages
+from bot import joining, messages
+from bot.people import access, audiences
 from bot.addresses import Address, Person
 from bot.ask_claims import LEASE
 from bot.context import LorebotContext

@@ -14,8 +14,8 @@ from sqlmodel import select
 from bot.tables.curation import CurationAudit
 from bot.tables.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson, LessonPrompt
 from bot.events import Action, Edit, Reaction, ThreadReply
-from bot.people import display_name
-from bot.audiences import Reader, place_audience, verified_collection
+from bot.people.profiles import display_name
+from bot.people.audiences import Reader, place_audience, verified_collection
 from bot.config import LorebotConfig
 
 log = logging.getLogger("lorebot.lessons")

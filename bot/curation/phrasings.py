@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot import access, audiences, joining, messages
+from bot import joining, messages
+from bot.people import access, audiences
 from bot.addresses import Address, Person
 from bot.answering import ANSWERED, answer_from_hits
 from bot.asking import record_shown, reroute

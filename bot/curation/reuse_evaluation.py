@@ -16,7 +16,7 @@ from sqlmodel import select
 from bot.curation import curating
 from bot.addresses import Person
 from bot.asking import decide
-from bot.audiences import Reader
+from bot.people.audiences import Reader
 from bot.config import LorebotConfig
 from bot.context import LorebotContext
 from bot.ports import Clock, Knowledge, Messenger

@@ -2,7 +2,7 @@
 champions), merge a duplicate into an open question (its asker joins that one), and edit a verified answer (the
 knowledge base entry's answer is replaced; the asker is not told again). Each act writes a curation audit row.
 
-These come as typed commands (``bot.curation.champion_commands``); who may use them is ``bot.access.may_steer``. A
+These come as typed commands (``bot.curation.champion_commands``); who may use them is ``bot.people.access.may_steer``. A
 reassigned question is routed like any other, so its audience still decides where it may be posted."""
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import logging
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot import access, joining, messages, routing
+from bot import joining, messages, routing
+from bot.people import access
 from bot.addresses import Address
 from bot.context import LorebotContext
 from bot.curation.curating import audit

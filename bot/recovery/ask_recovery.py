@@ -28,7 +28,7 @@ from bot import ask_claims, routing
 from bot.addresses import Address
 from bot.answering import ANSWERED, SUGGESTED, UNSURE, Answer
 from bot.asking import answer_claimed, decide, record_shown, reply_ref, send_reply
-from bot.audiences import Reader
+from bot.people.audiences import Reader
 from bot.context import LorebotContext
 from bot.ports import Unreachable
 from bot.tables.claims import AskClaim

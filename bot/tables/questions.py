@@ -52,7 +52,7 @@ class Question(SQLModel, table=True):
     escalated: bool = False
     # Asked in a direct message: its words are the asker's own, never quoted to anyone else (digests).
     private: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
-    # The restricted collections it concerns (JSON list, bot.audiences): who may read its verified answer,
+    # The restricted collections it concerns (JSON list, bot.people.audiences): who may read its verified answer,
     # and which channels may see it routed.
     audience: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     # Asked again while an equivalent question was open: the open one it joined (status "joined" until that one
