@@ -178,7 +178,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_FAILED
         _require_collections(kb, args.collections or ())
         if reader is None:
-            from bot.answering import answer_from_hits
+            from bot.asking.answering import answer_from_hits
 
             hits = kb.search(question, k=10, collections=args.collections)
             answer = answer_from_hits(question, hits, config.answers, config.collections)

@@ -19,7 +19,7 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from bot.answering import Answer
+    from bot.asking.answering import Answer
     from bot.people.audiences import Reader
     from bot.core import Lorebot
     from bot.ports import Messenger, PeopleSource
@@ -77,7 +77,7 @@ def answer_as(config: LorebotConfig, kb: "KnowledgeBase", reader: "Reader", ques
     """What the bot would answer this reader, by the very decision it makes in chat (audiences and the
     champions' rejections included): the admin's check of who sees what."""
     from bot.people import source_audiences
-    from bot.asking import decide
+    from bot.asking.flow import decide
     from bot.context import LorebotContext
 
     create_schema(kb.engine)

@@ -86,7 +86,7 @@ class CollectionConfig(_Strict):
     """Who may read a collection. Without ``visible_to`` everyone may; with it, only the people, teams and
     channels it names (``"team:finance"``, ``"person:carol"``, ``"channel:slack:C0FIN"``).
 
-    ``base_url`` is where its documents are published, so sources become links (``bot/links.py``)."""
+    ``base_url`` is where its documents are published, so sources become links (``bot/asking/links.py``)."""
 
     visible_to: list[str] | None = None
     base_url: str | None = None

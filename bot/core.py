@@ -19,7 +19,7 @@ from bot import messages
 from bot.people import access
 from bot.curation import answer_edits, champions, phrasings, triage
 from bot.addresses import Address, MessageRef, Person
-from bot.asking import answer_claimed, claim, claim_ask, handle_ask, reroute
+from bot.asking.flow import answer_claimed, claim, claim_ask, handle_ask, reroute
 from bot.config import LorebotConfig
 from bot.context import LorebotContext
 from bot.events import Action, Ask, Edit, Event, Reaction, ThreadReply
@@ -30,7 +30,7 @@ from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_
 from bot.tables.claims import ProcessedEvent
 from bot.tables.feedback import Feedback
 from bot.tables.questions import Question
-from bot.topics import TopicPicker
+from bot.asking.topics import TopicPicker
 from knowledge.sources.status import SourceHealth, source_health
 
 log = logging.getLogger(__name__)

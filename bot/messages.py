@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.answering import Answer
+from bot.asking.answering import Answer
 from bot.markdown import link as markdown_link
 from bot.markdown import literal, plain
 from bot.curation.provenance import verified_line

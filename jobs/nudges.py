@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot import routing
+from bot.asking import routing
 from bot.people import audiences
 from bot.addresses import Address, MessageRef, Person
 from bot.people.audiences import Reader

@@ -8,11 +8,12 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import joining, messages
+from bot import messages
+from bot.asking import joining
 from bot.people import access
 from bot.curation import curating
 from bot.addresses import Address, MessageRef, Person
-from bot.ask_claims import LEASE
+from bot.asking.ask_claims import LEASE
 from bot.context import LorebotContext
 from bot.tables.curation import VerifiedAnswer
 from bot.events import Action, Reaction, ThreadReply

@@ -14,10 +14,11 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import joining, messages
+from bot import messages
+from bot.asking import joining
 from bot.people import access, audiences
 from bot.addresses import Address, Person
-from bot.ask_claims import LEASE
+from bot.asking.ask_claims import LEASE
 from bot.context import LorebotContext
 from bot.ports import Unreachable
 from bot.tables.curation import CurationAudit, Rejection, VerifiedAnswer

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot.curation import curating
 from bot.addresses import Person
-from bot.asking import decide
+from bot.asking.flow import decide
 from bot.people.audiences import Reader
 from bot.config import LorebotConfig
 from bot.context import LorebotContext

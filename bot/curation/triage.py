@@ -11,7 +11,8 @@ import logging
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot import joining, messages, routing
+from bot import messages
+from bot.asking import joining, routing
 from bot.people import access
 from bot.addresses import Address
 from bot.context import LorebotContext

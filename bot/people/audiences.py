@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from bot.people import source_audiences
-from bot.answering import RELATED_FLOOR
+from bot.asking.answering import RELATED_FLOOR
 from bot.config import LorebotConfig
 from bot.ports import Knowledge
 from knowledge import VERIFIED_COLLECTION

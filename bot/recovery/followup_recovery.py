@@ -18,7 +18,7 @@ from typing import Any, Callable
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot.ask_claims import LEASE
+from bot.asking.ask_claims import LEASE
 from bot.recovery.ask_recovery import HORIZON, MAX_ATTEMPTS
 from bot.curation.champions import pass_on
 from bot.context import LorebotContext

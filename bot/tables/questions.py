@@ -56,7 +56,7 @@ class Question(SQLModel, table=True):
     # and which channels may see it routed.
     audience: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     # Asked again while an equivalent question was open: the open one it joined (status "joined" until that one
-    # is answered), so its asker gets the same answer (bot.joining).
+    # is answered), so its asker gets the same answer (bot.asking.joining).
     joined_to: int | None = Field(default=None, index=True)
 
     @property

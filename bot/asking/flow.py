@@ -1,6 +1,6 @@
 """The ask flow: claim the message, embed it once, search, decide, record the question, answer or route.
 
-Nothing is searched before the delivery has claimed its message (``bot.ask_claims``): the duplicates a platform
+Nothing is searched before the delivery has claimed its message (``bot.asking.ask_claims``): the duplicates a platform
 sends (Slack's ``app_mention`` and ``message`` for one mention, retries, other replicas) stop at that claim.
 The winner embeds the question once and the vector serves the search, the topic pick and the "Same as…"
 offers. The question row is inserted once, with its final status, in the same transaction that marks the claim
@@ -22,9 +22,10 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import ask_claims, joining, messages, routing
+from bot import messages
+from bot.asking import ask_claims, joining, routing
 from bot.people import audiences
-from bot.answering import Answer, answer_from_hits
+from bot.asking.answering import Answer, answer_from_hits
 from bot.addresses import Address
 from bot.context import LorebotContext
 from bot.tables.curation import Rejection
@@ -32,7 +33,7 @@ from bot.tables.claims import ProcessedEvent
 from bot.events import Ask
 from bot.tables.questions import AnswerShown, Question, text_key
 from bot.replies import Reply
-from bot.topics import TopicPicker
+from bot.asking.topics import TopicPicker
 from knowledge.types import Hit
 
 log = logging.getLogger(__name__)
