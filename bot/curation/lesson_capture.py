@@ -95,7 +95,8 @@ class LessonsExtension:
             # Take the lesson with one conditional update so two deliveries or replicas promote it once.
             taken = session.execute(
                 update(Lesson).where(Lesson.id == lesson.id, Lesson.status == CANDIDATE)
-                .values(status=PROMOTING, promoted_at=ctx.clock())  # when it started: see bot.recovery.curation_recovery
+                # when it started: see bot.recovery.curation_recovery
+                .values(status=PROMOTING, promoted_at=ctx.clock())
             ).rowcount
             session.commit()
             if taken != 1:

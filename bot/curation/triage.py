@@ -2,8 +2,9 @@
 champions), merge a duplicate into an open question (its asker joins that one), and edit a verified answer (the
 knowledge base entry's answer is replaced; the asker is not told again). Each act writes a curation audit row.
 
-These come as typed commands (``bot.curation.champion_commands``); who may use them is ``bot.people.access.may_steer``. A
-reassigned question is routed like any other, so its audience still decides where it may be posted."""
+These come as typed commands (``bot.curation.champion_commands``); who may use them is
+``bot.people.access.may_steer``. A reassigned question is routed like any other, so its audience still decides
+where it may be posted."""
 from __future__ import annotations
 
 import logging
