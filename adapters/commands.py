@@ -16,7 +16,7 @@ from bot.errors import LorebotError
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.audiences import Reader
+    from bot.people.audiences import Reader
     from bot.config import LorebotConfig
     from knowledge import KnowledgeBase
 
@@ -178,7 +178,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_FAILED
         _require_collections(kb, args.collections or ())
         if reader is None:
-            from bot.answering import answer_from_hits
+            from bot.asking.answering import answer_from_hits
 
             hits = kb.search(question, k=10, collections=args.collections)
             answer = answer_from_hits(question, hits, config.answers, config.collections)
@@ -203,7 +203,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def _reader(args: argparse.Namespace, config: "LorebotConfig") -> "Reader | None":
     """Who ``ask --as/--channel`` answers as; None for the admin's own view of everything."""
-    from bot.audiences import Reader
+    from bot.people.audiences import Reader
     from bot.config import PLATFORMS
 
     if args.as_handle is None and args.channel is None:
@@ -255,7 +255,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _read_pairs(path: Path, second: str) -> list:
-    from bot.reuse_evaluation import Pair
+    from bot.curation.reuse_evaluation import Pair
     from knowledge.evaluation import read_jsonl
 
     return [Pair(row["a"], row[second], row["answer"] if isinstance(row.get("answer"), str) and row["answer"].strip()
@@ -269,7 +269,7 @@ def _reuse_rates(kb, config, pairs: dict) -> dict:
 
     from adapters.console import ConsoleMessenger
     from bot.ports import system_clock
-    from bot.reuse_evaluation import reuse_rate
+    from bot.curation.reuse_evaluation import reuse_rate
 
     wiring.create_schema(kb.engine)
     messenger = ConsoleMessenger(io.StringIO())
@@ -280,7 +280,7 @@ def _aliases(args: argparse.Namespace, settings: Settings) -> int:
     kb = wiring.open_knowledge(settings)
     try:
         if args.remove is not None:
-            from bot.phrasings import forget
+            from bot.curation.phrasings import forget
 
             wiring.create_schema(kb.engine)
             if not forget(kb, kb.engine, args.remove, actor="admin:command-line"):
@@ -401,7 +401,7 @@ def _rebuild_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import ConsoleMessenger, run_console
-    from bot.recovery_loop import RecoveryLoop
+    from bot.recovery.recovery_loop import RecoveryLoop
 
     config = wiring.load_config(settings)
     kb = wiring.open_knowledge(settings, embeds=True)

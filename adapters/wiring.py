@@ -19,8 +19,8 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from bot.answering import Answer
-    from bot.audiences import Reader
+    from bot.asking.answering import Answer
+    from bot.people.audiences import Reader
     from bot.core import Lorebot
     from bot.ports import Messenger, PeopleSource
     from knowledge import Embedder, IngestReport, KnowledgeBase
@@ -61,7 +61,8 @@ def create_schema(engine: "Engine") -> None:
     Called once by each command before it builds the core, the messengers or the job runner, because those
     constructors no longer create tables: one explicit step instead of four side effects. The knowledge base's
     tables are created by ``KnowledgeBase.open``, the knowledge library's own entry point."""
-    from bot import contacts, database
+    from bot import database
+    from bot.people import contacts
     from bot.tables import lessons, reverification  # noqa: F401 - registers the extensions' tables
     from adapters.console import transcript
     from jobs.tables import create_tables as create_job_tables
@@ -75,8 +76,8 @@ def create_schema(engine: "Engine") -> None:
 def answer_as(config: LorebotConfig, kb: "KnowledgeBase", reader: "Reader", question: str) -> "Answer":
     """What the bot would answer this reader, by the very decision it makes in chat (audiences and the
     champions' rejections included): the admin's check of who sees what."""
-    from bot import source_audiences
-    from bot.asking import decide
+    from bot.people import source_audiences
+    from bot.asking.flow import decide
     from bot.context import LorebotContext
 
     create_schema(kb.engine)
@@ -133,8 +134,8 @@ def describe_sync(report: "SyncReport") -> str:
 
 def extensions(config: LorebotConfig) -> list:
     """The core's extensions: lesson capture and re-verification answers."""
-    from bot.lesson_capture import LessonsExtension
-    from bot.reverify_answers import ReverifyExtension
+    from bot.curation.lesson_capture import LessonsExtension
+    from bot.curation.reverify_answers import ReverifyExtension
 
     return [LessonsExtension(), ReverifyExtension()]
 
@@ -143,7 +144,7 @@ def build_core(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", m
                engine: "Engine | None" = None, people: "PeopleSource | None" = None) -> "Lorebot":
     """``engine``: a trial store (``trial_store``) instead of the knowledge base's database, with nobody's
     identity proven. ``people``: who people are on the platforms (``people_sources``)."""
-    from bot import source_audiences
+    from bot.people import source_audiences
     from bot.core import Lorebot
 
     source_audiences.attach(config, kb.engine)
@@ -154,7 +155,7 @@ def build_core(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", m
 def people_sources(messengers: dict) -> "PeopleSource":
     """Names, time zones and teams from each platform served: Slack's users and user groups, the Teams
     conversation roster; the console has none."""
-    from bot.people import PeopleByPlatform
+    from bot.people.profiles import PeopleByPlatform
 
     sources: dict = {}
     if "slack" in messengers:
@@ -169,9 +170,9 @@ def people_sources(messengers: dict) -> "PeopleSource":
 
 
 def recover(core: "Lorebot") -> None:
-    """Finish or undo what a crashed process left half done (``bot.recovery``), with one line of counts: the
-    start-up pass; ``bot.recovery_loop`` makes the later ones."""
-    from bot.recovery import recover as run_recovery
+    """Finish or undo what a crashed process left half done (``bot.recovery.passes``), with one line of counts: the
+    start-up pass; ``bot.recovery.recovery_loop`` makes the later ones."""
+    from bot.recovery.passes import recover as run_recovery
 
     report = run_recovery(core.context)
     (log.warning if report.recovered or report.failed else log.info)("%s", report.summary())
@@ -181,7 +182,7 @@ def after_ingest(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase",
     """Verified answers whose source documents changed go back to their champions at the next re-verification."""
     if not report.changed:
         return
-    from bot.reverify_answers import flag_changed_sources
+    from bot.curation.reverify_answers import flag_changed_sources
 
     flagged = flag_changed_sources(kb.engine, report.changed)
     if flagged:
@@ -275,9 +276,9 @@ def trial_store(insecure: bool) -> "Iterator[Engine | None]":
 def _serve_core(args: argparse.Namespace, settings: Settings, config: LorebotConfig, core: "Lorebot",
                 messengers: dict, port: int, *, jobs: bool, sources: dict):
     """Add the platforms' routes, start the recovery loop and the jobs, and serve until signalled; returns the
-    scheduler it started. The recovery loop runs whatever the jobs flags say: see ``bot.recovery_loop``."""
+    scheduler it started. The recovery loop runs whatever the jobs flags say: see ``bot.recovery.recovery_loop``."""
     from adapters.web_server import finish_on_shutdown, new_application, run_until_signalled
-    from bot.recovery_loop import RecoveryLoop
+    from bot.recovery.recovery_loop import RecoveryLoop
 
     scheduler = None
     recovery = RecoveryLoop(core.context)
@@ -368,7 +369,7 @@ def jobs_command(args: argparse.Namespace, settings: Settings) -> int:
     kb = open_knowledge(settings, embeds=args.jobs_command == "run" and args.name == "sync")
     try:
         create_schema(kb.engine)
-        from bot import source_audiences
+        from bot.people import source_audiences
 
         source_audiences.attach(config, kb.engine)
         runner = JobRunner(config=config, engine=kb.engine, knowledge=kb, sources=sources,

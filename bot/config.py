@@ -86,7 +86,7 @@ class CollectionConfig(_Strict):
     """Who may read a collection. Without ``visible_to`` everyone may; with it, only the people, teams and
     channels it names (``"team:finance"``, ``"person:carol"``, ``"channel:slack:C0FIN"``).
 
-    ``base_url`` is where its documents are published, so sources become links (``bot/links.py``)."""
+    ``base_url`` is where its documents are published, so sources become links (``bot/asking/links.py``)."""
 
     visible_to: list[str] | None = None
     base_url: str | None = None
@@ -164,7 +164,7 @@ class JobsConfig(_Strict):
 
 class RecoveryConfig(_Strict):
     """How a serving process finishes what a crashed one left: every ``interval_seconds`` it runs the recovery
-    pass (``bot.recovery``), which takes over an ask once the attempt holding it has not finished within
+    pass (``bot.recovery.passes``), which takes over an ask once the attempt holding it has not finished within
     ``lease_seconds``. The lease must outlast a slow answer (search and replies), or a live attempt's work is
     repeated."""
 
@@ -230,7 +230,7 @@ class LorebotConfig(_Strict):
     msteams: MsTeamsConfig = MsTeamsConfig()
     admins: list[str] = Field(default_factory=list)  # get the organisation-wide digest, with askers in no team
     sources: dict[str, SourceConfig] = Field(default_factory=dict)  # where documents live, kept in sync
-    # Readers that sources name (visible_to_from_source), read from the store: bot.source_audiences.attach.
+    # Readers that sources name (visible_to_from_source), read from the store: bot.people.source_audiences.attach.
     _source_audiences: object = PrivateAttr(default=None)
 
     @field_validator("sources")

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from bot.addresses import Person
 from bot.config import LorebotConfig
 from bot.messengers import MessengerRouter, platforms_of
-from bot.people import display_name, known_name, remember
+from bot.people.profiles import display_name, known_name, remember
 from bot.ports import Clock, Knowledge, Messenger, NoPeopleSource, PeopleSource, system_clock
 from bot.tables.people import PersonRow
 

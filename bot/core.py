@@ -15,20 +15,22 @@ from typing import Callable, Sequence
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot import access, answer_edits, champions, messages, phrasings, triage
+from bot import messages
+from bot.people import access
+from bot.curation import answer_edits, champions, phrasings, triage
 from bot.addresses import Address, MessageRef, Person
-from bot.asking import answer_claimed, claim, claim_ask, handle_ask, reroute
+from bot.asking.flow import answer_claimed, claim, claim_ask, handle_ask, reroute
 from bot.config import LorebotConfig
 from bot.context import LorebotContext
 from bot.events import Action, Ask, Edit, Event, Reaction, ThreadReply
 from bot.extensions import Extension
-from bot.people import KnownPerson, known_people, remember
+from bot.people.profiles import KnownPerson, known_people, remember
 from bot.ports import Clock, Knowledge, Messenger, NoPeopleSource, PeopleSource, system_clock
 from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_NO, SUGGESTION_YES
 from bot.tables.claims import ProcessedEvent
 from bot.tables.feedback import Feedback
 from bot.tables.questions import Question
-from bot.topics import TopicPicker
+from bot.asking.topics import TopicPicker
 from knowledge.sources.status import SourceHealth, source_health
 
 log = logging.getLogger(__name__)
@@ -81,7 +83,7 @@ class Lorebot:
 
         An ask's message is claimed here, with the ask stored on the claim: a platform that heard its
         acknowledgement never sends the message again, so from then on the claim is what keeps the question
-        from being lost if this process dies (``bot.ask_recovery`` answers it once its lease runs out). Other
+        from being lost if this process dies (``bot.recovery.ask_recovery`` answers it once its lease runs out). Other
         events are only handed back. When the claim cannot be written (the database busy or away), the whole
         handling is handed back and the worker claims the ask itself."""
         if not isinstance(event, Ask):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.answering import Answer
+from bot.asking.answering import Answer
 from bot.markdown import link as markdown_link
 from bot.markdown import literal, plain
-from bot.provenance import verified_line
+from bot.curation.provenance import verified_line
 from bot.replies import (ASK_CHAMPION, HELPFUL, NOT_HELPFUL, PIN, SAME_AS, SUGGESTION_NO, SUGGESTION_YES, VERIFY,
                          Reply, ReplyAction, SourceRef)
 

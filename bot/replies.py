@@ -14,7 +14,7 @@ SUGGESTION_YES = "suggestion_yes"  # the asker confirms a suggested verified ans
 SUGGESTION_NO = "suggestion_no"
 SAME_AS = "same_as"  # a champion answers a routed question with an existing verified answer ("qid:entry id")
 PIN = "pin"  # a champion pins a verified answer (its id) as the go-to answer of its topic, as 📌 does
-# A champion's typed commands (bot.champion_commands), value "question id:argument".
+# A champion's typed commands (bot.curation.champion_commands), value "question id:argument".
 REASSIGN = "reassign"  # argument: the topic to move the question to
 MERGE = "merge"  # argument: the open question it duplicates
 EDIT_VERIFIED = "edit_verified"  # argument: the verified answer's new text

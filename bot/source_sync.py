@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Mapping
 
-from bot import source_audiences
+from bot.people import source_audiences
 from bot.config import LorebotConfig
 from bot.errors import LorebotError
-from bot.reverify_answers import flag_changed_sources
+from bot.curation.reverify_answers import flag_changed_sources
 from knowledge.sources.reports import SyncReport
 from knowledge.sources.source import Source
 from knowledge.sources.syncing import SyncOptions

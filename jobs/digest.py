@@ -15,9 +15,9 @@ from typing import Callable
 
 from sqlmodel import Session, select
 
-from bot import audiences
+from bot.people import audiences
 from bot.addresses import Address, MessageRef
-from bot.audiences import Reader
+from bot.people.audiences import Reader
 from bot.context import LorebotContext
 from bot.messages import source_health_line
 from bot.replies import NOT_HELPFUL, Reply

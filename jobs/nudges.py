@@ -13,9 +13,10 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot import audiences, routing
+from bot.asking import routing
+from bot.people import audiences
 from bot.addresses import Address, MessageRef, Person
-from bot.audiences import Reader
+from bot.people.audiences import Reader
 from bot.context import LorebotContext
 from bot.replies import Reply
 from bot.tables.questions import Question, RoutedPost

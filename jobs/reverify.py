@@ -1,7 +1,7 @@
 """Re-verification run: turn overdue requests stale, then ask champions about old or source-changed answers.
 
 Each answer gets its own message with "Still right" / "Outdated" buttons (handled by
-bot.reverify_answers.ReverifyExtension), so a champion can settle them one by one. Once a message is out,
+bot.curation.reverify_answers.ReverifyExtension), so a champion can settle them one by one. Once a message is out,
 ``after_sent`` records where it was shown: its buttons count only there.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from bot.addresses import MessageRef
 from bot.context import LorebotContext
 from bot.replies import OUTDATED, STILL_RIGHT, Reply, ReplyAction
-from bot.reverify_answers import open_request, record_shown
+from bot.curation.reverify_answers import open_request, record_shown
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.reverification import AGE, FLAGGED, REQUESTED, SOURCE_CHANGED, STALE, ReverificationRequest
 from jobs import messages

@@ -212,7 +212,7 @@ class JobRunner:
     def catch_up(self) -> list[RunResult]:
         """On start-up and periodically: send the unsent messages of claimed runs, then run every job whose last
         fire time (within grace) has no claimed run yet. (What a crash left half done in the conversations is
-        not a job: every serving process repairs it, ``bot.recovery_loop``.)"""
+        not a job: every serving process repairs it, ``bot.recovery.recovery_loop``.)"""
         self.resume()
         results = []
         for name in self.scheduled:

@@ -14,7 +14,7 @@ from typing import Callable, TextIO, Union
 from adapters.console import messages
 from adapters.console.line_editing import line_editing, only_keys, without_keys
 from adapters.console.messenger import PLATFORM, ConsoleMessage, ConsoleMessenger
-from bot import champion_commands
+from bot.curation import champion_commands
 from bot.addresses import Address, MessageRef, Person
 from bot.core import Lorebot
 from bot.events import Action, Ask, Edit, Reaction, ThreadReply

@@ -21,7 +21,7 @@ from adapters.slack import messages, translate
 from adapters.slack.home import home_view
 from bot.messages import source_health_line
 from adapters.slack.workspaces import only_served_workspaces
-from bot import champion_commands
+from bot.curation import champion_commands
 from bot.addresses import Person
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.addresses import Person
-from bot.people import PROFILE_EXPIRY
+from bot.people.profiles import PROFILE_EXPIRY
 from bot.ports import Clock, Profile, system_clock
 
 log = logging.getLogger(__name__)

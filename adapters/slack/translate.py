@@ -99,7 +99,7 @@ def from_command(command: dict) -> Ask:
 
 
 def from_champion_command(command: dict, name: str, value: str) -> Action | None:
-    """``/lorebot reassign 12 leave`` and the like (parsed by ``bot.champion_commands``), answered where typed;
+    """``/lorebot reassign 12 leave`` and the like (parsed by ``bot.curation.champion_commands``), answered where typed;
     None for a payload without who, where or its delivery id."""
     if not all(command.get(key) for key in ("trigger_id", "user_id", "channel_id")):
         return None

@@ -1,4 +1,4 @@
-"""What the Teams adapter remembers between activities, in the contacts table (bot.contacts):
+"""What the Teams adapter remembers between activities, in the contacts table (bot.people.contacts):
 
 - how to reach each conversation and each person later (a ConversationReference, refreshed on every
   authenticated activity; a person's personal chat is preferred once known);
@@ -20,7 +20,7 @@ from adapters.teams.references import (
     CHANNEL, PERSONAL, PLATFORM, StoredReference, copy_reference, person_id, split_conversation_id, tenant_of,
     thread_conversation_id,
 )
-from bot.contacts import ScratchContacts, StoredContacts
+from bot.people.contacts import ScratchContacts, StoredContacts
 from bot.addresses import Address
 from bot.ports import Clock, Unreachable
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 class TeamsDirectory:
-    """Reads and writes an address book: the contacts table (``bot.contacts.StoredContacts``, created by
+    """Reads and writes an address book: the contacts table (``bot.people.contacts.StoredContacts``, created by
     ``adapters.wiring.create_schema`` before start-up), or, without authentication, memory that dies with the
     process (``ScratchContacts``)."""
 

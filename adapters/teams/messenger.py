@@ -29,7 +29,7 @@ from adapters.teams.references import CHANNEL, PERSONAL, PLATFORM
 from adapters.teams.wording import for_teams, phrasebook
 from bot.addresses import Address, MessageRef, Person
 from bot.config import TeamsReactionsConfig
-from bot.contacts import ScratchContacts, StoredContacts
+from bot.people.contacts import ScratchContacts, StoredContacts
 from bot.ports import Clock, Unreachable, system_clock
 from bot.replies import Reply
 

@@ -7,7 +7,7 @@
   a thread is a ``ThreadReply`` (the core decides whether it matters, e.g. a champion answering in the asker's
   thread); other channel chatter is ignored.
 - In a personal chat, a champion's command (``/reassign 12 leave``, ``/merge``, ``/editverified``; see
-  ``bot.champion_commands``) is an ``Action``.
+  ``bot.curation.champion_commands``) is an ``Action``.
 - An Adaptive Card ``Action.Submit`` arrives as a message whose value holds ``lorebot_action``: an ``Action``.
 - A ``messageUpdate`` whose channelData.eventType is ``editMessage`` is an ``Edit`` of that message.
 - ``messageReaction`` activities (Teams reports reactions on the bot's own messages only) become ``Reaction``s
@@ -28,7 +28,7 @@ from botbuilder.schema import Activity
 
 from adapters.teams.cards import ACTION_KEY
 from adapters.teams.references import CHANNEL, PERSONAL, PLATFORM, person_id, split_conversation_id
-from bot import champion_commands
+from bot.curation import champion_commands
 from bot.addresses import Address, MessageRef, Person
 from bot.config import TeamsReactionsConfig
 from bot.events import Action, Ask, Edit, Reaction, ThreadReply

@@ -1,5 +1,5 @@
 """Claims that make handling exactly-once: each delivery id (``ProcessedEvent``) and each asked message
-(``AskClaim``, see ``bot.ask_claims``) is claimed once under a unique key, so a retry, a doubled delivery or a
+(``AskClaim``, see ``bot.asking.ask_claims``) is claimed once under a unique key, so a retry, a doubled delivery or a
 second replica finds the claim taken and does nothing."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Saved references for reaching people and conversations later (see ``bot.contacts``)."""
+"""Saved references for reaching people and conversations later (see ``bot.people.contacts``)."""
 from __future__ import annotations
 
 from datetime import datetime

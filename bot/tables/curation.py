@@ -45,7 +45,7 @@ class VerifiedAnswer(SQLModel, table=True):
     stale: bool = False
     status: str = Field(default="active", max_length=16, index=True)  # "active" | "removed"
     # Announcing it in the asker's thread follows the commit: leased to the sender, taken over after a crash by
-    # bot.followup_recovery (None on rows recorded before this was kept: never announced again).
+    # bot.recovery.followup_recovery (None on rows recorded before this was kept: never announced again).
     announce_leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     announce_takeovers: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     announced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,4 +1,4 @@
-"""The wordings being routed, one question per wording (see ``bot.joining``)."""
+"""The wordings being routed, one question per wording (see ``bot.asking.joining``)."""
 from __future__ import annotations
 
 from sqlmodel import Field, SQLModel

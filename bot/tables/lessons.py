@@ -1,4 +1,4 @@
-"""Lessons learned: the weekly prompts and the replies in their threads (see ``bot.lesson_capture``)."""
+"""Lessons learned: the weekly prompts and the replies in their threads (see ``bot.curation.lesson_capture``)."""
 from __future__ import annotations
 
 from datetime import datetime

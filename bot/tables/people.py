@@ -1,4 +1,4 @@
-"""People the bot has met (see ``bot.people``)."""
+"""People the bot has met (see ``bot.people.profiles``)."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -52,11 +52,11 @@ class Question(SQLModel, table=True):
     escalated: bool = False
     # Asked in a direct message: its words are the asker's own, never quoted to anyone else (digests).
     private: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
-    # The restricted collections it concerns (JSON list, bot.audiences): who may read its verified answer,
+    # The restricted collections it concerns (JSON list, bot.people.audiences): who may read its verified answer,
     # and which channels may see it routed.
     audience: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     # Asked again while an equivalent question was open: the open one it joined (status "joined" until that one
-    # is answered), so its asker gets the same answer (bot.joining).
+    # is answered), so its asker gets the same answer (bot.asking.joining).
     joined_to: int | None = Field(default=None, index=True)
 
     @property
@@ -101,7 +101,7 @@ class ChampionAnswer(SQLModel, table=True):
 
     Passing it on (the relay to the asker, the thanks to the champion) follows the commit of this row, so a crash
     can cut it off: until ``passed_on_at`` is set the row is leased to whoever is passing it on (the handler
-    first, then ``bot.followup_recovery``, which takes it over with a conditional UPDATE once the lease has run
+    first, then ``bot.recovery.followup_recovery``, which takes it over with a conditional UPDATE once the lease has run
     out). Rows recorded before this was kept have no lease and are never passed on again.
     """
 

@@ -1,4 +1,4 @@
-"""Re-verification requests: one open request per verified answer at most (see ``bot.reverify_answers``)."""
+"""Re-verification requests: one open request per verified answer at most (see ``bot.curation.reverify_answers``)."""
 from __future__ import annotations
 
 import json

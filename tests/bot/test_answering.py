@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from bot.answering import ANSWERED, SUGGESTED, UNSURE, answer_from_hits, extract
+from bot.asking.answering import ANSWERED, SUGGESTED, UNSURE, answer_from_hits, extract
 from bot.config import AnswersConfig, CollectionConfig
 from bot.messages import answer_text
 from knowledge.types import Hit

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from adapters.wiring import create_schema
-from bot import ask_claims
+from bot.asking import ask_claims
 from bot.addresses import Address, Person
 from bot.events import Ask
 from bot.tables.claims import AskClaim

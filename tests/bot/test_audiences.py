@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from bot import audiences
-from bot.audiences import Reader
+from bot.people import audiences
+from bot.people.audiences import Reader
 from bot.config import parse_config
 from bot.errors import ConfigError
 from bot.tables.curation import VerifiedAnswer

@@ -1,7 +1,7 @@
 """Extracts keep the Markdown shape of what they quote: a row with its header, an item with its lead-in."""
 from __future__ import annotations
 
-from bot.answering import extract
+from bot.asking.answering import extract
 from bot.markdown import parse
 
 TRAVEL = """Meal allowances depend on the city. Keep every receipt.

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from adapters.wiring import create_schema
 from bot.addresses import Address, Person
-from bot import curating
+from bot.curation import curating
 from bot.tables.curation import CurationAudit, Rejection, VerifiedAnswer
 from bot.tables.feedback import Feedback
 from bot.tables.questions import AnswerShown, ChampionAnswer, Question, RoutedPost

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.addresses import Person
 from bot.config import parse_config
-from bot.people import PROFILE_EXPIRY
+from bot.people.profiles import PROFILE_EXPIRY
 from bot.ports import Profile
 from bot.tables.people import PersonRow
 from jobs.digest import team_week

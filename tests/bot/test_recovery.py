@@ -18,14 +18,14 @@ from sqlmodel import Session, select
 
 from adapters.console import ConsoleMessenger
 from bot.addresses import Address, MessageRef, Person
-from bot.ask_recovery import MAX_ATTEMPTS
+from bot.recovery.ask_recovery import MAX_ATTEMPTS
 from bot.config import parse_config
 from bot.core import Lorebot
 from bot.events import Ask, Reaction, ThreadReply
-from bot.lesson_capture import LessonsExtension
+from bot.curation.lesson_capture import LessonsExtension
 from bot.ports import Unreachable
-from bot.recovery import recover
-from bot.recovery_loop import RecoveryLoop
+from bot.recovery.passes import recover
+from bot.recovery.recovery_loop import RecoveryLoop
 from bot.tables.claims import AskClaim
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson, LessonPrompt

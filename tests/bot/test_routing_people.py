@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from bot.addresses import Address
-from bot.champion_commands import parse
+from bot.curation.champion_commands import parse
 from bot.replies import NOT_HELPFUL, SAME_AS, VERIFY
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.questions import Question, RoutedPost

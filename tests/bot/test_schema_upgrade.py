@@ -41,7 +41,7 @@ def test_ask_claims_from_before_claims_kept_their_ask_get_the_column_and_are_lef
     start still succeeds."""
     from datetime import datetime, timezone
 
-    from bot.recovery import recover
+    from bot.recovery.passes import recover
     from tests.bot.test_recovery import core_on, rows
     from tests.bot.support import Clock
     from adapters.console import ConsoleMessenger

@@ -9,8 +9,8 @@ from sqlmodel import Session
 
 from adapters.commands import run as run_command
 from adapters.wiring import answer_as
-from bot import source_audiences
-from bot.audiences import Reader, may_read
+from bot.people import source_audiences
+from bot.people.audiences import Reader, may_read
 from bot.config import parse_config
 from bot.source_sync import sync_sources
 from bot.tables.people import PersonRow

@@ -12,7 +12,7 @@ from sqlmodel import Session, create_engine, select
 from bot.addresses import Person
 from bot.config import parse_config
 from bot.database import create_tables
-from bot.people import remember
+from bot.people.profiles import remember
 from bot.tables.claims import ProcessedEvent
 from bot.tables.curation import Rejection
 from bot.tables.people import PersonRow

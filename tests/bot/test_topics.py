@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
-from bot.topics import TopicPicker
+from bot.asking.topics import TopicPicker
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "lorebot.toml"
 

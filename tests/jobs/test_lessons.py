@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from bot.addresses import Address, MessageRef, Person
 from bot.context import LorebotContext
 from bot.events import Reaction, ThreadReply
-from bot.lesson_capture import LessonsExtension
+from bot.curation.lesson_capture import LessonsExtension
 from bot.tables.lessons import CANDIDATE, Lesson, LessonPrompt
 from jobs import JobRunner
 from tests.jobs.conftest import FakeClock, console, london
@@ -68,7 +68,7 @@ def test_replies_in_the_prompt_thread_become_candidates(config, engine) -> None:
 
 def test_who_may_promote_follows_the_channels_team_or_topic(engine) -> None:
     from bot.config import parse_config
-    from bot.lesson_capture import may_promote
+    from bot.curation.lesson_capture import may_promote
     from tests.jobs.conftest import CONFIG
 
     raw = {**CONFIG, "topics": {**CONFIG["topics"], "it": {**CONFIG["topics"]["it"],

@@ -11,7 +11,7 @@ from bot.addresses import Address, Person
 from bot.context import LorebotContext
 from bot.events import Action
 from bot.replies import OUTDATED, STILL_RIGHT
-from bot.reverify_answers import ReverifyExtension, flag_changed_sources
+from bot.curation.reverify_answers import ReverifyExtension, flag_changed_sources
 from bot.tables.curation import CurationAudit, VerifiedAnswer
 from bot.tables.reverification import CONFIRMED, OUTDATED_STATUS, REQUESTED, STALE, ReverificationRequest
 from jobs import JobRunner

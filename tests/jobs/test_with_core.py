@@ -10,9 +10,9 @@ from bot.addresses import Address, MessageRef, Person
 from bot.config import parse_config
 from bot.core import Lorebot
 from bot.events import Action, Ask, Edit, Reaction, ThreadReply
-from bot.lesson_capture import LessonsExtension
+from bot.curation.lesson_capture import LessonsExtension
 from bot.replies import NOT_HELPFUL, OUTDATED
-from bot.reverify_answers import ReverifyExtension, flag_changed_sources
+from bot.curation.reverify_answers import ReverifyExtension, flag_changed_sources
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.lessons import CANDIDATE, PROMOTED, Lesson
 from jobs import JobRunner

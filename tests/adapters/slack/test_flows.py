@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import sqlalchemy
 
 from adapters.slack import translate
-from bot.recovery import recover
+from bot.recovery.passes import recover
 from tests.adapters.slack.conftest import CONFIG, TrackingExecutor, serve_rig
 from tests.bot.support import CHAMPION_ANSWER, LEAVE_QUESTION, PARAPHRASE, UNKNOWN_QUESTION, Clock
 

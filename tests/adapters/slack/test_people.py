@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from bot.people import PROFILE_EXPIRY
+from bot.people.profiles import PROFILE_EXPIRY
 from bot.tables.people import PersonRow
 from tests.adapters.slack.conftest import CONFIG, serve_rig
 from tests.bot.support import UNKNOWN_QUESTION, Clock

@@ -15,7 +15,7 @@ from adapters.teams import TeamsMessenger, connect_teams
 from adapters.teams.directory import TeamsDirectory
 from adapters.teams.app import TURNS_KEY, turns_finished
 from tests.adapters.loopback import LoopThread
-from bot.contacts import StoredContacts
+from bot.people.contacts import StoredContacts
 from bot.ports import system_clock
 from tests.adapters.teams.fake_connector import FakeConnector
 

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import contacts
+from bot.people import contacts
 from bot.tables.contacts import Contact
 from tests.bot.support import Clock
 

@@ -7,7 +7,7 @@ import pytest
 
 from adapters.teams import TeamsDeliveryError, build_teams_app
 from adapters.teams.cards import CARD_CONTENT_TYPE
-from bot import contacts
+from bot.people import contacts
 from bot.addresses import Address, Person
 from bot.config import LorebotConfig
 from bot.context import LorebotContext

@@ -8,7 +8,7 @@ import pytest
 from adapters.teams import TeamsPeople, build_teams_app
 from bot.config import parse_config
 from bot.core import Lorebot
-from bot.people import PROFILE_EXPIRY
+from bot.people.profiles import PROFILE_EXPIRY
 from tests.adapters.teams.support import CHAMPIONS, CONFIG, storing_messenger
 from tests.bot.support import UNKNOWN_QUESTION
 

@@ -39,7 +39,7 @@ def test_personal_message_is_a_question_from_the_entra_user():
     assert (event.person.platform, event.person.id, event.person.name) == ("teams", "aad-alice", "Alice")
     assert event.where == Address("teams", "a:1alice-personal") and event.message_id == data["id"]
     assert event.text == "How many days of leave?"
-    assert event.private  # one reader: restricted collections follow the person (bot.audiences)
+    assert event.private  # one reader: restricted collections follow the person (bot.people.audiences)
 
 
 def test_channel_mention_is_stripped_and_answered_in_its_thread():

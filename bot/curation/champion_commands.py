@@ -1,6 +1,6 @@
 """Champions' typed commands, in the same words on every platform: ``reassign ID TOPIC``, ``merge ID INTO_ID``
 (or ``merge ID into INTO_ID``) and ``editverified ID NEW ANSWER``, with or without a leading slash. Each adapter
-only says who typed them and where; the words become the ``Action`` the core handles (``bot.triage``)."""
+only says who typed them and where; the words become the ``Action`` the core handles (``bot.curation.triage``)."""
 from __future__ import annotations
 
 from bot.replies import EDIT_VERIFIED, MERGE, REASSIGN

@@ -4,7 +4,7 @@ teams and channels named there; everything else is read by everyone.
 One rule serves asking, routing, "Same as…" offers, verified answers and digests, so a restricted passage
 cannot leak through any of them:
 - In a direct message the reader is one person: they read what names them or their team. A collection whose
-  source names its own readers (``visible_to_from_source``, ``bot.source_audiences``) is read only by them too.
+  source names its own readers (``visible_to_from_source``, ``bot.people.source_audiences``) is read only by them too.
 - In a channel the reader is everyone in it, and Lorebot cannot know them all, so a channel reads a restricted
   collection only when the collection names that channel, or the channel is tied to it in ``[channels]``.
 - A verified answer inherits the audience of its question: the restricted collections the question concerns
@@ -18,8 +18,8 @@ import json
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from bot import source_audiences
-from bot.answering import RELATED_FLOOR
+from bot.people import source_audiences
+from bot.asking.answering import RELATED_FLOOR
 from bot.config import LorebotConfig
 from bot.ports import Knowledge
 from knowledge import VERIFIED_COLLECTION

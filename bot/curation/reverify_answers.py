@@ -7,7 +7,7 @@ while the request is open and NULL once closed, and a unique key on it does the 
 A button's value is only the request id, which can be forged, so "Still right" / "Outdated" count only from
 the message the request was shown in (``platform``, ``channel``, ``message_id``, recorded by the sending job
 through ``record_shown``) and only from the answer's champion or a champion of its topic. A click from
-anywhere else is answered like an unknown id and changes nothing (see bot.access). Requests sent before the
+anywhere else is answered like an unknown id and changes nothing (see bot.people.access). Requests sent before the
 place was recorded (or whose recording failed after the send) count only when the answer's own champion
 clicks in their direct message with the bot, the only place the job ever sends them; anyone else is refused
 without asking the platform for a conversation.
@@ -24,7 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import access, messages
+from bot import messages
+from bot.people import access
 from bot.addresses import Address, MessageRef, Person
 from bot.events import Action, Edit, Reaction, ThreadReply
 from bot.ports import Unreachable, system_clock

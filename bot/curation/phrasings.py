@@ -14,12 +14,14 @@ from datetime import datetime, timezone
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot import access, audiences, joining, messages
+from bot import messages
+from bot.asking import joining
+from bot.people import access, audiences
 from bot.addresses import Address, Person
-from bot.answering import ANSWERED, answer_from_hits
-from bot.asking import record_shown, reroute
+from bot.asking.answering import ANSWERED, answer_from_hits
+from bot.asking.flow import record_shown, reroute
 from bot.context import LorebotContext
-from bot.curating import audit
+from bot.curation.curating import audit
 from bot.events import Action
 from bot.tables.curation import CurationAudit
 from bot.tables.questions import AnswerShown, Question

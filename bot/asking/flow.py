@@ -1,15 +1,15 @@
 """The ask flow: claim the message, embed it once, search, decide, record the question, answer or route.
 
-Nothing is searched before the delivery has claimed its message (``bot.ask_claims``): the duplicates a platform
+Nothing is searched before the delivery has claimed its message (``bot.asking.ask_claims``): the duplicates a platform
 sends (Slack's ``app_mention`` and ``message`` for one mention, retries, other replicas) stop at that claim.
 The winner embeds the question once and the vector serves the search, the topic pick and the "Same as…"
 offers. The question row is inserted once, with its final status, in the same transaction that marks the claim
 done; the reply carries the question's id, so it is sent right after that commit. A crash between that commit
-and the reply leaves a question without an AnswerShown row, which ``bot.ask_recovery`` answers later.
+and the reply leaves a question without an AnswerShown row, which ``bot.recovery.ask_recovery`` answers later.
 
 The claim is one quick insert (``claim_ask``), so an adapter takes it before acknowledging the platform and
 answers in the background (``answer_claimed``): a crash after the acknowledgement leaves a claim holding the
-ask, which ``bot.ask_recovery`` answers once its lease has run out, where the platform will not retry.
+ask, which ``bot.recovery.ask_recovery`` answers once its lease has run out, where the platform will not retry.
 """
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import ask_claims, audiences, joining, messages, routing
-from bot.answering import Answer, answer_from_hits
+from bot import messages
+from bot.asking import ask_claims, joining, routing
+from bot.people import audiences
+from bot.asking.answering import Answer, answer_from_hits
 from bot.addresses import Address
 from bot.context import LorebotContext
 from bot.tables.curation import Rejection
@@ -31,7 +33,7 @@ from bot.tables.claims import ProcessedEvent
 from bot.events import Ask
 from bot.tables.questions import AnswerShown, Question, text_key
 from bot.replies import Reply
-from bot.topics import TopicPicker
+from bot.asking.topics import TopicPicker
 from knowledge.types import Hit
 
 log = logging.getLogger(__name__)
@@ -102,7 +104,7 @@ def send_reply(ctx: LorebotContext, session: Session, question: Question, answer
                vector: Sequence[float] | None = None, unreadable: tuple[str, ...] = ()) -> None:
     """Tell the asker about their recorded question: the answer, the suggestion, or that champions were asked
     (routing it now unless an earlier attempt already did). The AnswerShown row committed here is what marks
-    the question replied, so ``bot.ask_recovery`` can finish a reply a crash cut off; the reply carries
+    the question replied, so ``bot.recovery.ask_recovery`` can finish a reply a crash cut off; the reply carries
     ``reply_ref(question)`` so that recovery can also tell one the platform took just before the crash."""
     if answer.answered:
         reply = messages.answer(answer, question.id, ctx.now(), unreadable)

@@ -8,7 +8,7 @@ a second time: its asker is told, and gets the champion's answer and its verific
 - else a waiting question of the same topic whose embedding is very close (cosine >= ``SAME_MEANING``), among the
   few newest. This check embeds those few texts, so it stays cheap; two rewordings asked at the very same moment
   may both be routed (only identical wordings are guarded by the unique key).
-A question joins only one the same audience concerns (``bot.audiences``), so no answer reaches someone it would
+A question joins only one the same audience concerns (``bot.people.audiences``), so no answer reaches someone it would
 not have reached anyway, and only one still "routed": answered questions are not open any more.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import audiences
+from bot.people import audiences
 from bot.context import LorebotContext
 from bot.tables.joining import OpenWording
 from bot.tables.questions import Question

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from bot import curating
+from bot.curation import curating
 from bot.addresses import Person
-from bot.asking import decide
-from bot.audiences import Reader
+from bot.asking.flow import decide
+from bot.people.audiences import Reader
 from bot.config import LorebotConfig
 from bot.context import LorebotContext
 from bot.ports import Clock, Knowledge, Messenger

@@ -8,9 +8,12 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import access, curating, joining, messages
+from bot import messages
+from bot.asking import joining
+from bot.people import access
+from bot.curation import curating
 from bot.addresses import Address, MessageRef, Person
-from bot.ask_claims import LEASE
+from bot.asking.ask_claims import LEASE
 from bot.context import LorebotContext
 from bot.tables.curation import VerifiedAnswer
 from bot.events import Action, Reaction, ThreadReply
@@ -119,7 +122,7 @@ def handle_reaction(ctx: LorebotContext, event: Reaction) -> bool:
 def handle_action(ctx: LorebotContext, event: Action) -> bool:
     """Verify / Reject buttons; False for actions that are not the champions' (the core handles the rest).
     They count only from where the bot showed them: a routed post's thread, or the asker's thread when the
-    champion answered right there (see bot.access)."""
+    champion answered right there (see bot.people.access)."""
     model = {VERIFY: ChampionAnswer, REJECT: AnswerShown, PIN: VerifiedAnswer}.get(event.name)
     if model is None:
         return False

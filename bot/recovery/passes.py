@@ -3,7 +3,7 @@
 Each step is safe to run on every replica at once (conditional UPDATEs decide who does what) and does nothing
 while the work it finishes may still be running elsewhere (leases and grace periods), so it can simply run
 whenever convenient: when ``serve`` or ``chat`` starts, and every ``[recovery] interval_seconds`` in every
-serving process (``bot.recovery_loop``), whether or not it runs the jobs. Periodically, because what a crash
+serving process (``bot.recovery.recovery_loop``), whether or not it runs the jobs. Periodically, because what a crash
 leaves is only due once its lease runs out, usually after a restart's own pass.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot import ask_recovery, curation_recovery, followup_recovery
+from bot.recovery import ask_recovery, curation_recovery, followup_recovery
 from bot.context import LorebotContext
 
 log = logging.getLogger(__name__)

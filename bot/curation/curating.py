@@ -3,7 +3,7 @@
 A verification writes the knowledge base entry first and the bot's row second; if the second fails, the entry
 is removed again, so the two never disagree for long. An unverification retires the row first and removes the
 entry second. Either way a crash in between leaves only an entry no row holds, which
-``bot.curation_recovery`` removes.
+``bot.recovery.curation_recovery`` removes.
 """
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import access, audiences, joining, messages
+from bot import messages
+from bot.asking import joining
+from bot.people import access, audiences
 from bot.addresses import Address, Person
-from bot.ask_claims import LEASE
+from bot.asking.ask_claims import LEASE
 from bot.context import LorebotContext
 from bot.ports import Unreachable
 from bot.tables.curation import CurationAudit, Rejection, VerifiedAnswer

@@ -8,12 +8,13 @@ from typing import Sequence
 
 from sqlmodel import Session, select
 
-from bot import audiences, messages
+from bot import messages
+from bot.people import audiences
 from bot.addresses import Address, MessageRef, Person
 from bot.context import LorebotContext
 from bot.ports import Unreachable
 from bot.tables.questions import Question, RoutedPost
-from bot.audiences import Reader
+from bot.people.audiences import Reader
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,9 @@
 champions), merge a duplicate into an open question (its asker joins that one), and edit a verified answer (the
 knowledge base entry's answer is replaced; the asker is not told again). Each act writes a curation audit row.
 
-These come as typed commands (``bot.champion_commands``); who may use them is ``bot.access.may_steer``. A
-reassigned question is routed like any other, so its audience still decides where it may be posted."""
+These come as typed commands (``bot.curation.champion_commands``); who may use them is
+``bot.people.access.may_steer``. A reassigned question is routed like any other, so its audience still decides
+where it may be posted."""
 from __future__ import annotations
 
 import logging
@@ -11,10 +12,12 @@ import logging
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot import access, joining, messages, routing
+from bot import messages
+from bot.asking import joining, routing
+from bot.people import access
 from bot.addresses import Address
 from bot.context import LorebotContext
-from bot.curating import audit
+from bot.curation.curating import audit
 from bot.events import Action
 from bot.replies import EDIT_VERIFIED, MERGE, REASSIGN, Reply
 from bot.tables.curation import VerifiedAnswer

@@ -1,4 +1,4 @@
-"""The recovery pass (``bot.recovery``) every ``[recovery] interval_seconds``, in every process that serves.
+"""The recovery pass (``bot.recovery.passes``) every ``[recovery] interval_seconds``, in every process that serves.
 
 Why a loop of its own, beside the pass at start-up: what a crash leaves is due only once its lease runs out,
 which is usually after the restarted process has made its start-up pass. The scheduler's catch-up used to be
@@ -14,7 +14,7 @@ import logging
 import threading
 
 from bot.context import LorebotContext
-from bot.recovery import RecoveryReport, recover
+from bot.recovery.passes import RecoveryReport, recover
 
 log = logging.getLogger(__name__)
 

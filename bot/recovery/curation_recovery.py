@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import or_, update
 from sqlmodel import select
 
-from bot.audiences import is_verified_collection
+from bot.people.audiences import is_verified_collection
 from bot.context import LorebotContext
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson

@@ -14,8 +14,8 @@ from sqlmodel import select
 from bot.tables.curation import CurationAudit
 from bot.tables.lessons import CANDIDATE, PROMOTED, PROMOTING, Lesson, LessonPrompt
 from bot.events import Action, Edit, Reaction, ThreadReply
-from bot.people import display_name
-from bot.audiences import Reader, place_audience, verified_collection
+from bot.people.profiles import display_name
+from bot.people.audiences import Reader, place_audience, verified_collection
 from bot.config import LorebotConfig
 
 log = logging.getLogger("lorebot.lessons")
@@ -95,7 +95,8 @@ class LessonsExtension:
             # Take the lesson with one conditional update so two deliveries or replicas promote it once.
             taken = session.execute(
                 update(Lesson).where(Lesson.id == lesson.id, Lesson.status == CANDIDATE)
-                .values(status=PROMOTING, promoted_at=ctx.clock())  # when it started: see bot.curation_recovery
+                # when it started: see bot.recovery.curation_recovery
+                .values(status=PROMOTING, promoted_at=ctx.clock())
             ).rowcount
             session.commit()
             if taken != 1:

@@ -15,7 +15,7 @@ its ``complete`` changes no row.
 Completing a claim renews its lease for the reply: the question is recorded, and its reply is sent right after.
 A done claim whose question still has no reply (no AnswerShown row) once that lease has run out belongs to an
 attempt that crashed between the two; ``take_for_reply`` gives it to exactly one recovering attempt
-(``bot.ask_recovery``), again by a conditional UPDATE.
+(``bot.recovery.ask_recovery``), again by a conditional UPDATE.
 
 An open claim keeps the ask itself (``ask_json``): the platform heard its acknowledgement and will not deliver
 the message again, so when no retry comes to take a dead attempt's claim over, ``take_abandoned`` gives it to

@@ -1,6 +1,6 @@
 """Asks a crash cut short, finished on recovery: claimed but never recorded, or recorded but never replied to.
 
-The platform heard its acknowledgement when the ask was claimed (``bot.asking.claim_ask``), so it will not
+The platform heard its acknowledgement when the ask was claimed (``bot.asking.flow.claim_ask``), so it will not
 deliver the message again; the claim alone remembers it. ``handle_ask`` then records the question (and
 completes its claim) in one transaction, sends the reply and records it as an AnswerShown row. A process that
 dies in between leaves a question nobody answers:
@@ -24,16 +24,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists
 from sqlmodel import Session, select
 
-from bot import ask_claims, routing
+from bot.asking import ask_claims, routing
 from bot.addresses import Address
-from bot.answering import ANSWERED, SUGGESTED, UNSURE, Answer
-from bot.asking import answer_claimed, decide, record_shown, reply_ref, send_reply
-from bot.audiences import Reader
+from bot.asking.answering import ANSWERED, SUGGESTED, UNSURE, Answer
+from bot.asking.flow import answer_claimed, decide, record_shown, reply_ref, send_reply
+from bot.people.audiences import Reader
 from bot.context import LorebotContext
 from bot.ports import Unreachable
 from bot.tables.claims import AskClaim
 from bot.tables.questions import AnswerShown, Question
-from bot.topics import TopicPicker
+from bot.asking.topics import TopicPicker
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from typing import Any, Callable
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot.ask_claims import LEASE
-from bot.ask_recovery import HORIZON, MAX_ATTEMPTS
-from bot.champions import pass_on
+from bot.asking.ask_claims import LEASE
+from bot.recovery.ask_recovery import HORIZON, MAX_ATTEMPTS
+from bot.curation.champions import pass_on
 from bot.context import LorebotContext
-from bot.curating import announce
+from bot.curation.curating import announce
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.questions import ChampionAnswer, Question
 

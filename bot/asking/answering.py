@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Mapping
 
 from bot.config import AnswersConfig, CollectionConfig
-from bot.extracts import choose, trim as _trim
-from bot.links import source_url
+from bot.asking.extracts import choose, trim as _trim
+from bot.asking.links import source_url
 from knowledge.types import Hit
 
 ANSWERED = "answered"
@@ -33,7 +33,7 @@ class Source:
     key: str = ""
     document: str = ""
     verified_by: str | None = None
-    url: str | None = None  # where the source can be read (bot/links.py)
+    url: str | None = None  # where the source can be read (bot/asking/links.py)
 
     def to_json(self) -> dict:
         return {"title": self.title, "source": self.source, "heading": self.heading, "score": self.score,
