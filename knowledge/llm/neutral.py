@@ -14,13 +14,14 @@ _PLATFORM_LINK = re.compile(r"<(?:https?|mailto):[^>|]*\|([^>]*)>", re.IGNORECAS
 _PLATFORM_TOKEN = re.compile(r"<[@!#][^>]*>")  # <@U123>, <!channel>, <#C123|name>
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")  # <at>, <a href=...>, <script>
 _URL = re.compile(r"(?:\b(?:https?|ftp|file|mailto|javascript|data|tel):|\bwww\.)\S*", re.IGNORECASE)
-_DOMAIN = re.compile(r"\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|co|example|info|biz|xyz|ru|cn|app|dev)\b/?\S*",
-                     re.IGNORECASE)
-_AT_MENTION = re.compile(r"(?<![\w.])@(?=\w)")  # @here, @channel, @everyone, @alice (an email address stays)
+_DOMAIN = re.compile(r"(?:[\w.+-]+@)?\b[\w-]+(?:\.[\w-]+)*"
+                     r"\.(?:com|net|org|io|co|example|info|biz|xyz|ru|cn|app|dev)\b/?\S*", re.IGNORECASE)
+_AT_MENTION = re.compile(r"(?<![\w.])@(?=\w)")  # @here, @channel, @everyone, @alice
 
 
 def neutral(text: str) -> str:
-    """``text`` with links reduced to their labels, bare addresses and platform mentions removed, ``@`` defused."""
+    """``text`` with links reduced to their labels, bare addresses (web and email) and platform mentions removed,
+    ``@`` defused."""
     text = _MARKDOWN_LINK.sub(r"\1", text)
     text = _PLATFORM_LINK.sub(r"\1", text)
     text = _PLATFORM_TOKEN.sub("", text)
