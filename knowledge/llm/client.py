@@ -1,10 +1,12 @@
 """A chat call to any OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, LM Studio, OpenAI, Azure OpenAI).
 
 It promises three things the callers build on:
-- Bounded time: the reply, or ``LlmUnavailable``, comes within ``timeout_s`` (plus the connection's own
-  overhead). openai's retries are off, because each retry would wait a full timeout again while the asker waits;
-  the fallback (today's extract answer) is better than a late answer. The one deliberate second request, the
-  parameter retry below, gets only what is left of the same deadline.
+- Bounded time: the reply, or ``LlmUnavailable``, comes within ``timeout_s`` (plus half a second). openai's
+  retries are off, because each retry would wait a full timeout again while the asker waits; the fallback
+  (today's extract answer) is better than a late answer. The one deliberate second request, the parameter retry
+  below, gets only what is left of the same deadline. httpx's timeouts bound each read, not the whole reply, so a
+  server that trickles bytes could hold a call longer: the request runs on a daemon thread that the caller stops
+  waiting for at the deadline (the thread ends at the next read timeout).
 - One failure type: every transport error, status, or empty/unreadable reply becomes ``LlmUnavailable`` with a
   short reason that holds no key, no prompt and no reply text (server error bodies may echo the prompt).
 - Quiet logs: model, latency, token counts and passage ids; prompts and replies only with ``log_prompts``.
@@ -20,7 +22,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import openai
 
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 Message = dict[str, str]  # {"role": "system" | "user", "content": ...}
 _LENGTH_PARAMETERS = ("max_tokens", "max_completion_tokens")
 _NO_KEY = "not-needed"  # local servers want no key, but the openai client insists on one
+_GRACE_S = 0.5  # beyond the deadline, for a reply already arriving
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,8 @@ class ChatClient:
                 with self._lock:
                     self._length_parameter = other
             text = response.choices[0].message.content
-        except LlmUnavailable:
-            raise
+        except LlmUnavailable as late:
+            raise self._failed(purpose, started, late.reason) from None
         except openai.APITimeoutError:
             raise self._failed(purpose, started, f"no reply within {self.options.timeout_s:g} s") from None
         except openai.APIConnectionError:
@@ -107,9 +110,9 @@ class ChatClient:
         left = deadline - time.monotonic()
         if left <= 0:
             raise LlmUnavailable(f"no reply within {self.options.timeout_s:g} s")
-        return self._client.chat.completions.create(
+        return _within(left + _GRACE_S, lambda: self._client.chat.completions.create(
             model=self.options.model, messages=list(messages), temperature=0, timeout=left,
-            extra_body={parameter: self.options.max_tokens})
+            extra_body={parameter: self.options.max_tokens}), f"no reply within {self.options.timeout_s:g} s")
 
     def _failed(self, purpose: str, started: float, reason: str) -> LlmUnavailable:
         log.warning("llm %s failed after %d ms: model=%s %s", purpose, round((time.monotonic() - started) * 1000),
@@ -123,3 +126,24 @@ def _other_length_parameter(sent: str, refused: openai.BadRequestError) -> str |
     if not any(name in message for name in _LENGTH_PARAMETERS):
         return None
     return _LENGTH_PARAMETERS[1] if sent == _LENGTH_PARAMETERS[0] else _LENGTH_PARAMETERS[0]
+
+
+def _within(seconds: float, call: Callable[[], Any], reason: str) -> Any:
+    """``call()``'s result or exception, or ``LlmUnavailable(reason)`` once ``seconds`` have passed without one."""
+    outcome: list[tuple[bool, Any]] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as error:  # handed to the caller's thread as it is
+            outcome.append((False, error))
+        done.set()
+
+    threading.Thread(target=run, name="llm-call", daemon=True).start()
+    if not done.wait(seconds):
+        raise LlmUnavailable(reason)
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 import time
 
 import pytest
@@ -31,6 +33,35 @@ def test_a_slow_endpoint_counts_as_hung(fake) -> None:
     with pytest.raises(LlmUnavailable):
         make_llm(fake, timeout_s=1).same_question("a?", "b", "c?")
     assert time.monotonic() - started < 1 + 2
+
+
+def test_a_server_that_trickles_its_reply_returns_control_within_the_timeout_plus_two_seconds() -> None:
+    """Each byte arrives before the read timeout, so only the overall deadline can stop the wait."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+        while not stop.wait(0.3):
+            try:
+                connection.sendall(b" ")
+            except OSError:
+                break
+        connection.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    llm = Llm(LlmOptions(base_url=f"http://127.0.0.1:{listener.getsockname()[1]}/v1", model="m", timeout_s=1),
+              {}.get)
+    started = time.monotonic()
+    try:
+        with pytest.raises(LlmUnavailable, match="no reply within 1 s"):
+            llm.answer("q?", [LEAVE])
+        assert time.monotonic() - started < 1 + 2
+    finally:
+        stop.set()
+        listener.close()
 
 
 @pytest.mark.parametrize("status", [500, 503, 429, 401, 404])

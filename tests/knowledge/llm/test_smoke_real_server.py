@@ -55,7 +55,8 @@ def test_the_judge_round_trip(server_url: str) -> None:
     llm = Llm(LlmOptions(base_url=f"{server_url}/v1", model="smollm2-135m", timeout_s=30, max_tokens=16), {}.get)
     for question in ("How much annual leave do I get?", "Can I bring my cat to the office?"):
         try:
-            print(f"\njudge({question!r}): {llm.same_question('How many days of leave do I get?', '25 days.', question)}")
+            same = llm.same_question("How many days of leave do I get?", "25 days.", question)
+            print(f"\njudge({question!r}): {same}")
         except LlmUnavailable as no_verdict:
             print(f"\njudge({question!r}): no verdict ({no_verdict.reason})")
             assert no_verdict.reason == "the judge gave no YES or NO"  # the server answered; the model rambled
