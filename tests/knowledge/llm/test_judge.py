@@ -19,9 +19,11 @@ def test_yes_and_no(fake, reply: str, same: bool) -> None:
 @pytest.mark.parametrize("reply", ["Yes, they are the same.", "Maybe", "NO YES", "The answer is NO", "1"])
 def test_anything_else_is_no_verdict(fake, reply: str) -> None:
     fake.replies = [reply]
-    with pytest.raises(LlmUnavailable, match="no YES or NO"):
-        make_llm(fake).same_question("Can I bring my dog?", "Yes, on Fridays.", "Can I bring my cat?")
-    assert not make_llm(fake).breaker.state.open
+    llm = make_llm(fake, breaker_failures=2)
+    for _ in range(3):
+        with pytest.raises(LlmUnavailable, match="no YES or NO"):
+            llm.same_question("Can I bring my dog?", "Yes, on Fridays.", "Can I bring my cat?")
+    assert not llm.breaker.state.open and len(fake.requests) == 3  # the server answered: not a server failure
 
 
 def test_the_request_fences_both_questions_and_the_answer(fake) -> None:
