@@ -15,6 +15,8 @@ from knowledge.llm.client import Message
 from knowledge.llm.fencing import new_fence
 
 NOT_FOUND = "NOT_FOUND"
+# Small models often echo the delimiters around their reply ("<<<Data 1f2e...>>"); they are not part of it.
+_ECHOED_FENCE = re.compile(r"^[ \t]*<{2,3}\s*(?:data|end)\b[^\n>]*>{1,3}[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _NOT_FOUND_REPLY = re.compile(r"[\s\W_]*not[\s_-]*found[\s\W_]*", re.IGNORECASE)
 
 _INSTRUCTIONS = """You answer employees' questions using only the numbered passages you are given.
@@ -44,7 +46,12 @@ def answer_messages(question: str, passages: Sequence[Passage], max_passages: in
 
 def is_not_found(reply: str) -> bool:
     """Whether the model abstained: ``NOT_FOUND`` alone, whatever its case, spacing or trailing punctuation."""
-    return _NOT_FOUND_REPLY.fullmatch(reply) is not None
+    return _NOT_FOUND_REPLY.fullmatch(without_fences(reply)) is not None
+
+
+def without_fences(reply: str) -> str:
+    """``reply`` without lines that only echo the data delimiters."""
+    return _ECHOED_FENCE.sub("", reply)
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,7 @@ def sentences(reply: str) -> list[Sentence]:
     """
     pieces: list[str] = []
     carry = ""
-    for piece in (p.strip() for p in _BREAK.split(reply.strip())):
+    for piece in (p.strip() for p in _BREAK.split(without_fences(reply).strip())):
         if not piece:
             continue
         if pieces and not carry and not _MARKER.sub("", piece).strip(" .;:,"):

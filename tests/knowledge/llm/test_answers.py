@@ -103,3 +103,12 @@ def test_an_injected_passage_puts_no_link_in_the_answer_and_keeps_its_shape(fake
     assert isinstance(result, Grounded)
     assert "evil" not in result.text and "http" not in result.text
     assert result.sentences[0] == ("You get 25 days of annual leave.", [1])
+
+
+def test_echoed_delimiters_are_not_part_of_the_reply(fake) -> None:
+    llm = make_llm(fake)
+    fake.replies = ["<<<DATA 9f8e7d>>>\nFull-time staff get 25 days of annual leave a year [1].\n<<<END 9f8e7d>>>",
+                    "<<<Data 9f8e7d>>\nNOT_FOUND\n<<<End 9f8e7d>>"]
+    grounded = llm.answer("How much leave?", [LEAVE])
+    assert isinstance(grounded, Grounded) and grounded.dropped == 0
+    assert isinstance(llm.answer("Can I bring my cat?", [LEAVE]), NotFound)
