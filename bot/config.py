@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from bot.config_errors import describe
 from bot.errors import ConfigError
+from knowledge.llm.options import LlmOptions
 from knowledge.sources.options import SOURCE_NAME
 from knowledge.sources.registry import SourceConfig
 from knowledge.urls import web_url
@@ -230,6 +231,7 @@ class LorebotConfig(_Strict):
     msteams: MsTeamsConfig = MsTeamsConfig()
     admins: list[str] = Field(default_factory=list)  # get the organisation-wide digest, with askers in no team
     sources: dict[str, SourceConfig] = Field(default_factory=dict)  # where documents live, kept in sync
+    llm: LlmOptions | None = None  # the company's own LLM for answers and the judge; absent: fully offline
     # Readers that sources name (visible_to_from_source), read from the store: bot.people.source_audiences.attach.
     _source_audiences: object = PrivateAttr(default=None)
 

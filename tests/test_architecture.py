@@ -35,6 +35,7 @@ CONFINED = {
     "google": "knowledge/sources",
     "httplib2": "knowledge/sources",
     "msal": "knowledge/sources",
+    "openai": "knowledge/llm",
 }
 
 
