@@ -128,3 +128,26 @@ def test_eval_llm_with_an_unset_key_variable_is_a_one_line_error(tmp_path: Path,
     assert main(_eval(files, config, "--llm")) == 2
     err = capsys.readouterr().err
     assert "EVAL_LLM_KEY_UNSET is not set" in err and err.count("\n") == 1 and fake.requests == []
+
+
+def test_calls_the_breaker_skips_are_fallbacks_but_not_timed(tmp_path: Path, files, fake, capsys) -> None:
+    fake.faults.append(Fault(lambda request: True, status=500, times=None))
+    fake.delay = 0.2
+    config = _config(tmp_path, fake)
+    config.write_text(config.read_text(encoding="utf-8") + "breaker_failures = 1\n", encoding="utf-8")
+    assert main(_eval(files, config, "--llm", "--json")) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert len(fake.requests) == 1  # the first failure opened the breaker for the rest of the run
+    assert metrics["llm_calls"] == 5 and metrics["fallback_rate"] == 1.0 and metrics["llm_not_found"] == 0
+    assert metrics["citation_kept_rate"] == 0.0 and metrics["llm_p50_ms"] >= 200  # only the real call was timed
+    assert metrics["answer_precision"] == 1.0 and metrics["answer_coverage"] == 1.0  # every answer the extract
+
+
+def test_eval_llm_also_measures_the_reuse_of_verified_answers(tmp_path: Path, files, fake, capsys) -> None:
+    fake.replies = ["NOT_FOUND"]
+    paraphrases = tmp_path / "paraphrases.jsonl"
+    paraphrases.write_text(json.dumps({"a": "How do I report a lost laptop?", "b": "how do i report a lost laptop"}),
+                           encoding="utf-8")
+    assert main(_eval(files, _config(tmp_path, fake), "--llm", "--json", "--paraphrases", str(paraphrases))) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["verified_paraphrase_rate"] == 1.0 and metrics["llm_calls"] == 5
