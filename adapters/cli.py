@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--near-misses", type=Path, metavar="FILE",
                           help='JSONL of {"a","c"[,"answer"]}: verify a, ask c; reports verified_false_match_rate')
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of text")
+    evaluate.add_argument("--llm", action="store_true",
+                          help="let the [llm] of lorebot.toml write the answers; reports citation_kept_rate, "
+                               "fallback_rate, llm_p50_ms/llm_p95_ms")
     mode = evaluate.add_mutually_exclusive_group()
     mode.add_argument("--dense-only", dest="mode", action="store_const", const="dense", help="semantic search only")
     mode.add_argument("--keyword-only", dest="mode", action="store_const", const="keyword", help="BM25 only")

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from bot.people.audiences import Reader
     from bot.config import LorebotConfig
     from knowledge import KnowledgeBase
+    from knowledge.answer_evaluation import GeneratedAnswers
+    from knowledge.llm import Llm
 
 
 EXIT_FAILED = 1  # the command ran but could not do what was asked (mistakes in the command line exit 2)
@@ -235,6 +237,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         if path is not None and not path.is_file():
             raise LorebotError(f"no such file: {path}")
     config = wiring.load_config(settings)
+    llm = _eval_llm(config, settings) if args.llm else None
     pairs = {name: _read_pairs(path, second) for name, path, second in (
         ("verified_paraphrase_rate", args.paraphrases, "b"), ("verified_false_match_rate", args.near_misses, "c"))
         if path is not None}
@@ -245,13 +248,29 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         embedder=wiring.make_embedder(settings),
         answer_threshold=config.answers.answer_threshold,
         progress=not args.json and sys.stderr.isatty(),
-        also=(lambda kb: _reuse_rates(kb, config, pairs)) if pairs else None,
+        also=(lambda kb: _reuse_rates(kb, config, pairs, llm)) if pairs else None,
+        generated=_generated_answers(llm) if llm is not None else None,
     )
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
         print(format_report(metrics, mode=args.mode))
     return 0
+
+
+def _eval_llm(config: "LorebotConfig", settings: Settings) -> "Llm":
+    """The configured LLM for ``eval --llm``; without an ``[llm]`` section there is nothing to measure."""
+    from knowledge.llm import Llm
+
+    if config.llm is None:
+        raise LorebotError(f"eval --llm needs an [llm] section in {settings.config_path or 'lorebot.toml'}")
+    return Llm(config.llm, settings.secret)
+
+
+def _generated_answers(llm: "Llm") -> "GeneratedAnswers":
+    from knowledge.answer_evaluation import GeneratedAnswers
+
+    return GeneratedAnswers(llm)
 
 
 def _read_pairs(path: Path, second: str) -> list:
@@ -263,8 +282,9 @@ def _read_pairs(path: Path, second: str) -> list:
             for row in read_jsonl(path, {"a": str, second: str})]
 
 
-def _reuse_rates(kb, config, pairs: dict) -> dict:
-    """The bot's reuse of verified answers, measured on the evaluation's knowledge base (output discarded)."""
+def _reuse_rates(kb, config, pairs: dict, llm: "Llm | None" = None) -> dict:
+    """The bot's reuse of verified answers, measured on the evaluation's knowledge base (output discarded); with
+    ``--llm`` (and ``judge`` on) the bot's decision may ask the judge."""
     import io
 
     from adapters.console import ConsoleMessenger
@@ -273,7 +293,8 @@ def _reuse_rates(kb, config, pairs: dict) -> dict:
 
     wiring.create_schema(kb.engine)
     messenger = ConsoleMessenger(io.StringIO())
-    return {name: reuse_rate(kb, config, messenger, system_clock, rows) for name, rows in pairs.items()}
+    judge = llm if llm is not None and llm.options.judge else None
+    return {name: reuse_rate(kb, config, messenger, system_clock, rows, llm=judge) for name, rows in pairs.items()}
 
 
 def _aliases(args: argparse.Namespace, settings: Settings) -> int:

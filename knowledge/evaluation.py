@@ -12,11 +12,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from knowledge.embed import Embedder
 from knowledge.errors import EvaluationInputError
 from knowledge.kb import KnowledgeBase, TextItem
+
+if TYPE_CHECKING:
+    from knowledge.answer_evaluation import GeneratedAnswers
 
 DEPTH = 10
 CORPUS_PREFIX = "corpus:"
@@ -70,9 +73,10 @@ def read_queries(path: Path) -> list[Query]:
 
 def evaluate(corpus_path: Path, queries_path: Path, *, mode: str = "hybrid", embedder: Embedder | None = None,
              answer_threshold: float = 0.48, workdir: Path | None = None, progress: bool = False,
-             also: Callable[[KnowledgeBase], dict] | None = None) -> dict:
+             also: Callable[[KnowledgeBase], dict] | None = None, generated: GeneratedAnswers | None = None) -> dict:
     """Retrieval metrics of the corpus and queries; ``also`` adds metrics measured on the same knowledge base
-    (the command line measures the bot's reuse of verified answers with it)."""
+    (the command line measures the bot's reuse of verified answers with it); ``generated`` (``--llm``) has the
+    LLM write the answers the answer-trust figures judge, and adds its own figures."""
     corpus = read_corpus(Path(corpus_path))
     queries = read_queries(Path(queries_path))
     embedder = embedder or Embedder()
@@ -80,7 +84,7 @@ def evaluate(corpus_path: Path, queries_path: Path, *, mode: str = "hybrid", emb
         kb = KnowledgeBase.open(home, embedder=embedder)
         try:
             kb.ingest_texts(corpus, progress=progress)
-            metrics = run_queries(kb, queries, mode=mode, answer_threshold=answer_threshold)
+            metrics = run_queries(kb, queries, mode=mode, answer_threshold=answer_threshold, generated=generated)
             if also is not None:
                 metrics.update(also(kb))
             return metrics
@@ -88,7 +92,8 @@ def evaluate(corpus_path: Path, queries_path: Path, *, mode: str = "hybrid", emb
             kb.close()
 
 
-def run_queries(kb: KnowledgeBase, queries: list[Query], *, mode: str, answer_threshold: float) -> dict:
+def run_queries(kb: KnowledgeBase, queries: list[Query], *, mode: str, answer_threshold: float,
+                generated: GeneratedAnswers | None = None) -> dict:
     totals = {"recall@1": 0.0, "recall@5": 0.0, "recall@10": 0.0, "mrr@10": 0.0, "ndcg@10": 0.0}
     latencies: list[float] = []
     answerable = [q for q in queries if q.relevant]
@@ -100,9 +105,15 @@ def run_queries(kb: KnowledgeBase, queries: list[Query], *, mode: str, answer_th
         latencies.append((time.perf_counter() - started) * 1000)
         ranked = _corpus_ids(hits)[:DEPTH]
         is_answered = bool(hits) and hits[0].confidence >= answer_threshold
+        top = ranked[0] if ranked else None
+        if is_answered and generated is not None:
+            source = generated.source(query.text, hits)
+            is_answered = source >= 0
+            if source > 0:
+                top = next(iter(_corpus_ids(hits[source:source + 1])), None)
         if is_answered:
             answered += 1
-            if ranked and ranked[0] in query.relevant:
+            if top is not None and top in query.relevant:
                 answered_right += 1
             if query.relevant:
                 answered_answerable += 1
@@ -111,11 +122,13 @@ def run_queries(kb: KnowledgeBase, queries: list[Query], *, mode: str, answer_th
                 totals[name] += value
     count = max(1, len(answerable))
     metrics = {name: round(value / count, 4) for name, value in totals.items()}
-    metrics["latency_ms_p50"] = round(_percentile(latencies, 0.50), 2)
-    metrics["latency_ms_p95"] = round(_percentile(latencies, 0.95), 2)
+    metrics["latency_ms_p50"] = round(percentile(latencies, 0.50), 2)
+    metrics["latency_ms_p95"] = round(percentile(latencies, 0.95), 2)
     if len(answerable) < len(queries):
         metrics["answer_precision"] = round(answered_right / answered, 4) if answered else 0.0
         metrics["answer_coverage"] = round(answered_answerable / count, 4) if answerable else 0.0
+    if generated is not None:
+        metrics.update(generated.metrics())
     return metrics
 
 
@@ -144,7 +157,8 @@ def _corpus_ids(hits) -> list[str]:
     return seen
 
 
-def _percentile(values: list[float], fraction: float) -> float:
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile (0.0 for no values)."""
     ordered = sorted(values)
     if not ordered:
         return 0.0

@@ -59,6 +59,7 @@ class UseExtract:
     reasons: list[str]
     model: str
     latency_ms: int
+    kept: int = 0  # sentences that passed the check all the same (eval's citation_kept_rate counts them)
 
 
 class Llm:
@@ -80,7 +81,8 @@ class Llm:
         log.info("llm answer checked: kept=%d dropped=%d use_extract=%s reasons=%s", len(checked.sentences),
                  checked.dropped, checked.use_extract, checked.reasons)
         if checked.use_extract:
-            return UseExtract(reasons=checked.reasons, model=reply.model, latency_ms=reply.latency_ms)
+            return UseExtract(reasons=checked.reasons, model=reply.model, latency_ms=reply.latency_ms,
+                              kept=len(checked.sentences))
         return Grounded(text=checked.kept_text, sentences=checked.sentences, cited=checked.cited,
                         dropped=checked.dropped, model=reply.model, latency_ms=reply.latency_ms)
 
