@@ -12,7 +12,7 @@ def test_manifest_scopes_and_events_match_the_features() -> None:
     manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "app_mentions:read", "channels:history", "groups:history", "chat:write", "commands", "im:history",
-        "im:write", "reactions:read", "users:read", "users:read.email", "usergroups:read"}
+        "im:write", "reactions:read", "reactions:write", "users:read", "users:read.email", "usergroups:read"}
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_home_opened", "app_mention", "message.channels", "message.groups", "message.im", "reaction_added",
         "reaction_removed"}
