@@ -37,6 +37,12 @@ class MessengerRouter:
     def find_sent(self, address: Address, ref: str) -> MessageRef | None:
         return self.for_platform(address.platform).find_sent(address, ref)
 
+    def working(self, where: Address) -> None:
+        """Best effort like every platform's: a platform this router does not serve shows nothing."""
+        messenger = self._messengers.get(where.platform)
+        if messenger is not None:
+            messenger.working(where)
+
 
 def platforms_of(messenger: Messenger) -> tuple[str, ...]:
     """The platforms a messenger serves: a router's, in the order it was given them, or the messenger's own."""

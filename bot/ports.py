@@ -30,7 +30,8 @@ class Messenger(Protocol):
 
     ``send`` posts into ``address`` (into its thread when ``address.thread`` is set) and returns the new message;
     ``update`` replaces a message the bot posted; ``open_dm`` returns the address of a direct conversation with
-    the person (raises Unreachable if the platform cannot reach them).
+    the person (raises Unreachable if the platform cannot reach them); ``working`` tells the asker an answer is
+    on its way.
     """
 
     platform: str
@@ -49,6 +50,11 @@ class Messenger(Protocol):
         """The bot's message sent with ``Reply.ref`` equal to ``ref`` in the thread ``address`` names, or None when
         there is none or the platform cannot tell. Recovery asks before sending again what a crash may have sent
         after the platform accepted it and before it was recorded."""
+        ...
+
+    def working(self, where: Address) -> None:
+        """Shown while an answer is being written (a reaction, a typing indicator), so the asker knows Lorebot
+        is on it when a model takes seconds. Best effort: it never raises, and nothing waits on it."""
         ...
 
 

@@ -60,6 +60,9 @@ class ConsoleMessenger:
     def link(self, message: MessageRef) -> str | None:
         return f"console://{message.address.channel}/{message.message_id}"
 
+    def working(self, where: Address) -> None:
+        """Nothing: the console answers in the same terminal the question was typed in, where waiting shows."""
+
     def find_sent(self, address: Address, ref: str) -> MessageRef | None:
         """Among this session's messages only: the transcript does not keep replies' refs."""
         for message in self.messages.values():

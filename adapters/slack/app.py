@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import messages, translate
+from adapters.slack.assistant import build_assistant
 from adapters.slack.home import home_view
 from bot.messages import source_health_line
 from adapters.slack.workspaces import only_served_workspaces
@@ -35,6 +36,8 @@ def build_app(*, core, client: WebClient, signing_secret: str | None, executor: 
               token_verification_enabled=False, process_before_response=True,
               ignoring_self_events_enabled=True)
     app.use(only_served_workspaces(frozenset(workspaces), client, executor))
+    app.assistant(build_assistant(core=core, client=client,
+                                  run_later=lambda function, *args: executor.submit(_safely, function, *args)))
 
     def submit(event) -> None:
         if event is None:

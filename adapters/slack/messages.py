@@ -27,3 +27,7 @@ STATUS_LABELS = {
     "verified": "verified",
     "closed": "closed",
 }
+ASSISTANT_GREETING = ("Hi! Ask me anything about how we work. I answer from our documents and what our champions "
+                      "have checked, and pass on what I can't answer.")
+ASSISTANT_PROMPTS_TITLE = "Often asked:"
+ASSISTANT_SEARCHING = "is searching…"

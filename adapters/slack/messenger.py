@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 UNREACHABLE_ERRORS = {"user_not_found", "cannot_dm_bot", "account_inactive", "user_disabled", "not_allowed",
                       "user_is_restricted", "messages_tab_disabled"}
 REF_EVENT = "lorebot_reply"  # the metadata event type that carries a reply's ref
+WORKING_REACTION = "eyes"  # put on the asker's message while an answer is written; it needs no later edit
 THREAD_LIMIT = 200  # replies read when looking for a sent message: one call, enough for a question's thread
 
 
@@ -60,6 +61,19 @@ class SlackMessenger:
             log.info("no permalink for %s: %s", message.message_id, exc.response.get("error"))
             return None
         return response.get("permalink")
+
+    def working(self, where: Address) -> None:
+        """👀 on the asker's message (``where.thread``: a DM question's own ts, a mention's thread). A slash
+        command has no message to mark, so nothing is shown. Errors (already reacted, missing scope) are only
+        logged: the answer must not wait for, or fail on, an indicator."""
+        if not where.thread:
+            return
+        try:
+            self.client.reactions_add(channel=where.channel, timestamp=where.thread, name=WORKING_REACTION)
+        except SlackApiError as exc:
+            log.info("working indicator not shown: %s", exc.response.get("error"))
+        except Exception as exc:  # noqa: BLE001 - best effort by contract
+            log.info("working indicator not shown: %s", exc.__class__.__name__)
 
     def find_sent(self, address: Address, ref: str) -> MessageRef | None:
         """The thread's message marked ``ref``. Outside a thread, in a thread longer than one call reads, or when

@@ -71,6 +71,18 @@ def from_message(event: dict, event_id: str, bot_user_id: str | None) -> Ask | T
     return None
 
 
+def from_assistant_message(event: dict, event_id: str) -> Ask | None:
+    """A person's message in an assistant thread (Slack's Agents & AI Apps surface) is a question asked in
+    private, answered in that thread; None for what is not a person's text (a bot, an edit, a join)."""
+    if event.get("bot_id") or "user" not in event or not event.get("thread_ts") or \
+            event.get("subtype") not in (None, "file_share"):
+        return None
+    return Ask(event_id=event_id, person=Person("slack", event["user"]),
+               text=as_typed(strip_mentions(event.get("text", "") or "")),
+               where=Address("slack", event["channel"], event["thread_ts"]), message_id=event["ts"],
+               attachments=_files(event), private=True)
+
+
 def from_edit(event: dict, event_id: str) -> Edit | None:
     """A ``message_changed`` that a person made (``edited`` says who). Slack sends the same subtype when a
     thread gains replies or a bot updates its message; those are not edits."""

@@ -19,6 +19,7 @@ import threading
 from typing import Awaitable, Callable
 from urllib.parse import quote
 
+from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.engine import Engine
 
 from adapters.teams.cards import render_activity
@@ -34,6 +35,8 @@ from bot.ports import Clock, Unreachable, system_clock
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
+
+TYPING_TIMEOUT_S = 5.0  # a typing indicator later than this is no longer worth waiting for
 
 
 class TeamsMessenger:
@@ -52,6 +55,7 @@ class TeamsMessenger:
             StoredContacts(engine) if connection.auth_enabled else ScratchContacts(), clock)
         self._calls = ConnectorCalls(connection, attempts=attempts, base_delay=base_delay, max_delay=max_delay,
                                      sleep=sleep)
+        self._once = ConnectorCalls(connection, attempts=1, sleep=sleep)  # for what is not worth a retry
         self._timeout = timeout
         self._loop: asyncio.AbstractEventLoop | None = None
         self._private: tuple[asyncio.AbstractEventLoop, threading.Thread] | None = None
@@ -127,6 +131,16 @@ class TeamsMessenger:
         return (f"https://teams.microsoft.com/l/message/{quote(message.address.channel, safe='')}/"
                 f"{quote(message.message_id, safe='')}?parentMessageId={quote(root, safe='')}")
 
+    def working(self, where: Address) -> None:
+        """A typing activity in the conversation: Teams shows "Lorebot is typing" until the answer arrives or a
+        few seconds pass. One attempt, a short wait, errors only logged: the answer must not wait on it."""
+        try:
+            stored = self.directory.conversation(where.channel)
+            self._run(self._once.post(stored, where.channel, None, Activity(type=ActivityTypes.typing)),
+                      timeout=TYPING_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - best effort by contract
+            log.info("teams typing indicator not shown: %s", exc.__class__.__name__)
+
     def find_sent(self, address: Address, ref: str) -> MessageRef | None:
         """Never known: the Bot Connector gives a bot no way to read a conversation back."""
         return None
@@ -135,7 +149,7 @@ class TeamsMessenger:
         return render_activity(for_teams(reply, self._phrases))
 
     # -- bridging to the loop ------------------------------------------------------------------------------
-    def _run(self, coroutine):
+    def _run(self, coroutine, timeout: float | None = None):
         loop = self._loop if self._loop is not None and not self._loop.is_closed() else self._private_loop()
         try:
             running = asyncio.get_running_loop()
@@ -145,7 +159,7 @@ class TeamsMessenger:
             coroutine.close()
             raise RuntimeError("TeamsMessenger is synchronous: call it from a worker thread, never from the "
                                "event loop it sends through")
-        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(self._timeout)
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout or self._timeout)
 
     def _private_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:

@@ -35,13 +35,15 @@ class Harness:
     channel: Address  # a channel the bot is in
     shown: Callable[[MessageRef], str]  # what people read in that message now, as the platform recorded it
     thread_of: Callable[[MessageRef], str | None]  # the thread the platform put that message in
+    working_shown: Callable[[], list[str]]  # the "Lorebot is on it" indicators the platform recorded, in order
 
 
 def console_harness(stack: list) -> Harness:
     messenger = ConsoleMessenger(io.StringIO())
     return Harness(messenger, Person("console", "erin"), None, Address("console", "champions"),
                    shown=lambda ref: messenger.messages[ref.message_id].text,
-                   thread_of=lambda ref: messenger.messages[ref.message_id].address.thread)
+                   thread_of=lambda ref: messenger.messages[ref.message_id].address.thread,
+                   working_shown=list)
 
 
 def slack_harness(stack: list) -> Harness:
@@ -51,7 +53,9 @@ def slack_harness(stack: list) -> Harness:
     messenger = SlackMessenger(make_web_client("xoxb-test-token", api.base_url))
     return Harness(messenger, Person("slack", "UERIN"), Person("slack", "UGONE"), Address("slack", "CCHAMPS"),
                    shown=lambda ref: api.texts[(ref.address.channel, ref.message_id)],
-                   thread_of=lambda ref: api.threads[(ref.address.channel, ref.message_id)])
+                   thread_of=lambda ref: api.threads[(ref.address.channel, ref.message_id)],
+                   working_shown=lambda: [f"{call['channel']}/{call['timestamp']}:{call['name']}"
+                                          for call in api.named("reactions.add")])
 
 
 def teams_harness(stack: list, tmp_path) -> Harness:
@@ -79,8 +83,12 @@ def teams_harness(stack: list, tmp_path) -> Harness:
         call = delivered(ref)
         return call.activity_id if call.kind == "reply" else None
 
+    def working_shown() -> list[str]:
+        return [f"{call.conversation}:{call.body['type']}" for call in servers.connector.calls
+                if call.body.get("type") == "typing"]
+
     return Harness(messenger, Person("teams", "aad-erin"), Person("teams", "aad-stranger"),
-                   Address("teams", CHAMPIONS), shown=shown, thread_of=thread_of)
+                   Address("teams", CHAMPIONS), shown=shown, thread_of=thread_of, working_shown=working_shown)
 
 
 @pytest.fixture(params=["console", "slack", "teams"])
@@ -151,3 +159,20 @@ def test_a_reply_marked_with_a_ref_is_found_again_in_its_thread_or_not_known(har
 def test_someone_the_platform_cannot_reach_is_unreachable(harness: Harness) -> None:
     with pytest.raises(Unreachable):
         harness.messenger.open_dm(harness.unreachable)
+
+
+def test_working_shows_the_asker_lorebot_is_on_it_where_the_platform_can(harness: Harness) -> None:
+    """Slack marks the asker's message with 👀, Teams sends a typing activity, the console (where the asker
+    watches the terminal) shows nothing; none of them sends a message people would have to read."""
+    address = harness.messenger.open_dm(harness.reachable)
+    question = harness.messenger.send(address, Reply(text="How many days of leave do I get?"))
+    harness.messenger.working(address.in_thread(question.message_id))
+    expected = {"console": [], "slack": [f"{address.channel}/{question.message_id}:eyes"],
+                "teams": [f"{address.channel}:typing"]}
+    assert harness.working_shown() == expected[harness.messenger.platform]
+
+
+def test_working_never_raises(harness: Harness) -> None:
+    """Best effort: a place the platform cannot show it in, or one it refuses, costs the answer nothing."""
+    harness.messenger.working(Address(harness.messenger.platform, "no-such-conversation", "1.2"))
+    harness.messenger.working(Address(harness.messenger.platform, "no-such-conversation"))

@@ -27,6 +27,7 @@ class FakeSlackApi:
         self.users: dict[str, dict] = {}  # users.info answers these (user id -> the "user" object)
         self.usergroups: list[dict] = []  # usergroups.list answers these ({"id", "handle", "users"})
         self.failing: set[str] = set()  # methods that answer an error (e.g. "users.info": fatal_error)
+        self.subtypes: dict[tuple[str, str], str] = {}  # (channel, ts) -> a message's subtype (assistant_app_thread)
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         self.server = LoopbackServer(self._serve)
@@ -96,7 +97,9 @@ class FakeSlackApi:
             thread = self.threads.get((channel, root))
             with self._lock:
                 replies = [ts for (where, ts), parent in self.threads.items() if where == channel and parent == root]
-                messages = [{"ts": root, **({"thread_ts": thread} if thread else {})}] + [
+                subtype = self.subtypes.get((channel, root))
+                messages = [{"ts": root, **({"thread_ts": thread} if thread else {}),
+                             **({"subtype": subtype} if subtype else {})}] + [
                     {"ts": ts, "thread_ts": root, "bot_id": "BBOT",
                      **({"metadata": self.metadata[(channel, ts)]} if (channel, ts) in self.metadata else {})}
                     for ts in replies]
