@@ -106,9 +106,15 @@ def test_mistakes_are_one_line_with_exit_code_2(site, tmp_path, capsys) -> None:
     assert 'sources.handbook.type: "gti" is not one of' in capsys.readouterr().err
 
 
-def test_two_syncs_at_once_one_does_the_work(tmp_path, database_url) -> None:
+def test_a_sync_while_another_process_holds_the_source_reports_busy_and_does_nothing(tmp_path, database_url) -> None:
+    """The other process is this test holding the source's store lock (what a running sync holds), so the
+    outcome does not hang on which of two processes starts faster."""
+    import sqlalchemy
+
+    from knowledge.store_lock import StoreLock
+
     repo = Repo(tmp_path / "big")
-    for number in range(600):
+    for number in range(60):
         repo.write(f"notes/{number:03}.md", f"# Note {number}\n\nFact {number} concerns office {number % 17}.\n")
     repo.commit("many")
     config = tmp_path / "lorebot.toml"
@@ -117,60 +123,18 @@ def test_two_syncs_at_once_one_does_the_work(tmp_path, database_url) -> None:
                database_url, "--config", str(config), "sync", "--json"]
     main(["--home", str(tmp_path / "home"), "--database-url", database_url, "sources"])  # tables exist first
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
-    assert wait_for_checkpoint(database_url, "notes", first), \
-        f"the first sync ended before it was under way: {first.communicate()}"
-    second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
-    outputs = [run.communicate(timeout=300) for run in (first, second)]
-    assert first.returncode == second.returncode == 0, outputs
-    reports = [json.loads(out)[0] for out, _ in outputs]
-    assert reports[0]["added"] == 600 and reports[1]["added"] == 0
-    # The second found the source busy, or (on a fast machine) started after the first was done: never both at once.
-    assert reports[1]["busy"] or reports[1]["unchanged"] == 600
-
-
-def test_a_sync_while_another_process_syncs_that_source_does_nothing(site, database_url, capsys) -> None:
-    """Another process's sync holds the source's store lock (a PostgreSQL advisory lock, or a file lock beside
-    SQLite): this one says so and exits 0, and once it is free the sync runs."""
-    import sqlalchemy
-
-    from knowledge.store_lock import StoreLock
-
-    _, _, base = site
-    main([*base, "sources"])
-    capsys.readouterr()
-    engine = sqlalchemy.create_engine(database_url)
-    other = StoreLock(engine, "lorebot-sync:handbook")
-    assert other.acquire()
-    try:
-        code, reports = run_json(capsys, *base, "sync", "--json")
-        assert code == 0 and reports[0]["busy"] is True and reports[0]["added"] == 0
-        assert main([*base, "sync", "--no-progress"]) == 0
-        assert "handbook: another process is syncing it right now; nothing done here." in capsys.readouterr().out
-    finally:
-        other.release()
-        engine.dispose()
-    code, reports = run_json(capsys, *base, "sync", "--json")
-    assert code == 0 and reports[0]["busy"] is False and reports[0]["added"] == 2
-
-
-def wait_for_checkpoint(database_url: str, name: str, process: subprocess.Popen) -> bool:
-    """Until a sync is under way (its first checkpoint saved) while ``process`` still runs."""
-    import time
-
-    import sqlalchemy
-
     engine = sqlalchemy.create_engine(database_url)
     try:
-        while process.poll() is None:
-            with engine.connect() as connection:
-                if connection.execute(sqlalchemy.text("select checkpoint from kb_source_state where name = :name"),
-                                      {"name": name}).scalar():
-                    return True
-            time.sleep(0.01)
-        return False
+        with StoreLock(engine, "lorebot-sync:notes") as lock:
+            assert lock.acquire()
+            held = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
+        free = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
     finally:
         engine.dispose()
+    assert held.returncode == free.returncode == 0, (held.stderr, free.stderr)
+    [busy], [done] = json.loads(held.stdout), json.loads(free.stdout)
+    assert (busy["busy"], busy["added"]) == (True, 0)
+    assert (done["busy"], done["added"]) == (False, 60)
 
 
 def test_a_website_synced_and_asked_through_the_command_line(tmp_path, database_url, capsys) -> None:
