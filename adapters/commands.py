@@ -170,6 +170,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         raise LorebotError("the question is empty: try lorebot ask \"How many days of leave do I get?\"")
     config = wiring.load_config(settings)
     reader = _reader(args, config)
+    llm = wiring.make_llm(settings, config)
     kb = wiring.open_knowledge(settings, embeds=True)
     try:
         if not kb.collections():
@@ -179,15 +180,17 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         _require_collections(kb, args.collections or ())
         if reader is None:
             from bot.asking.answering import answer_from_hits
+            from bot.asking.generating import refine
 
             hits = kb.search(question, k=10, collections=args.collections)
-            answer = answer_from_hits(question, hits, config.answers, config.collections)
+            answer = refine(llm, question, hits, answer_from_hits(question, hits, config.answers, config.collections),
+                            config.answers, config.collections)
         else:
-            answer = wiring.answer_as(config, kb, reader, question)
+            answer = wiring.answer_as(config, kb, reader, question, llm)
     finally:
         kb.close()
     if args.json:
-        shown = answer.to_json()
+        shown = answer.to_json(llm=llm is not None)
         if reader is not None:
             shown["reader"] = {"as": reader.handle, "channel": f"{reader.platform}:{reader.channel}"
                                if reader.channel else None}

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot import messages
-from bot.asking import ask_claims, joining, routing
+from bot.asking import ask_claims, generating, joining, routing
 from bot.people import audiences
 from bot.asking.answering import Answer, answer_from_hits
 from bot.addresses import Address
@@ -205,7 +205,8 @@ def claim(session: Session, *rows) -> bool:
 def record_shown(session: Session, question: Question, answer: Answer, message_id: str | None, at) -> AnswerShown:
     sources = [{"key": s.key, "title": s.title, "document": s.document, "score": s.score} for s in answer.sources]
     shown = AnswerShown(question_id=question.id, message_id=message_id, confidence=answer.confidence,
-                        status=answer.status, sources=json.dumps(sources), answer_text=answer.answer, shown_at=at)
+                        status=answer.status, sources=json.dumps(sources), answer_text=answer.plain_text or answer.answer,
+                         shown_at=at)
     session.add(shown)
     return shown
 
@@ -226,7 +227,8 @@ def decide(ctx: LorebotContext, session: Session, reader: audiences.Reader, text
                                 vector=vector)
     rejected = _rejected_keys(session, text_key(text))
     hits = [hit for hit in hits if hit.key not in rejected]
-    return hits, answer_from_hits(text, hits, ctx.config.answers, ctx.config.collections)
+    answer = answer_from_hits(text, hits, ctx.config.answers, ctx.config.collections)
+    return hits, generating.refine(ctx.llm, text, hits, answer, ctx.config.answers, ctx.config.collections)
 
 
 def _status(answer: Answer) -> str:
