@@ -360,7 +360,8 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
     from bot.markdown import plain
-    from bot.messages import source_health_line
+    from bot.messages import llm_skipped_line, source_health_line
+    from bot.tables import llm_health
     from bot.usage import questions_asked, week_start
     from knowledge.sources.status import source_health
 
@@ -373,6 +374,7 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         figures = {"documents": counts["documents"], "chunks": counts["chunks"],
                    "verified_answers": counts["entries"], "questions_this_week": questions_asked(kb.engine, since)}
         health = source_health(kb.engine, list(config.sources))
+        llm = llm_health.skipped(kb.engine)
     finally:
         kb.close()
     if args.json:
@@ -380,7 +382,10 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
                     "last_success": item.last_success.isoformat() if item.last_success else None,
                     "last_error": item.last_error, "failed": len(item.failures), "healthy": item.healthy}
                    for item in health]
-        print(json.dumps({**figures, "week_start": since.isoformat(), "sources": sources}, indent=2))
+        skipping = {"since": llm.since.isoformat() if llm.since else None, "reason": llm.last_reason,
+                    "failures": llm.consecutive_failures} if llm else None
+        print(json.dumps({**figures, "week_start": since.isoformat(), "sources": sources,
+                          **({"llm_skipped": skipping} if config.llm else {})}, indent=2))
     else:
         print(f"Documents:           {figures['documents']}\n"
               f"Chunks:              {figures['chunks']}\n"
@@ -388,6 +393,8 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
               f"Questions this week: {figures['questions_this_week']} (since {since:%a %d %b}, {config.timezone})")
         if health:
             print("Sources:\n" + "\n".join(f"  {plain(source_health_line(item, config.tz))}" for item in health))
+        if llm is not None:
+            print(plain(llm_skipped_line(llm, config.tz)))
     return 0
 
 

@@ -366,6 +366,15 @@ def reverification_not_yours() -> Reply:
     return Reply(text="Only the answer's champions can confirm it.")
 
 
+def llm_skipped_line(health, tz) -> str:
+    """One line for an admin while the LLM is being skipped (its breaker is open): since when and why, and
+    what askers get meanwhile. ``health`` is ``bot.tables.llm_health.LlmHealth``."""
+    since = f" since {health.since.astimezone(tz):%a %d %b %H:%M}" if health.since else ""
+    reason = f": {literal(health.last_reason)}" if health.last_reason else ""
+    return (f"⚠️ The LLM is being skipped{since} after {health.consecutive_failures} failure(s) in a row{reason}. "
+            "Answers are extracts until it responds again.")
+
+
 def source_health_line(health, tz) -> str:
     """One line on a source for an admin (App Home, ``lorebot stats``, the admins' digest): what is wrong
     first, else how many documents it holds and when it last synced. Plain words, Markdown-safe."""

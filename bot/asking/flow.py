@@ -28,6 +28,7 @@ from bot.people import audiences
 from bot.asking.answering import Answer, answer_from_hits
 from bot.addresses import Address
 from bot.context import LorebotContext
+from bot.tables import llm_health
 from bot.tables.curation import Rejection
 from bot.tables.claims import ProcessedEvent
 from bot.events import Ask
@@ -228,7 +229,12 @@ def decide(ctx: LorebotContext, session: Session, reader: audiences.Reader, text
     rejected = _rejected_keys(session, text_key(text))
     hits = [hit for hit in hits if hit.key not in rejected]
     answer = answer_from_hits(text, hits, ctx.config.answers, ctx.config.collections)
-    return hits, generating.refine(ctx.llm, text, hits, answer, ctx.config.answers, ctx.config.collections)
+    if ctx.llm is None:
+        return hits, answer
+    answer = generating.refine(ctx.llm, text, hits, answer, ctx.config.answers, ctx.config.collections)
+    with ctx.session() as own:  # apart from the caller's transaction, which records the question later
+        llm_health.record(own, ctx.llm.breaker.state, ctx.now())
+    return hits, answer
 
 
 def _status(answer: Answer) -> str:
