@@ -2,8 +2,9 @@
 the uncertain band, and answers written from the passages.
 
 The decision comes first and is ours (``answering.answer_from_hits``); the model only refines it:
-- a verified answer only *suggested* (uncertain band) goes to the judge: yes serves it as verified, no goes on to
-  the documents; no verdict keeps the suggestion;
+- a verified answer only *suggested* (uncertain band), or served outright although an informative word differs
+  (the entry's word ``contrast``), goes to the judge: yes serves it as verified, no goes on to the documents; no
+  verdict keeps today's decision;
 - an answer from the documents (a passage cleared the answer threshold) is rewritten from at most
   ``max_passages`` passages the reader may read (the search is already limited to them). Weak retrieval never
   reaches here, so it costs no call. ``NotFound`` turns it into "unsure" (the champions are asked);
@@ -32,11 +33,20 @@ def refine(llm: Llm | None, question: str, hits: list[Hit], answer: Answer, answ
     """``answer`` as the LLM refines it (see the module); ``answer`` itself without an LLM."""
     if llm is None:
         return answer
-    if answer.suggested and llm.options.judge:
+    if llm.options.judge and (answer.suggested or _contrasting(answer, hits)):
         answer = _judged(llm, question, hits, answer, answers, links)
     if answer.answered and not answer.is_verified and llm.options.answers:
         answer = _written(llm, question, hits, answer, answers, links)
     return answer
+
+
+def _contrasting(answer: Answer, hits: list[Hit]) -> bool:
+    """A verified answer served outright although an informative word of the question differs from the verified
+    wording's ("...my cat" for "...my dog"): the judge reads both questions."""
+    if not (answer.answered and answer.is_verified):
+        return False
+    entry = next((hit for hit in hits if hit.key == answer.top_key), None)
+    return entry is not None and entry.contrast > 0
 
 
 def _judged(llm: Llm, question: str, hits: list[Hit], answer: Answer, answers: AnswersConfig,
@@ -53,7 +63,7 @@ def _judged(llm: Llm, question: str, hits: list[Hit], answer: Answer, answers: A
         return answer
     log.info("llm judge: %s for entry %s", "same" if same else "different", entry.entry_id)
     if same:
-        return from_entry(question, entry, hits, answers, links)
+        return answer if answer.answered else from_entry(question, entry, hits, answers, links)
     # Not the same question: the documents decide, as if that entry had not been found.
     return answer_from_hits(question, [hit for hit in hits if hit is not entry], answers, links)
 

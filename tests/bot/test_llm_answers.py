@@ -16,8 +16,8 @@ from bot.tables.curation import VerifiedAnswer
 from bot.tables.llm_health import LlmHealth, skipped
 from bot.tables.questions import Question, RoutedPost
 from knowledge.llm import Llm, LlmOptions
-from tests.bot.support import (CHAMPION_ANSWER, LEAVE_QUESTION, RAW_CONFIG, UNKNOWN_QUESTION, Chat, Clock,
-                               rows)
+from tests.bot.support import (CHAMPION_ANSWER, LEAVE_QUESTION, PARAPHRASE, RAW_CONFIG, UNKNOWN_QUESTION, Chat,
+                               Clock, rows)
 from tests.bot.test_audiences import FINANCE, SALARY_DOC, SALARY_FIGURE, SALARY_QUESTION, restricted_config
 from tests.knowledge.llm.fake_llm import FakeLlm, Fault
 
@@ -168,3 +168,25 @@ def test_an_open_breaker_is_stored_for_admins(kb, fake) -> None:
     assert "503" in (health.last_reason or "")
     fake.faults.clear()
     assert rows(kb, LlmHealth)[0].open
+
+
+PUPPY_QUESTION = "Can I bring my puppy to the office?"  # a clear match, but an informative word differs
+
+
+def test_a_clear_verified_match_in_the_same_words_is_served_without_asking(kb, fake) -> None:
+    verified_dog_answer(kb)
+    chat = chat_with(kb, llm_for(fake), UNCERTAIN)
+    reply = reply_to(chat, chat.ask("you", PARAPHRASE)).reply
+    assert CHAMPION_ANSWER in reply.text and fake.requests == []
+
+
+@pytest.mark.parametrize("verdict, served", [("YES", True), ("NO", False)])
+def test_a_clear_match_whose_informative_word_differs_goes_to_the_judge(kb, fake, verdict, served) -> None:
+    verified_dog_answer(kb)
+    fake.replies = [verdict]
+    chat = chat_with(kb, llm_for(fake), UNCERTAIN)
+    reply = reply_to(chat, chat.ask("you", PUPPY_QUESTION))
+    assert (CHAMPION_ANSWER in reply.text) is served
+    assert rows(kb, Question)[0].status == ("answered" if served else "routed")
+    (request,) = fake.requests
+    assert PUPPY_QUESTION in request.prompt
