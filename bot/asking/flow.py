@@ -205,9 +205,10 @@ def claim(session: Session, *rows) -> bool:
 
 def record_shown(session: Session, question: Question, answer: Answer, message_id: str | None, at) -> AnswerShown:
     sources = [{"key": s.key, "title": s.title, "document": s.document, "score": s.score} for s in answer.sources]
+    # A written answer is kept without its source markers: that is the text a champion's ✅ verifies.
     shown = AnswerShown(question_id=question.id, message_id=message_id, confidence=answer.confidence,
-                        status=answer.status, sources=json.dumps(sources), answer_text=answer.plain_text or answer.answer,
-                         shown_at=at)
+                        status=answer.status, sources=json.dumps(sources),
+                        answer_text=answer.plain_text or answer.answer, shown_at=at)
     session.add(shown)
     return shown
 
