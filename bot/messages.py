@@ -113,7 +113,8 @@ def answer_text(answer: Answer, now: datetime) -> str:
         if answer.sources:
             lines.append("These might be related:")
     if answer.sources:
-        lines.append("Sources:")
+        if not answer.generated:  # a written answer's label already leads into its sources
+            lines.append("Sources:")
         for number, source in enumerate(answer.sources, 1):
             lines.append(f"  {number}. {source.source or source.title}")
             if source.url:

@@ -94,3 +94,22 @@ def test_stats_say_when_the_llm_is_being_skipped(home, fake, tmp_path, capsys) -
     assert main(["--home", str(home), "--config", str(config), "stats", "--json"]) == 0
     skipped = json.loads(capsys.readouterr().out)["llm_skipped"]
     assert skipped["failures"] == 1 and skipped["since"] and "503" in skipped["reason"]
+
+
+def test_ask_in_text_says_the_answer_is_written_and_lists_its_sources(home, fake, tmp_path, capsys) -> None:
+    fake.replies = ["You get 25 days of annual leave a year [1]."]
+    assert main(["--home", str(home), "--config", str(config_for(fake, tmp_path)), "ask", QUESTION]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("You get 25 days of annual leave a year. [1]\n")
+    assert "Written by test-model from these sources:\n  1. Leave and time off" in out
+
+
+def test_chat_in_the_console_shows_a_written_answer(home, fake, tmp_path, capsys, monkeypatch) -> None:
+    import io
+
+    fake.replies = ["You get 25 days of annual leave a year [1]."]
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{QUESTION}\n/quit\n"))
+    assert main(["--home", str(home), "--config", str(config_for(fake, tmp_path)), "chat"]) == 0
+    out = capsys.readouterr().out
+    assert "You get 25 days of annual leave a year. [1]" in out and "(Written by test-model" in out
+    assert "[1] Helpful  [2] Not helpful" in out

@@ -190,3 +190,20 @@ def test_a_clear_match_whose_informative_word_differs_goes_to_the_judge(kb, fake
     assert rows(kb, Question)[0].status == ("answered" if served else "routed")
     (request,) = fake.requests
     assert PUPPY_QUESTION in request.prompt
+
+
+def test_the_claim_lease_must_outlast_the_model(caplog) -> None:
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"recovery.lease_seconds: 60 is too short for llm.timeout_s = 30"):
+        parse_config({**RAW_CONFIG, "llm": {"base_url": "http://localhost:11434/v1", "model": "m", "timeout_s": 30}})
+
+
+def test_logs_hold_neither_the_question_nor_the_passages_nor_the_answer(kb, fake, caplog) -> None:
+    fake.replies = [WRITTEN]
+    chat = chat_with(kb, llm_for(fake))
+    with caplog.at_level("DEBUG"):
+        chat.ask("you", LEAVE_QUESTION)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "llm answer" in logged and "test-model" in logged
+    assert LEAVE_QUESTION not in logged and "25 days" not in logged
