@@ -59,7 +59,7 @@ def _judged(llm: Llm, question: str, hits: list[Hit], answer: Answer, answers: A
     try:
         same = llm.same_question(entry.title, entry.text, question)
     except LlmUnavailable as failure:
-        log.info("llm judge unavailable (%s): the verified answer stays a suggestion", failure.reason)
+        log.info("llm judge unavailable (%s): the decision without it stands", failure.reason)
         return answer
     log.info("llm judge: %s for entry %s", "same" if same else "different", entry.entry_id)
     if same:
