@@ -207,3 +207,11 @@ def test_logs_hold_neither_the_question_nor_the_passages_nor_the_answer(kb, fake
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "llm answer" in logged and "test-model" in logged
     assert LEAVE_QUESTION not in logged and "25 days" not in logged
+
+
+def test_a_judge_that_cannot_be_reached_leaves_the_suggestion(kb, fake) -> None:
+    verified_dog_answer(kb)
+    fake.faults.append(Fault(lambda request: True, status=500, times=None))
+    chat = chat_with(kb, llm_for(fake), UNCERTAIN)
+    chat.ask("you", CAT_QUESTION)
+    assert rows(kb, Question)[0].status == "suggested" and len(fake.requests) == 1
