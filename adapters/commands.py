@@ -172,6 +172,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         raise LorebotError("the question is empty: try lorebot ask \"How many days of leave do I get?\"")
     config = wiring.load_config(settings)
     reader = _reader(args, config)
+    llm = wiring.make_llm(settings, config)
     kb = wiring.open_knowledge(settings, embeds=True)
     try:
         if not kb.collections():
@@ -181,15 +182,17 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         _require_collections(kb, args.collections or ())
         if reader is None:
             from bot.asking.answering import answer_from_hits
+            from bot.asking.generating import refine
 
             hits = kb.search(question, k=10, collections=args.collections)
-            answer = answer_from_hits(question, hits, config.answers, config.collections)
+            answer = refine(llm, question, hits, answer_from_hits(question, hits, config.answers, config.collections),
+                            config.answers, config.collections)
         else:
-            answer = wiring.answer_as(config, kb, reader, question)
+            answer = wiring.answer_as(config, kb, reader, question, llm)
     finally:
         kb.close()
     if args.json:
-        shown = answer.to_json()
+        shown = answer.to_json(llm=llm is not None)
         if reader is not None:
             shown["reader"] = {"as": reader.handle, "channel": f"{reader.platform}:{reader.channel}"
                                if reader.channel else None}
@@ -378,7 +381,8 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
     from bot.markdown import plain
-    from bot.messages import source_health_line
+    from bot.messages import llm_skipped_line, source_health_line
+    from bot.tables import llm_health
     from bot.usage import questions_asked, week_start
     from knowledge.sources.status import source_health
 
@@ -391,6 +395,7 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         figures = {"documents": counts["documents"], "chunks": counts["chunks"],
                    "verified_answers": counts["entries"], "questions_this_week": questions_asked(kb.engine, since)}
         health = source_health(kb.engine, list(config.sources))
+        llm = llm_health.skipped(kb.engine)
     finally:
         kb.close()
     if args.json:
@@ -398,7 +403,10 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
                     "last_success": item.last_success.isoformat() if item.last_success else None,
                     "last_error": item.last_error, "failed": len(item.failures), "healthy": item.healthy}
                    for item in health]
-        print(json.dumps({**figures, "week_start": since.isoformat(), "sources": sources}, indent=2))
+        skipping = {"since": llm.since.isoformat() if llm.since else None, "reason": llm.last_reason,
+                    "failures": llm.consecutive_failures} if llm else None
+        print(json.dumps({**figures, "week_start": since.isoformat(), "sources": sources,
+                          **({"llm_skipped": skipping} if config.llm else {})}, indent=2))
     else:
         print(f"Documents:           {figures['documents']}\n"
               f"Chunks:              {figures['chunks']}\n"
@@ -406,6 +414,8 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
               f"Questions this week: {figures['questions_this_week']} (since {since:%a %d %b}, {config.timezone})")
         if health:
             print("Sources:\n" + "\n".join(f"  {plain(source_health_line(item, config.tz))}" for item in health))
+        if llm is not None:
+            print(plain(llm_skipped_line(llm, config.tz)))
     return 0
 
 

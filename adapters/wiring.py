@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.core import Lorebot
     from bot.ports import Messenger, PeopleSource
     from knowledge import Embedder, IngestReport, KnowledgeBase
+    from knowledge.llm import Llm
     from knowledge.sources.reports import SyncReport
 
 log = logging.getLogger("lorebot")
@@ -73,7 +74,18 @@ def create_schema(engine: "Engine") -> None:
     transcript.create_tables(engine)
 
 
-def answer_as(config: LorebotConfig, kb: "KnowledgeBase", reader: "Reader", question: str) -> "Answer":
+def make_llm(settings: Settings, config: LorebotConfig) -> "Llm | None":
+    """The company's own LLM when lorebot.toml has ``[llm]``, built once per process; a key variable that is not
+    set stops the start with one line, as a source's does."""
+    if config.llm is None:
+        return None
+    from knowledge.llm import Llm
+
+    return Llm(config.llm, settings.secret)
+
+
+def answer_as(config: LorebotConfig, kb: "KnowledgeBase", reader: "Reader", question: str,
+              llm: "Llm | None" = None) -> "Answer":
     """What the bot would answer this reader, by the very decision it makes in chat (audiences and the
     champions' rejections included): the admin's check of who sees what."""
     from bot.people import source_audiences
@@ -82,7 +94,7 @@ def answer_as(config: LorebotConfig, kb: "KnowledgeBase", reader: "Reader", ques
 
     create_schema(kb.engine)
     source_audiences.attach(config, kb.engine)
-    ctx = LorebotContext(config=config, engine=kb.engine, knowledge=kb)
+    ctx = LorebotContext(config=config, engine=kb.engine, knowledge=kb, llm=llm)
     with ctx.session() as session:
         _, answer = decide(ctx, session, reader, question)
     return answer
@@ -141,7 +153,8 @@ def extensions(config: LorebotConfig) -> list:
 
 
 def build_core(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", messenger: "Messenger", *,
-               engine: "Engine | None" = None, people: "PeopleSource | None" = None) -> "Lorebot":
+               engine: "Engine | None" = None, people: "PeopleSource | None" = None,
+               llm: "Llm | None" = None) -> "Lorebot":
     """``engine``: a trial store (``trial_store``) instead of the knowledge base's database, with nobody's
     identity proven. ``people``: who people are on the platforms (``people_sources``)."""
     from bot.people import source_audiences
@@ -149,7 +162,8 @@ def build_core(settings: Settings, config: LorebotConfig, kb: "KnowledgeBase", m
 
     source_audiences.attach(config, kb.engine)
     return Lorebot(config=config, knowledge=kb, messenger=messenger, extensions=extensions(config),
-                   engine=engine, identities_verified=engine is None, people=people)
+                   engine=engine, identities_verified=engine is None, people=people,
+                   llm=llm if llm is not None else make_llm(settings, config))
 
 
 def people_sources(messengers: dict) -> "PeopleSource":
@@ -230,6 +244,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     config = load_config(settings)
     jobs = args.jobs_only or not args.no_jobs
     sources = open_sources(settings, config) if jobs else {}  # a source's missing secret stops the start here
+    llm = make_llm(settings, config)  # so does the LLM's
     kb = open_knowledge(settings, embeds=True)
     scheduler = None
     try:
@@ -242,7 +257,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             if args.slack and "slack" not in messengers:
                 raise LorebotError("SLACK_BOT_TOKEN is not set: Lorebot needs it to serve Slack")
             core = build_core(settings, config, kb, MessengerRouter(messengers), engine=scratch,
-                              people=people_sources(messengers))
+                              people=people_sources(messengers), llm=llm)
             recover(core)
             scheduler = _serve_core(args, settings, config, core, messengers, port, jobs=jobs, sources=sources)
     finally:

@@ -282,6 +282,16 @@ class LorebotConfig(_Strict):
                     raise ValueError(f"collections.{name}.visible_to: {entry!r} is not listed under [{listed[0]}]")
         return self
 
+    @model_validator(mode="after")
+    def _lease_outlasts_the_llm(self) -> "LorebotConfig":
+        """One ask may wait for the judge and then the written answer: a lease shorter than that would let the
+        recovery pass answer a question a live attempt is still answering."""
+        if self.llm is not None and self.recovery.lease_seconds < 2 * self.llm.timeout_s + 10:
+            raise ValueError(f"recovery.lease_seconds: {self.recovery.lease_seconds:g} is too short for "
+                             f"llm.timeout_s = {self.llm.timeout_s:g}; make it at least "
+                             f"{2 * self.llm.timeout_s + 10:g} (twice the timeout plus 10)")
+        return self
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

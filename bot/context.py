@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -16,6 +16,9 @@ from bot.messengers import MessengerRouter, platforms_of
 from bot.people.profiles import display_name, known_name, remember
 from bot.ports import Clock, Knowledge, Messenger, NoPeopleSource, PeopleSource, system_clock
 from bot.tables.people import PersonRow
+
+if TYPE_CHECKING:  # the client (openai) loads only where an [llm] is configured
+    from knowledge.llm import Llm
 
 
 @dataclass
@@ -34,6 +37,8 @@ class LorebotContext:
     identities_verified: bool = True
     # Who people are on their platforms (names, time zones, teams) for those lorebot.toml does not list.
     people: PeopleSource = field(default_factory=NoPeopleSource)
+    # The company's own LLM ([llm] in lorebot.toml), built once by the command line; None: fully offline.
+    llm: Llm | None = None
 
     def session(self) -> Session:
         """A new database session; use it in a ``with`` block and commit what you change."""

@@ -10,7 +10,7 @@ import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -32,6 +32,9 @@ from bot.tables.feedback import Feedback
 from bot.tables.questions import Question
 from bot.asking.topics import TopicPicker
 from knowledge.sources.status import SourceHealth, source_health
+
+if TYPE_CHECKING:
+    from knowledge.llm import Llm
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,8 @@ class Lorebot:
 
     def __init__(self, *, config: LorebotConfig, knowledge: Knowledge, messenger: Messenger,
                  clock: Clock = system_clock, extensions: Sequence[Extension] = (), engine: Engine | None = None,
-                 identities_verified: bool = True, people: PeopleSource | None = None) -> None:
+                 identities_verified: bool = True, people: PeopleSource | None = None,
+                 llm: Llm | None = None) -> None:
         """``engine`` holds the bot's tables, beside the knowledge base's own unless given (a throwaway store for
         a trial endpoint without authentication, with ``identities_verified`` False). ``people`` looks up names,
         time zones and teams on the platforms (none by default)."""
@@ -66,7 +70,7 @@ class Lorebot:
         self.extensions = tuple(extensions)
         self.context = LorebotContext(config=config, knowledge=knowledge, messenger=messenger, clock=clock,
                                       engine=engine or knowledge.engine, identities_verified=identities_verified,
-                                      people=people or NoPeopleSource())
+                                      people=people or NoPeopleSource(), llm=llm)
         self.topics = TopicPicker.of(config, knowledge)
 
     # -- events -------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from sqlmodel import SQLModel
 
 from knowledge import schema
 
-from bot.tables import claims, curation, feedback, joining, people, questions
+from bot.tables import claims, curation, feedback, joining, llm_health, people, questions
 
 TABLES = (
     people.PersonRow,
@@ -21,6 +21,7 @@ TABLES = (
     claims.ProcessedEvent,
     claims.AskClaim,
     joining.OpenWording,
+    llm_health.LlmHealth,
 )
 
 

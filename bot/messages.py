@@ -35,9 +35,11 @@ def _topic(topic: str | None) -> str:
 
 
 def answer(answer: Answer, question_id: int, now: datetime, unreadable: tuple[str, ...] = ()) -> Reply:
-    context = _provenance(answer, now) if answer.is_verified else f"Confidence {round(answer.confidence * 100)}%"
+    context = _provenance(answer, now) if answer.is_verified else _answer_context(answer)
+    # A model's words are shown as written, never as formatting, links or mentions.
+    text = literal(answer.answer) if answer.generated else answer.answer
     value = str(question_id)
-    return _with_answer(answer.answer, answer, unreadable, context, (
+    return _with_answer(text, answer, unreadable, context, (
         ReplyAction(HELPFUL, value, "Helpful", "primary"),
         ReplyAction(NOT_HELPFUL, value, "Not helpful"),
         ReplyAction(ASK_CHAMPION, value, "Ask a champion"),
@@ -62,6 +64,21 @@ def _with_answer(text: str, answer: Answer, unreadable: tuple[str, ...], context
     return Reply(text=text, sources=_source_refs(answer), actions=actions, context=context)
 
 
+def generated_label(answer: Answer, sources: str = "these sources:") -> str:
+    """Says a generated answer is generated, and from what."""
+    return f"Written by {answer.generated_by} from {sources}"
+
+
+FALLBACK_NOTE = "a passage from the sources (the written answer was not available)"
+
+
+def _answer_context(answer: Answer) -> str:
+    confidence = f"Confidence {round(answer.confidence * 100)}%"
+    if answer.generated:
+        return f"{literal(generated_label(answer, 'the sources listed'))} · {confidence}"
+    return f"{confidence} · {FALLBACK_NOTE}" if answer.fallback_reason else confidence
+
+
 def suggestion_accepted() -> Reply:
     return Reply(text="Great, glad that answered it! I'll recognise your wording of this question from now on.")
 
@@ -83,7 +100,10 @@ def answer_text(answer: Answer, now: datetime) -> str:
         lines = [body, ""]
         if answer.verified_by:
             lines.append(verified_line(answer.verified_question, answer.verified_by, answer.verified_at, now))
-        lines.append(f"Confidence {round(answer.confidence * 100)}%")
+        lines.append(f"Confidence {round(answer.confidence * 100)}%"
+                     + (f" · {FALLBACK_NOTE}" if answer.fallback_reason else ""))
+        if answer.generated:
+            lines.append(generated_label(answer))
     elif answer.suggested:
         lines = [f"Champions answered a similar question: “{answer.verified_question}”", "", body, "",
                  verified_line(answer.verified_question, answer.verified_by, answer.verified_at, now),
@@ -93,7 +113,8 @@ def answer_text(answer: Answer, now: datetime) -> str:
         if answer.sources:
             lines.append("These might be related:")
     if answer.sources:
-        lines.append("Sources:")
+        if not answer.generated:  # a written answer's label already leads into its sources
+            lines.append("Sources:")
         for number, source in enumerate(answer.sources, 1):
             lines.append(f"  {number}. {source.source or source.title}")
             if source.url:
@@ -344,6 +365,15 @@ def reverification_closed() -> Reply:
 
 def reverification_not_yours() -> Reply:
     return Reply(text="Only the answer's champions can confirm it.")
+
+
+def llm_skipped_line(health, tz) -> str:
+    """One line for an admin while the LLM is being skipped (its breaker is open): since when and why, and
+    what askers get meanwhile. ``health`` is ``bot.tables.llm_health.LlmHealth``."""
+    since = f" since {health.since.astimezone(tz):%a %d %b %H:%M}" if health.since else ""
+    reason = f": {literal(health.last_reason)}" if health.last_reason else ""
+    return (f"⚠️ The LLM is being skipped{since} after {health.consecutive_failures} failure(s) in a row{reason}. "
+            "Answers are extracts until it responds again.")
 
 
 def source_health_line(health, tz) -> str:

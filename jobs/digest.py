@@ -19,7 +19,8 @@ from bot.people import audiences
 from bot.addresses import Address, MessageRef
 from bot.people.audiences import Reader
 from bot.context import LorebotContext
-from bot.messages import source_health_line
+from bot.messages import llm_skipped_line, source_health_line
+from bot.tables import llm_health
 from bot.replies import NOT_HELPFUL, Reply
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.feedback import Feedback
@@ -85,6 +86,7 @@ class OrgWeek:
     teams: list[TeamWeek]
     unassigned: TeamWeek
     troubled_sources: list = field(default_factory=list)  # SourceHealth of each source needing an admin's look
+    llm_skipped: object | None = None  # bot.tables.llm_health.LlmHealth while the LLM is being skipped
 
 
 Members = tuple[set[str], set[tuple[str, str]]]
@@ -230,7 +232,8 @@ def org_week(ctx: LorebotContext, session: Session, end: datetime, reader: Reade
     teams = [_figures(ctx, session, team, end, in_team, None)[0] for team, in_team in belongs.items()]
     unassigned, _ = _figures(ctx, session, messages.DIGEST_UNASSIGNED, end,
                              lambda q: not any(in_team(q) for in_team in belongs.values()), reader)
-    return OrgWeek(everyone=everyone, teams=teams, unassigned=unassigned, troubled_sources=_troubled_sources(ctx))
+    return OrgWeek(everyone=everyone, teams=teams, unassigned=unassigned, troubled_sources=_troubled_sources(ctx),
+                   llm_skipped=llm_health.skipped(ctx.engine) if ctx.config.llm else None)
 
 
 def _troubled_sources(ctx: LorebotContext) -> list:
@@ -378,6 +381,8 @@ def render_org(ctx: LorebotContext, org: OrgWeek) -> Reply:
     if org.troubled_sources:
         sections.append("\n".join([messages.DIGEST_SOURCES_HEADER, *(
             f"• {source_health_line(health, ctx.config.tz)}" for health in org.troubled_sources)]))
+    if org.llm_skipped is not None:
+        sections.append(llm_skipped_line(org.llm_skipped, ctx.config.tz))
     return Reply(title=_title(messages.DIGEST_ORG_TITLE, everyone, "", ctx.config.tz), text="\n\n".join(sections),
                  context=messages.DIGEST_ORG_CONTEXT)
 

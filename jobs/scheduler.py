@@ -134,7 +134,7 @@ class JobRunner:
         if config is None or engine is None:
             raise LorebotError("the job runner needs a configuration and a database")
         self.ctx = LorebotContext(config=config, engine=engine, messenger=messenger, knowledge=knowledge,
-                                  clock=clock or system_clock)
+                                  clock=clock or system_clock, llm=core.context.llm if core is not None else None)
         self.grace = timedelta(hours=config.jobs.misfire_grace_hours)
         self.triggers = {job.name: trigger_for(job.schedule(config), config.tz, job=job.name) for job in JOBS}
         self.sources = dict(sources or {})  # opened sources, each synced on its own schedule

@@ -174,9 +174,9 @@ def match(engine: sqlalchemy.Engine, table: EntryTable | None, query: str, vecto
     rows = [int(r) for r in np.argsort(-best, kind="stable") if allowed[r]][:CANDIDATES]
     query_terms = question_terms(query)
     query_documents = set(best_documents(query, vector)) if rows else set()  # usually known already
-    scored: list[tuple[float, int]] = []
+    scored: list[tuple[float, int, float]] = []
     for row in rows:
-        confidence = 0.0
+        confidence, chosen_contrast = 0.0, 0.0
         for phrasing in np.flatnonzero(table.owner == row):  # the entry's own question, then its aliases
             # A statement (a lesson) says more than any question it answers: only the question's words it
             # lacks count against it.
@@ -186,26 +186,27 @@ def match(engine: sqlalchemy.Engine, table: EntryTable | None, query: str, vecto
             if entry_matching.match_confidence(cosine, contrast, 1.0) < max(floor, confidence):
                 continue  # even finding the very same documents could not lift it: skip that search
             same = len(query_documents & set(best_documents(table.texts[phrasing], table.phrasings[phrasing])))
-            confidence = max(confidence, entry_matching.match_confidence(
-                cosine, contrast, same / entry_matching.DOCUMENTS_COMPARED))
+            matched = entry_matching.match_confidence(cosine, contrast, same / entry_matching.DOCUMENTS_COMPARED)
+            if matched > confidence:
+                confidence, chosen_contrast = matched, contrast
         if confidence >= floor:
-            scored.append((confidence, row))
+            scored.append((confidence, row, chosen_contrast))
     scored.sort(key=lambda pair: -pair[0])
     scored = scored[:limit]
     if not scored:
         return []
     with Session(engine) as session:
         found = {e.id: e for e in session.exec(select(KbEntry).where(
-            KbEntry.id.in_([int(table.ids[row]) for _, row in scored]))).all()}
+            KbEntry.id.in_([int(table.ids[row]) for _, row, _ in scored]))).all()}
     hits = []
-    for confidence, row in scored:
+    for confidence, row, contrast in scored:
         entry = found.get(int(table.ids[row]))
         if entry is None:
             continue  # removed since the table was loaded
         hits.append(Hit(key=f"entry:{entry.id}", kind="entry", title=entry.question, source=entry.source,
                         heading="", text=entry.answer, score=confidence, confidence=confidence,
                         collection=entry.collection, entry_id=entry.id, verified_by=entry.verified_by,
-                        verified_at=entry.created_at, stale=entry.stale))
+                        verified_at=entry.created_at, stale=entry.stale, contrast=contrast))
     return hits
 
 

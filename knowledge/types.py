@@ -32,6 +32,9 @@ class Hit:
     verified_by: str | None = None
     verified_at: datetime | None = None  # when the entry was verified
     stale: bool = False
+    # An entry's word contrast with the question (``knowledge.wording``): above 0, an informative word differs,
+    # which a judge that reads both questions can weigh better than the match confidence can.
+    contrast: float = 0.0
 
     @property
     def is_verified(self) -> bool:

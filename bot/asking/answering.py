@@ -52,6 +52,14 @@ class Answer:
     verified_question: str | None = None  # the question the champions verified this answer for
     verified_at: datetime | None = None
     entry_id: int | None = None
+    generated_by: str | None = None  # the model that wrote ``answer`` from the sources (bot/asking/generating.py)
+    cited: tuple[tuple[int, ...], ...] | None = None  # per generated sentence, the numbers of ``sources`` it cites
+    plain_text: str | None = None  # a generated answer without its markers: what a champion's ✅ verifies
+    fallback_reason: str | None = None  # why the extract is shown although an LLM was asked (logged, never sent)
+
+    @property
+    def generated(self) -> bool:
+        return self.generated_by is not None
 
     @property
     def suggested(self) -> bool:
@@ -65,8 +73,10 @@ class Answer:
     def is_verified(self) -> bool:
         return self.verified_by is not None
 
-    def to_json(self) -> dict:
-        return {
+    def to_json(self, llm: bool = False) -> dict:
+        """``llm``: an LLM is configured, so say which model wrote the answer (or null) and what each sentence
+        cites; without one, the shape is exactly what it always was."""
+        shown = {
             "question": self.question,
             "status": self.status,
             "confidence": round(self.confidence, 3),
@@ -76,6 +86,10 @@ class Answer:
             "verified_by": self.verified_by,
             "verified_at": self.verified_at.isoformat() if self.verified_at else None,
         }
+        if llm:
+            shown["generated_by"] = self.generated_by
+            shown["cited"] = [list(numbers) for numbers in self.cited] if self.cited is not None else None
+        return shown
 
 
 RELATED_FLOOR = 0.3  # confidence below which a passage is not even "related" (see knowledge.confidence)
@@ -100,11 +114,31 @@ def answer_from_hits(question: str, hits: list[Hit], answers: AnswersConfig,
                       _sources([passage, *rest], answers.max_sources, links), top_key=passage.key)
     if entry is not None and entry.confidence >= answers.suggest_threshold:
         return _from_entry(question, SUGGESTED, entry, hits, answers, links)
-    top = passage or hits[0]
+    return unsure(question, hits, answers, links)
+
+
+def unsure(question: str, hits: list[Hit], answers: AnswersConfig,
+           links: Mapping[str, CollectionConfig] | None = None) -> Answer:
+    """"Not sure", with the related sources beside it: the champions will answer."""
+    if not hits:
+        return Answer(question=question, status=UNSURE, confidence=0.0, answer="", sources=())
+    top = next((hit for hit in hits if not hit.is_verified), None) or hits[0]
     # Beside "not sure", only sources that are at least related: weak matches only add noise.
     related = [hit for hit in hits if hit is not top and hit.confidence >= RELATED_FLOOR]
-    return Answer(question, UNSURE, float(top.confidence), "", _sources([top, *related], answers.max_sources, links),
-                  top_key=top.key)
+    return Answer(question, UNSURE, float(top.confidence), "",
+                  _sources([top, *related], answers.max_sources, links or {}), top_key=top.key)
+
+
+def from_entry(question: str, entry: Hit, hits: list[Hit], answers: AnswersConfig,
+               links: Mapping[str, CollectionConfig] | None = None) -> Answer:
+    """The verified ``entry``'s answer, served as verified (a judge confirmed it is the same question)."""
+    return _from_entry(question, ANSWERED, entry, hits, answers, links or {})
+
+
+def sources_of(hits: list[Hit], limit: int,
+               links: Mapping[str, CollectionConfig] | None = None) -> tuple[Source, ...]:
+    """``hits`` as the sources an answer lists, in order, at most ``limit``."""
+    return _sources(hits, limit, links or {})
 
 
 def _from_entry(question: str, status: str, entry: Hit, hits: list[Hit], answers: AnswersConfig,

@@ -23,11 +23,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot import messages
-from bot.asking import ask_claims, joining, routing
+from bot.asking import ask_claims, generating, joining, routing
 from bot.people import audiences
 from bot.asking.answering import Answer, answer_from_hits
 from bot.addresses import Address
 from bot.context import LorebotContext
+from bot.tables import llm_health
 from bot.tables.curation import Rejection
 from bot.tables.claims import ProcessedEvent
 from bot.events import Ask
@@ -78,7 +79,7 @@ def answer_claimed(ctx: LorebotContext, topics: TopicPicker, event: Ask, lease: 
 
         vector = ctx.knowledge.embed_question(text)
         reader = reader_of(ctx, event)
-        hits, answer = decide(ctx, session, reader, text, vector)
+        hits, answer = decide(ctx, session, reader, text, vector, _reply_address(event))
         now = ctx.now()
         asker_name = person.name if person else ctx.person_name(event.person)
         question = Question(
@@ -204,8 +205,10 @@ def claim(session: Session, *rows) -> bool:
 
 def record_shown(session: Session, question: Question, answer: Answer, message_id: str | None, at) -> AnswerShown:
     sources = [{"key": s.key, "title": s.title, "document": s.document, "score": s.score} for s in answer.sources]
+    # A written answer is kept without its source markers: that is the text a champion's ✅ verifies.
     shown = AnswerShown(question_id=question.id, message_id=message_id, confidence=answer.confidence,
-                        status=answer.status, sources=json.dumps(sources), answer_text=answer.answer, shown_at=at)
+                        status=answer.status, sources=json.dumps(sources),
+                        answer_text=answer.plain_text or answer.answer, shown_at=at)
     session.add(shown)
     return shown
 
@@ -217,16 +220,24 @@ def reader_of(ctx: LorebotContext, event: Ask) -> audiences.Reader:
 
 
 def decide(ctx: LorebotContext, session: Session, reader: audiences.Reader, text: str,
-           vector: Sequence[float] | None = None) -> tuple[list[Hit], Answer]:
+           vector: Sequence[float] | None = None, where: Address | None = None) -> tuple[list[Hit], Answer]:
     """The bot's answer decision for a question this reader asked: search what they may read, leave out what
     champions rejected for this wording, then answer, suggest or admit being unsure. ``vector`` is the
-    question's embedding when the caller has it (``knowledge.embed_question``). Returns the hits considered
-    too, since they tell what the question concerns."""
+    question's embedding when the caller has it (``knowledge.embed_question``); ``where`` is the asker's message,
+    marked as being worked on while an LLM reads. Returns the hits considered too, since they tell what the
+    question concerns."""
     hits = ctx.knowledge.search(text, k=SEARCH_K, collections=audiences.searched(ctx.config, ctx.knowledge, reader),
                                 vector=vector)
     rejected = _rejected_keys(session, text_key(text))
     hits = [hit for hit in hits if hit.key not in rejected]
-    return hits, answer_from_hits(text, hits, ctx.config.answers, ctx.config.collections)
+    answer = answer_from_hits(text, hits, ctx.config.answers, ctx.config.collections)
+    if ctx.llm is None:
+        return hits, answer
+    working = (lambda: ctx.messenger.working(where)) if where is not None else None
+    answer = generating.refine(ctx.llm, text, hits, answer, ctx.config.answers, ctx.config.collections, working)
+    with ctx.session() as own:  # apart from the caller's transaction, which records the question later
+        llm_health.record(own, ctx.llm.breaker.state, ctx.now())
+    return hits, answer
 
 
 def _status(answer: Answer) -> str:

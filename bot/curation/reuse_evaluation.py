@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
 from bot.curation import curating
 from bot.addresses import Person
-from bot.asking.answering import Answer
 from bot.asking.flow import decide
 from bot.people.audiences import Reader
 from bot.config import LorebotConfig
@@ -23,8 +23,9 @@ from bot.context import LorebotContext
 from bot.ports import Clock, Knowledge, Messenger
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.questions import ChampionAnswer, Question, text_key
-from knowledge.llm import Llm
-from knowledge.types import Hit
+
+if TYPE_CHECKING:  # the client (openai) loads only where an [llm] is configured
+    from knowledge.llm import Llm
 
 NEUTRAL_ANSWER = "A champion answered this question."
 PLATFORM = "console"
@@ -46,7 +47,8 @@ def reuse_rate(knowledge: Knowledge, config: LorebotConfig, messenger: Messenger
     ``llm`` (``eval --llm`` with ``judge`` on) is the judge the bot's decision may ask about a match in the
     uncertain band; it goes where the decision is made, so the figure stays the shipped behaviour's.
     The bot's tables must exist (the composition root creates them, ``adapters.wiring.create_schema``)."""
-    ctx = LorebotContext(config=config, knowledge=knowledge, messenger=messenger, clock=clock, engine=knowledge.engine)
+    ctx = LorebotContext(config=config, knowledge=knowledge, messenger=messenger, clock=clock, engine=knowledge.engine,
+                         llm=llm)
     reused = 0
     run = uuid.uuid4().hex[:8]  # several runs may share one knowledge base
     for number, pair in enumerate(pairs):
@@ -64,16 +66,7 @@ def reuse_rate(knowledge: Knowledge, config: LorebotConfig, messenger: Messenger
             curating.verify(ctx, session, CHAMPION, question, reply)
             verified = session.exec(select(VerifiedAnswer).where(VerifiedAnswer.champion_answer_id == reply.id,
                                                                  VerifiedAnswer.status == "active")).one()
-            _, answer = _decide(ctx, session, pair.asked, llm)
+            _, answer = decide(ctx, session, Reader.in_channel(PLATFORM, CHANNEL), pair.asked)
             reused += answer.answered and answer.is_verified and answer.entry_id == verified.entry_id
             curating.unverify(ctx, session, CHAMPION, question, reply)
     return round(reused / len(pairs), 4) if pairs else 0.0
-
-
-def _decide(ctx: LorebotContext, session: Session, asked: str, llm: Llm | None) -> tuple[list[Hit], Answer]:
-    """The bot's own answer decision for ``asked`` in the evaluation channel.
-
-    The hook for the judge: ``llm`` is handed to the decision as soon as ``decide`` takes one (the judge belongs
-    to the bot's decision, not to a copy of it here); until then the figure is today's, judge or not."""
-    del llm  # not yet taken by ``decide``
-    return decide(ctx, session, Reader.in_channel(PLATFORM, CHANNEL), asked)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.cli import main
-from tests.knowledge.llm.fake_llm import Fault, FakeLlm
+from tests.knowledge.llm.fake_llm import FakeLlm, Fault, fake  # noqa: F401 - fake is the fixture
 
 CORPUS = [
     {"id": "d1", "title": "Leave", "text": "Everyone gets 25 days of annual leave a year. Up to 5 unused days carry over."},
@@ -39,12 +39,6 @@ REPLIES = [
     "The home-office allowance is £500 [1]. Finance pays it since 2020 [1].",
 ]
 
-
-@pytest.fixture
-def fake() -> FakeLlm:
-    server = FakeLlm()
-    yield server
-    server.close()
 
 
 @pytest.fixture

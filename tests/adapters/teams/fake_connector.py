@@ -80,8 +80,10 @@ class FakeConnector:
             self._failures.append(_Failure(status, conversation, times, headers or {}))
 
     def delivered(self, conversation: str | None = None, kind: str | None = None) -> list[Call]:
-        """Messages that were accepted (2xx), optionally only those to one conversation."""
+        """Messages that were accepted (2xx), optionally only those to one conversation; typing indicators are not
+        messages."""
         return [c for c in self.calls if c.status < 300 and c.kind in ("send", "reply")
+                and c.body.get("type") != "typing"
                 and (conversation is None or c.conversation == conversation) and (kind is None or c.kind == kind)]
 
     def attempts(self, conversation: str | None = None) -> list[Call]:

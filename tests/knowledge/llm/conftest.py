@@ -3,14 +3,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge.llm import Llm, LlmOptions
-from tests.knowledge.llm.fake_llm import KEY, FakeLlm
+from tests.knowledge.llm.fake_llm import KEY, FakeLlm, fake  # noqa: F401 - fake is the fixture
 
-
-@pytest.fixture
-def fake() -> FakeLlm:
-    server = FakeLlm()
-    yield server
-    server.close()
 
 
 class Clock:

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
+
 from tests.loopback import Answer, Fault, Incoming, StandIn, scripted  # noqa: F401 - Fault for the tests
 
 KEY = "sk-fake-llm-7f3a9c"
@@ -88,3 +90,12 @@ def _json(status: int, body: dict) -> Answer:
 def _error(status: int, message: str, param: str | None = None) -> Answer:
     return _json(status, {"error": {"message": message, "type": "invalid_request_error", "param": param,
                                     "code": "unsupported_parameter" if param else None}})
+
+
+@pytest.fixture
+def fake() -> FakeLlm:
+    """A stand-in endpoint for the test (import it into a test module to use it); any held answer is let go."""
+    server = FakeLlm()
+    yield server
+    server.gate.set()
+    server.close()
