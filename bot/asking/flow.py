@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from bot import messages
 from bot.asking import ask_claims, generating, joining, routing
-from bot.people import audiences
+from bot.people import askers, audiences
 from bot.asking.answering import Answer, answer_from_hits
 from bot.addresses import Address
 from bot.context import LorebotContext
@@ -68,8 +68,7 @@ def answer_claimed(ctx: LorebotContext, topics: TopicPicker, event: Ask, lease: 
     platform = event.person.platform
     text = event.text.strip()
     with ctx.session() as session:
-        person = ctx.remember(session, event.person)
-        handle = person.handle if person else None
+        asker = askers.resolve(ctx, session, event.person)
         processed = ProcessedEvent(platform=platform, event_id=event.event_id, kind="ask", at=ctx.now())
         if not text:
             reply = messages.attachments_only(event.attachments) if event.attachments else (
@@ -78,13 +77,12 @@ def answer_claimed(ctx: LorebotContext, topics: TopicPicker, event: Ask, lease: 
             return _record(ctx, session, lease, processed)
 
         vector = ctx.knowledge.embed_question(text)
-        reader = reader_of(ctx, event)
+        reader = asker.reader(event.private, event.where.channel)
         hits, answer = decide(ctx, session, reader, text, vector, _reply_address(event))
         now = ctx.now()
-        asker_name = person.name if person else ctx.person_name(event.person)
         question = Question(
-            platform=platform, asker_id=event.person.id, asker_name=asker_name,
-            asker_handle=handle, channel=event.where.channel, thread=event.where.thread or event.message_id,
+            platform=platform, asker_id=event.person.id, asker_name=asker.name,
+            asker_handle=asker.handle, channel=event.where.channel, thread=event.where.thread or event.message_id,
             message_id=event.message_id, text=text, text_key=text_key(text),
             status=_status(answer), topic=topics.pick(text, vector),
             confidence=answer.confidence, asked_at=now,
@@ -211,12 +209,6 @@ def record_shown(session: Session, question: Question, answer: Answer, message_i
                         answer_text=answer.plain_text or answer.answer, shown_at=at)
     session.add(shown)
     return shown
-
-
-def reader_of(ctx: LorebotContext, event: Ask) -> audiences.Reader:
-    if event.private:
-        return audiences.Reader.person(ctx.config, event.person.platform, event.person.id)
-    return audiences.Reader.in_channel(event.where.platform, event.where.channel)
 
 
 def decide(ctx: LorebotContext, session: Session, reader: audiences.Reader, text: str,
