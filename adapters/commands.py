@@ -192,7 +192,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         kb.close()
     if args.json:
-        shown = answer.to_json(llm=llm is not None)
+        shown = answer.to_json()
         if reader is not None:
             shown["reader"] = {"as": reader.handle, "channel": f"{reader.platform}:{reader.channel}"
                                if reader.channel else None}

@@ -73,9 +73,9 @@ class Answer:
     def is_verified(self) -> bool:
         return self.verified_by is not None
 
-    def to_json(self, llm: bool = False) -> dict:
-        """``llm``: an LLM is configured, so say which model wrote the answer (or null) and what each sentence
-        cites; without one, the shape is exactly what it always was."""
+    def to_json(self) -> dict:
+        """What ``lorebot ask --json`` prints: ``generated_by`` is the model that wrote the answer (null for an
+        extract or a verified answer) and ``cited`` the source numbers each written sentence cites (else null)."""
         shown = {
             "question": self.question,
             "status": self.status,
@@ -85,10 +85,9 @@ class Answer:
             "verified_question": self.verified_question,
             "verified_by": self.verified_by,
             "verified_at": self.verified_at.isoformat() if self.verified_at else None,
+            "generated_by": self.generated_by,
+            "cited": [list(numbers) for numbers in self.cited] if self.cited is not None else None,
         }
-        if llm:
-            shown["generated_by"] = self.generated_by
-            shown["cited"] = [list(numbers) for numbers in self.cited] if self.cited is not None else None
         return shown
 
 

@@ -58,7 +58,8 @@ def test_ask_json_answers_with_sources(home: Path, capsys) -> None:
     assert main(["--home", str(home), "ask", "--json", "How many days of annual leave do I get?"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert set(answer) == {"question", "status", "confidence", "answer", "sources", "verified_question", "verified_by",
-                           "verified_at"}
+                           "verified_at", "generated_by", "cited"}
+    assert answer["generated_by"] is None and answer["cited"] is None  # no [llm]: the extract
     assert answer["status"] == "answered" and answer["confidence"] >= 0.55
     assert "25 days" in answer["answer"]
     assert set(answer["sources"][0]) == {"title", "source", "heading", "score", "snippet", "url"}

@@ -13,8 +13,8 @@ from tests.knowledge.llm.fake_llm import KEY, FakeLlm, Fault, fake  # noqa: F401
 
 HANDBOOK = Path(__file__).resolve().parents[2] / "examples" / "handbook"
 QUESTION = "How many days of annual leave do I get?"
-OLD_FIELDS = {"question", "status", "confidence", "answer", "sources", "verified_question", "verified_by",
-              "verified_at"}
+FIELDS = {"question", "status", "confidence", "answer", "sources", "verified_question", "verified_by", "verified_at",
+          "generated_by", "cited"}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def key(monkeypatch) -> None:
 def test_ask_json_names_the_model_and_what_each_sentence_cites(home, fake, tmp_path, capsys) -> None:
     fake.replies = ["You get 25 days of annual leave a year [1]."]
     answer = ask_json(home, config_for(fake, tmp_path), capsys)
-    assert set(answer) == OLD_FIELDS | {"generated_by", "cited"}
+    assert set(answer) == FIELDS
     assert answer["generated_by"] == "test-model" and answer["cited"] == [[1]]
     assert answer["status"] == "answered" and answer["answer"].startswith("You get 25 days")
     assert len(answer["sources"]) == 1

@@ -48,6 +48,8 @@ def test_confident_chunk_answers_with_extract_and_sources() -> None:
         "verified_question": None,
         "verified_by": None,
         "verified_at": None,
+        "generated_by": None,
+        "cited": None,
     }
 
 
