@@ -7,7 +7,13 @@ delivered four times with the same activity id, as the Bot Connector redelivers.
 matter to the people waiting are how long until the answer is posted and that it is posted exactly once; the
 figure that matters to the platforms is how fast every delivery is acknowledged (Slack retries after 3 s).
 
+With ``--llm-delay-ms N`` the configuration gains an ``[llm]`` section pointing at a loopback OpenAI-compatible
+stand-in that answers every chat completion after N ms with the first sentence of passage [1], cited, so the
+citation check keeps it; the answers posted "Written by" the model are counted against those that fell back to
+the extract.
+
     python benchmarks/bench_load.py --questions 100 --rate 20 [--store sqlite|postgresql] [--platform slack|teams]
+        [--llm-delay-ms 800]
 
 Prints one JSON line.
 """
@@ -18,6 +24,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -38,6 +45,8 @@ from tests.adapters.loopback import LoopThread  # noqa: E402
 from tests.adapters.slack.fake_slack import FakeSlackApi  # noqa: E402
 from tests.adapters.teams.fake_connector import FakeConnector  # noqa: E402
 from tests.adapters.teams.support import Teams, start_site  # noqa: E402
+from tests.knowledge.llm.fake_llm import FakeLlm, Request  # noqa: E402
+from tests.loopback import Answer  # noqa: E402
 
 LOREBOT = Path(sys.executable).with_name("lorebot")
 SECRET = "bench-signing-secret"
@@ -45,6 +54,9 @@ CHANNEL = "CBENCH"
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 BENCH_DATABASE = "lorebot_bench"
 WARM_UP = 99999  # the number of the question that loads the model before timing starts
+LLM_MODEL = "bench-model"
+WRITTEN = "Written by"  # the label of an answer the model wrote (bot.messages.generated_label)
+FELL_BACK = "the written answer was not available"  # the note on an extract shown instead (FALLBACK_NOTE)
 
 # Real-sounding questions about the sample handbook, some answered and some routed to champions; a number
 # makes every question distinct, so nothing is answered from an earlier identical one.
@@ -62,6 +74,28 @@ SUBJECTS = [
 ]
 
 
+class BenchLlm(FakeLlm):
+    """The fake LLM, answering every grounded-answer request with the first sentence of passage [1], cited, and
+    anything else (the judge) with no verdict, after ``delay`` seconds."""
+
+    def _respond(self, request: Request) -> Answer:
+        self.replies = [_first_sentence_cited(request.prompt)]
+        self._served = 0
+        return super()._respond(request)
+
+
+def _first_sentence_cited(prompt: str) -> str:
+    match = re.search(r"^\[1\] (.*?)(?=\n\n\[2\] |\n<{2,3}|\Z)", prompt, re.MULTILINE | re.DOTALL)
+    if match is None:
+        return "NOT_FOUND"
+    for line in match.group(1).splitlines():
+        words = line.strip().lstrip("#*->|0123456789. ").strip()
+        sentence = re.split(r"(?<=[.!?])\s+", words)[0].rstrip(".!?:; ")
+        if len(sentence.split()) >= 4:
+            return f"{sentence}. [1]"
+    return "NOT_FOUND"
+
+
 class TimedSlackApi(FakeSlackApi):
     """The fake Web API, noting when each call arrived."""
 
@@ -75,15 +109,16 @@ class TimedSlackApi(FakeSlackApi):
 
 
 class TimedConnector(FakeConnector):
-    """The fake Bot Connector, noting when each message arrived and in which conversation."""
+    """The fake Bot Connector, noting when each message arrived, in which conversation and what it said (typing
+    indicators, sent while the model writes, are not messages)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.arrivals: list[tuple[float, str | None]] = []
+        self.arrivals: list[tuple[float, str | None, str]] = []
 
     async def _answer(self, request, kind, conversation, activity, body, result, size=0):
-        if kind in ("send", "reply"):
-            self.arrivals.append((time.perf_counter(), conversation))
+        if kind in ("send", "reply") and (body or {}).get("type") != "typing":
+            self.arrivals.append((time.perf_counter(), conversation, json.dumps(body)))
         return await super()._answer(request, kind, conversation, activity, body, result, size)
 
 
@@ -115,10 +150,13 @@ class SlackLoad:
         return [_signed(mention, None), _signed(message, None), _signed(mention, 1), _signed(mention, 2)]
 
     def replies(self, keys) -> dict[str, list[float]]:
-        found: dict[str, list[float]] = {}
+        return {key: [at for at, _ in posts] for key, posts in self.posts(keys).items()}
+
+    def posts(self, keys) -> dict[str, list[tuple[float, str]]]:
+        found: dict[str, list[tuple[float, str]]] = {}
         for at, method, params in list(self.api.arrivals):
             if method == "chat.postMessage" and params.get("channel") == CHANNEL and params.get("thread_ts") in keys:
-                found.setdefault(params["thread_ts"], []).append(at)
+                found.setdefault(params["thread_ts"], []).append((at, json.dumps(params)))
         return found
 
     def close(self) -> None:
@@ -147,10 +185,13 @@ class TeamsLoad:
         return [(json.dumps(activity).encode(), {"Content-Type": "application/json"})] * 4
 
     def replies(self, keys) -> dict[str, list[float]]:
-        found: dict[str, list[float]] = {}
-        for at, conversation in list(self.connector.arrivals):
+        return {key: [at for at, _ in posts] for key, posts in self.posts(keys).items()}
+
+    def posts(self, keys) -> dict[str, list[tuple[float, str]]]:
+        found: dict[str, list[tuple[float, str]]] = {}
+        for at, conversation, text in list(self.connector.arrivals):
             if conversation in keys:
-                found.setdefault(conversation, []).append(at)
+                found.setdefault(conversation, []).append((at, text))
         return found
 
     def close(self) -> None:
@@ -214,11 +255,24 @@ def fresh_postgres() -> str:
     return POSTGRES + BENCH_DATABASE
 
 
-def run(questions: int, rate: float, store: str, platform: str) -> dict:
+def config_with_llm(folder: str, url: str) -> Path:
+    """The example configuration with an ``[llm]`` section for the stand-in at ``url`` (the example's recovery
+    lease, 60 s, already outlasts twice the timeout plus 10 s)."""
+    path = Path(folder) / "lorebot.toml"
+    path.write_text((ROOT / "examples" / "lorebot.toml").read_text()
+                    + f'\n[llm]\nbase_url = "{url}/v1"\nmodel = "{LLM_MODEL}"\ntimeout_s = 20\n')
+    return path
+
+
+def run(questions: int, rate: float, store: str, platform: str, llm_delay_ms: int | None = None) -> dict:
     load = SlackLoad() if platform == "slack" else TeamsLoad()
+    llm = None
+    if llm_delay_ms is not None:
+        llm = BenchLlm()
+        llm.delay = llm_delay_ms / 1000
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "LOREBOT_CONFIG": str(ROOT / "examples" / "lorebot.toml"),
-               **load.env}
+        config = config_with_llm(home, llm.url) if llm else ROOT / "examples" / "lorebot.toml"
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "LOREBOT_CONFIG": str(config), **load.env}
         env.pop("SLACK_APP_TOKEN", None)
         if store == "postgresql":
             env["LOREBOT_DATABASE_URL"] = fresh_postgres()
@@ -236,6 +290,7 @@ def run(questions: int, rate: float, store: str, platform: str) -> dict:
             while time.perf_counter() < deadline and not load.replies({load.key(WARM_UP)}):
                 time.sleep(0.2)
             cpu_before = cpu_seconds(server.pid)
+            calls_before = len(llm.requests) if llm else 0  # the warm-up question's
             sent: dict[str, float] = {}
             acks: list[float] = []
             statuses: list[int] = []
@@ -265,18 +320,27 @@ def run(questions: int, rate: float, store: str, platform: str) -> dict:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
-    replies = load.replies(sent)
+    posts = load.posts(sent)
+    replies = {key: [at for at, _ in found] for key, found in posts.items()}
     load.close()
+    llm_calls = len(llm.requests) - calls_before if llm else 0
+    if llm:
+        llm.close()
     counts = [len(replies.get(key, [])) for key in sent]
     latencies = sorted((min(replies[key]) - sent[key]) * 1000 for key in sent if key in replies)
+    first = [min(found)[1] for found in posts.values()]
     return {
-        "platform": platform, "store": store, "questions": questions, "rate_per_s": rate, "deliveries": len(acks),
+        "platform": platform, "store": store, "llm_delay_ms": llm_delay_ms, "questions": questions,
+        "rate_per_s": rate, "deliveries": len(acks),
         "answer_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "answer_p95_ms": round(_percentile(latencies, 0.95), 1) if latencies else None,
         "ack_p99_ms": round(_percentile(sorted(a * 1000 for a in acks), 0.99), 1),
         "non_2xx": sum(1 for s in statuses if not 200 <= s < 300),
         "replies_min": min(counts), "replies_max": max(counts),
         "cpu_ms_per_question": round(cpu * 1000 / questions, 1),
+        "written": sum(1 for text in first if WRITTEN in text),
+        "fell_back": sum(1 for text in first if FELL_BACK in text),
+        "llm_calls": llm_calls,
     }
 
 
@@ -292,8 +356,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--platform", choices=("slack", "teams"), default="slack")
+    parser.add_argument("--llm-delay-ms", type=int, default=None,
+                        help="configure [llm] with a loopback model that answers after this many ms (default: no LLM)")
     args = parser.parse_args()
-    print(json.dumps(run(args.questions, args.rate, args.store, args.platform)))
+    print(json.dumps(run(args.questions, args.rate, args.store, args.platform, args.llm_delay_ms)))
 
 
 if __name__ == "__main__":
