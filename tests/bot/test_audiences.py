@@ -11,7 +11,8 @@ from bot.config import parse_config
 from bot.errors import ConfigError
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.questions import Question, RoutedPost
-from jobs.digest import render, team_week
+from jobs.digest_figures import team_week
+from jobs.digest_text import render
 from tests.bot.support import RAW_CONFIG, new_chat
 
 SALARY_DOC = """# Salary bands

@@ -9,7 +9,7 @@ from bot.config import parse_config
 from bot.people.profiles import PROFILE_EXPIRY
 from bot.ports import Profile
 from bot.tables.people import PersonRow
-from jobs.digest import team_week
+from jobs.digest_figures import team_week
 from tests.bot.support import RAW_CONFIG, UNKNOWN_QUESTION, Clock, new_chat, rows
 
 THRESHOLDS = {"answer_threshold": 0.5, "verified_threshold": 0.6}

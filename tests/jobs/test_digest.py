@@ -16,7 +16,7 @@ from bot.tables.lessons import PROMOTED, Lesson, LessonPrompt
 from bot.config import parse_config
 from bot.tables.questions import ChampionAnswer
 from jobs import JobRunner
-from jobs.digest import team_week
+from jobs.digest_figures import team_week
 from tests.jobs.conftest import CONFIG
 from tests.jobs.conftest import FakeClock, add_question, console, london
 
