@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help='JSONL of {"a","b"[,"answer"]}: verify a, ask b; reports verified_paraphrase_rate')
     evaluate.add_argument("--near-misses", type=Path, metavar="FILE",
                           help='JSONL of {"a","c"[,"answer"]}: verify a, ask c; reports verified_false_match_rate')
+    evaluate.add_argument("--feedback-replay", action="store_true",
+                          help="with --paraphrases (and --near-misses): ask b, give a's feedback, ask b again; "
+                               "reports replay_right_before/after and replay_near_miss_changed")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of text")
     evaluate.add_argument("--llm", action="store_true",
                           help="let the [llm] of lorebot.toml write the answers; reports citation_kept_rate, "
@@ -96,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     commands.add_parser("rebuild-index", help="rebuild the search indexes from the database")
+
+    feedback = commands.add_parser("feedback", help="list what people's Helpful / Not helpful taught, or remove one")
+    feedback.add_argument("--remove", type=int, metavar="ID", help="forget the learned preference with this id")
+    feedback.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     aliases = commands.add_parser("aliases", help="list the wordings verified answers learned, or remove one")
     aliases.add_argument("--remove", type=int, metavar="ID", help="forget the learned wording with this id")

@@ -37,6 +37,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "docs": _docs,
         "stats": _stats,
         "aliases": _aliases,
+        "feedback": _feedback,
         "chat": _chat,
         "serve": _serve,
         "jobs": _jobs,
@@ -244,6 +245,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     pairs = {name: _read_pairs(path, second) for name, path, second in (
         ("verified_paraphrase_rate", args.paraphrases, "b"), ("verified_false_match_rate", args.near_misses, "c"))
         if path is not None}
+    if args.feedback_replay and args.paraphrases is None:
+        raise LorebotError("--feedback-replay needs --paraphrases FILE (and takes --near-misses FILE too)")
+    rounds = _replay_rounds(args) if args.feedback_replay else None
     metrics = evaluate(
         args.corpus,
         args.queries,
@@ -251,7 +255,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         embedder=wiring.make_embedder(settings),
         answer_threshold=config.answers.answer_threshold,
         progress=not args.json and sys.stderr.isatty(),
-        also=(lambda kb: _reuse_rates(kb, config, pairs, llm)) if pairs else None,
+        also=(lambda kb: _reuse_rates(kb, config, pairs, llm, rounds)) if pairs else None,
         generated=_generated_answers(llm) if llm is not None else None,
     )
     if args.json:
@@ -285,9 +289,30 @@ def _read_pairs(path: Path, second: str) -> list:
             for row in read_jsonl(path, {"a": str, second: str})]
 
 
-def _reuse_rates(kb, config, pairs: dict, llm: "Llm | None" = None) -> dict:
+def _replay_rounds(args: argparse.Namespace) -> dict:
+    """``--feedback-replay``'s rounds: each pair whose ``a`` is one of the queries, with ``a``'s relevant
+    documents as the evaluation's knowledge base names them."""
+    from bot.curation.feedback_replay import Round
+    from knowledge.evaluation import CORPUS_PREFIX, read_jsonl, read_queries
+
+    relevant = {" ".join(query.text.split()): query.relevant for query in read_queries(args.queries)}
+
+    def rounds(path: Path, second: str) -> list:
+        found = []
+        for row in read_jsonl(path, {"a": str, second: str}):
+            documents = relevant.get(" ".join(row["a"].split()))
+            if documents:
+                found.append(Round(row["a"], row[second], frozenset(CORPUS_PREFIX + doc for doc in documents)))
+        return found
+
+    return {"paraphrases": rounds(args.paraphrases, "b"),
+            "near_misses": rounds(args.near_misses, "c") if args.near_misses is not None else None}
+
+
+def _reuse_rates(kb, config, pairs: dict, llm: "Llm | None" = None, rounds: dict | None = None) -> dict:
     """The bot's reuse of verified answers, measured on the evaluation's knowledge base (output discarded); with
-    ``--llm`` (and ``judge`` on) the bot's decision may ask the judge."""
+    ``--llm`` (and ``judge`` on) the bot's decision may ask the judge. With ``rounds`` (``--feedback-replay``),
+    one round of feedback replayed after them, on the same knowledge base."""
     import io
 
     from adapters.console import ConsoleMessenger
@@ -297,7 +322,12 @@ def _reuse_rates(kb, config, pairs: dict, llm: "Llm | None" = None) -> dict:
     wiring.create_schema(kb.engine)
     messenger = ConsoleMessenger(io.StringIO())
     judge = llm if llm is not None and llm.options.judge else None
-    return {name: reuse_rate(kb, config, messenger, system_clock, rows, llm=judge) for name, rows in pairs.items()}
+    figures = {name: reuse_rate(kb, config, messenger, system_clock, rows, llm=judge) for name, rows in pairs.items()}
+    if rounds is not None:
+        from bot.curation.feedback_replay import replay
+
+        figures.update(replay(kb, config, messenger, system_clock, rounds["paraphrases"], rounds["near_misses"]))
+    return figures
 
 
 def _aliases(args: argparse.Namespace, settings: Settings) -> int:
@@ -320,6 +350,40 @@ def _aliases(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{alias.id:>5}  “{alias.text}” → “{alias.entry_question}”  (by {alias.added_by}, "
               f"{alias.created_at:%Y-%m-%d})")
     return 0
+
+
+def _feedback(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.curation.feedback_learning import forget, listing
+
+    kb = wiring.open_knowledge(settings)
+    try:
+        wiring.create_schema(kb.engine)
+        if args.remove is not None:
+            if not forget(kb.engine, args.remove, actor="admin:command-line"):
+                raise LorebotError(f"no learned preference with id {args.remove}: run lorebot feedback to list them")
+            print(f"Removed learned preference {args.remove}: later questions no longer inherit it.")
+            return 0
+        learned = listing(kb.engine, kb)
+    finally:
+        kb.close()
+    if args.json:
+        print(json.dumps([{"id": view.id, "kind": view.kind, "question": view.question, "document": view.document,
+                           "title": view.title, "by": view.person, "at": view.at.isoformat(),
+                           "audience": json.loads(view.audience), "document_changed": view.changed}
+                          for view in learned], ensure_ascii=False, indent=2))
+        return 0
+    if not learned:
+        print("Nothing learned from feedback yet: it appears when people mark answers Helpful or Not helpful.")
+    for view in learned:
+        changed = ", document changed since: counts half" if view.changed else ""
+        print(f"{view.id:>5}  {_judgment(view.kind)} “{view.title or view.document}” for “{view.question}”  "
+              f"(by {view.person}, {view.at:%Y-%m-%d}{changed})")
+    return 0
+
+
+def _judgment(kind: str) -> str:
+    """How a listing says what the person judged."""
+    return {"helpful": "helped:", "not_helpful": "did not help:", "rejected": "rejected by a champion:"}.get(kind, kind)
 
 
 def _docs(args: argparse.Namespace, settings: Settings) -> int:

@@ -125,6 +125,8 @@ class AnswersConfig(_Strict):
     verified_threshold: Annotated[float, Field(ge=0, le=1)] = 0.70
     suggest_threshold: Annotated[float, Field(ge=0, le=1)] = 0.50  # offer a verified answer to a similar question
     max_sources: Annotated[int, Field(ge=1, le=10)] = 3
+    # Independent askers whose judgment of a source makes it decide for later rewordings (README, "Feedback").
+    feedback_askers: Annotated[int, Field(ge=1, le=20)] = 2
 
 
 class ChampionsConfig(_Strict):

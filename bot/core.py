@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from bot import messages
 from bot.people import access
-from bot.curation import answer_edits, champions, phrasings, triage
+from bot.curation import answer_edits, champions, feedback_learning, phrasings, triage
 from bot.addresses import Address, MessageRef, Person
 from bot.asking.flow import answer_claimed, claim, claim_ask, handle_ask, reroute
 from bot.config import LorebotConfig
@@ -153,6 +153,8 @@ class Lorebot:
                 session.add(Feedback(question_id=question.id, person_id=event.person.key, kind=event.name,
                                      at=ctx.now()))
                 session.commit()
+            if event.name in (HELPFUL, NOT_HELPFUL):
+                feedback_learning.learn(ctx, session, question, event.person, event.name)
             if event.name in (SUGGESTION_YES, SUGGESTION_NO):
                 phrasings.on_suggestion(ctx, session, question, event, accepted=event.name == SUGGESTION_YES)
             elif event.name == HELPFUL:

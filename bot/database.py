@@ -6,7 +6,7 @@ from sqlmodel import SQLModel
 
 from knowledge import schema
 
-from bot.tables import claims, curation, feedback, joining, llm_health, people, questions
+from bot.tables import claims, curation, feedback, joining, llm_health, people, preferences, questions
 
 TABLES = (
     people.PersonRow,
@@ -18,6 +18,7 @@ TABLES = (
     curation.Rejection,
     curation.CurationAudit,
     feedback.Feedback,
+    preferences.LearnedPreference,
     claims.ProcessedEvent,
     claims.AskClaim,
     joining.OpenWording,

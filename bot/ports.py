@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol, Sequence, runtime_checkable
 
 from sqlalchemy.engine import Engine
 
@@ -127,6 +127,16 @@ class Knowledge(Protocol):
         ...
 
     def entry(self, entry_id: int) -> "Hit | None": ...
+
+    def same_question(self, query: str, wordings: "Sequence[tuple[str, np.ndarray]]", *,
+                      collections: Sequence[str] | None = None, vector: "np.ndarray | None" = None,
+                      floor: float = 0.0) -> list[float]:
+        """How surely ``query`` asks what each wording asks: what carries feedback to rewordings."""
+        ...
+
+    def document_versions(self, paths: Iterable[str]) -> dict[str, str]:
+        """Each stored document's content fingerprint: a changed one weakens what was learned about it."""
+        ...
 
     def add_alias(self, entry_id: int, text: str, *, added_by: str) -> int | None: ...
 

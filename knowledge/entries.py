@@ -21,7 +21,7 @@ from knowledge.embed import Embedder
 from knowledge.errors import KnowledgeError
 from knowledge.store import KbAlias, KbEntry
 from knowledge.types import Alias, Hit
-from knowledge.wording import Idf, missing, overlap, question_terms
+from knowledge.wording import Idf, question_terms
 
 VERIFIED_COLLECTION = "verified"
 BestDocuments = Callable[[str, np.ndarray], "tuple[str, ...]"]
@@ -178,15 +178,10 @@ def match(engine: sqlalchemy.Engine, table: EntryTable | None, query: str, vecto
     for row in rows:
         confidence, chosen_contrast = 0.0, 0.0
         for phrasing in np.flatnonzero(table.owner == row):  # the entry's own question, then its aliases
-            # A statement (a lesson) says more than any question it answers: only the question's words it
-            # lacks count against it.
-            contrast = (missing(query_terms, table.terms[phrasing], idf) if table.statements[row]
-                        else overlap(query_terms, table.terms[phrasing], idf)).contrast
-            cosine = float(cosines[phrasing])
-            if entry_matching.match_confidence(cosine, contrast, 1.0) < max(floor, confidence):
-                continue  # even finding the very same documents could not lift it: skip that search
-            same = len(query_documents & set(best_documents(table.texts[phrasing], table.phrasings[phrasing])))
-            matched = entry_matching.match_confidence(cosine, contrast, same / entry_matching.DOCUMENTS_COMPARED)
+            matched, contrast = entry_matching.wording_match(
+                query_terms, query_documents, float(cosines[phrasing]), table.terms[phrasing],
+                lambda: best_documents(table.texts[phrasing], table.phrasings[phrasing]), idf,
+                statement=bool(table.statements[row]), floor=max(floor, confidence))
             if matched > confidence:
                 confidence, chosen_contrast = matched, contrast
         if confidence >= floor:

@@ -19,6 +19,9 @@ from them match outright. See README, "Retrieval and answer quality".
 from __future__ import annotations
 
 import math
+from typing import Callable, Collection
+
+from knowledge.wording import Idf, missing, overlap
 
 COSINE_WEIGHT = 6.5
 CONTRAST_WEIGHT = 7.3
@@ -30,3 +33,18 @@ DOCUMENTS_COMPARED = 3
 def match_confidence(cosine: float, contrast: float, shared_documents: float) -> float:
     x = COSINE_WEIGHT * cosine - CONTRAST_WEIGHT * contrast + SHARED_DOCUMENTS_WEIGHT * shared_documents + BIAS
     return 1.0 / (1.0 + math.exp(-x))
+
+
+def wording_match(query_terms: frozenset[str], query_documents: Collection[str], cosine: float,
+                  terms: frozenset[str], documents: Callable[[], Collection[str]], idf: Idf, *,
+                  statement: bool = False, floor: float = 0.0) -> tuple[float, float]:
+    """(match confidence, contrast) of a question with one known wording: a verified entry's question or
+    alias, or a question someone gave feedback on. ``documents()`` names the documents the wording retrieves
+    first; it is called (a search, unless cached) only when finding the very same documents could lift the
+    match to ``floor``, and 0.0 is returned otherwise. A ``statement`` (a lesson) says more than any question it
+    answers: only the question's words it lacks count against it."""
+    contrast = (missing(query_terms, terms, idf) if statement else overlap(query_terms, terms, idf)).contrast
+    if floor > 0 and match_confidence(cosine, contrast, 1.0) < floor:
+        return 0.0, contrast
+    shared = len(set(query_documents) & set(documents()))
+    return match_confidence(cosine, contrast, shared / DOCUMENTS_COMPARED), contrast

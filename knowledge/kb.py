@@ -16,7 +16,7 @@ import numpy as np
 import sqlalchemy
 from sqlmodel import Session, select
 
-from knowledge import entries, store
+from knowledge import entries, entry_matching, store
 from knowledge.embed import Embedder
 from knowledge.embedding_batcher import EmbeddingBatcher
 from knowledge.entries import VERIFIED_COLLECTION
@@ -33,6 +33,7 @@ from knowledge.sources.source import Source
 from knowledge.sources.syncing import SyncOptions, sync_source
 from knowledge.store import KbChunk, KbDocument, KbEntry
 from knowledge.types import Alias, DocumentInfo, Hit, IngestReport
+from knowledge.wording import Idf, question_terms
 
 SAME_QUESTION = 0.70  # an entry matched at least this surely goes before every passage
 RELATED_ENTRY = 0.45  # an entry below this match confidence is not even listed among a search's hits
@@ -202,8 +203,36 @@ class KnowledgeBase:
     def _vector_of(self, text: str, vector: np.ndarray | None) -> np.ndarray:
         return self.embedder.encode([text])[0] if vector is None else np.asarray(vector, dtype="float32")
 
+    def same_question(self, query: str, wordings: Sequence[tuple[str, np.ndarray]], *,
+                      collections: Sequence[str] | None = None, vector: np.ndarray | None = None,
+                      floor: float = 0.0) -> list[float]:
+        """How surely ``query`` asks the same question as each of ``wordings`` (text and its ``embed_question``
+        vector), decided as a verified entry's match is (meaning, word contrast, same documents found within
+        ``collections``); a wording that cannot reach ``floor`` gets 0.0 without its search being run. What the
+        bot learns from feedback on one question reaches another this way."""
+        query = " ".join(query.split())
+        if not query or not wordings:
+            return [0.0] * len(wordings)
+        self._live.refresh()
+        vector = self._vector_of(query, vector)
+        idf, best_documents = self._matching_aids(query, collections)
+        query_terms = question_terms(query)
+        query_documents = best_documents(query, vector)
+        return [entry_matching.wording_match(
+            query_terms, query_documents, float(np.dot(np.asarray(wording_vector, dtype="float32"), vector)),
+            question_terms(text), lambda: best_documents(" ".join(text.split()), wording_vector), idf,
+            floor=floor)[0] for text, wording_vector in wordings]
+
     def _match_entries(self, query: str, vector, collections: Sequence[str] | None, *, floor: float,
                        limit: int, query_hits: list[Hit] | None = None) -> list[Hit]:
+        idf, best_documents = self._matching_aids(query, collections, query_hits)
+        return entries.match(self._engine, self._live.entries, query, vector, collections, idf, best_documents,
+                             floor=floor, limit=limit)
+
+    def _matching_aids(self, query: str, collections: Sequence[str] | None,
+                       query_hits: list[Hit] | None = None) -> tuple[Idf, entries.BestDocuments]:
+        """The word weights and the "first documents a wording finds" (cached per wording on the live index)
+        that deciding "the same question?" reads."""
         chunks = self._live.chunks
         idf = idf_for(chunks) if chunks is not None and len(chunks) else _uniform_idf
         scope = tuple(sorted(set(collections))) if collections else ()
@@ -219,8 +248,7 @@ class KnowledgeBase:
                     self._engine, chunks, text, text_vector, DOCUMENT_HITS, collections, "hybrid"))
             return known[(scope, text)]
 
-        return entries.match(self._engine, self._live.entries, query, vector, collections, idf, best_documents,
-                             floor=floor, limit=limit)
+        return idf, best_documents
 
     # -- learned wordings -----------------------------------------------------------------------------------------
     def add_alias(self, entry_id: int, text: str, *, added_by: str) -> int | None:
@@ -263,6 +291,17 @@ class KnowledgeBase:
         with Session(self._engine) as session:
             count = lambda model: int(session.exec(select(sqlalchemy.func.count()).select_from(model)).one())  # noqa: E731
             return {"documents": count(KbDocument), "chunks": count(KbChunk), "entries": count(KbEntry)}
+
+    def document_versions(self, paths: Iterable[str]) -> dict[str, str]:
+        """Each stored document's content fingerprint, by path (absent: not stored): what tells whether a
+        document changed since someone judged it."""
+        wanted = sorted(set(paths))
+        if not wanted:
+            return {}
+        with Session(self._engine) as session:
+            rows = session.exec(select(KbDocument.path, KbDocument.content_hash)
+                                .where(KbDocument.path.in_(wanted))).all()
+        return dict(rows)
 
     def document_title(self, path: str) -> str | None:
         with Session(self._engine) as session:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot import messages
-from bot.asking import ask_claims, generating, joining, routing
+from bot.asking import ask_claims, generating, joining, preferences, routing
 from bot.people import askers, audiences
 from bot.asking.answering import Answer, answer_from_hits
 from bot.addresses import Address
@@ -214,14 +214,18 @@ def record_shown(session: Session, question: Question, answer: Answer, message_i
 def decide(ctx: LorebotContext, session: Session, reader: audiences.Reader, text: str,
            vector: Sequence[float] | None = None, where: Address | None = None) -> tuple[list[Hit], Answer]:
     """The bot's answer decision for a question this reader asked: search what they may read, leave out what
-    champions rejected for this wording, then answer, suggest or admit being unsure. ``vector`` is the
+    champions rejected for this wording, let what people judged for the same question reorder the passages
+    (``bot.asking.preferences``), then answer, suggest or admit being unsure. ``vector`` is the
     question's embedding when the caller has it (``knowledge.embed_question``); ``where`` is the asker's message,
     marked as being worked on while an LLM reads. Returns the hits considered too, since they tell what the
     question concerns."""
-    hits = ctx.knowledge.search(text, k=SEARCH_K, collections=audiences.searched(ctx.config, ctx.knowledge, reader),
-                                vector=vector)
+    collections = audiences.searched(ctx.config, ctx.knowledge, reader)
+    hits = ctx.knowledge.search(text, k=SEARCH_K, collections=collections, vector=vector)
     rejected = _rejected_keys(session, text_key(text))
     hits = [hit for hit in hits if hit.key not in rejected]
+    if not any(hit.is_verified and hit.confidence >= ctx.config.answers.verified_threshold for hit in hits):
+        standing = preferences.standings(session, ctx.config, ctx.knowledge, reader, text, vector, hits, collections)
+        hits = preferences.reorder(hits, standing, ctx.config.answers.feedback_askers)
     answer = answer_from_hits(text, hits, ctx.config.answers, ctx.config.collections)
     if ctx.llm is None:
         return hits, answer

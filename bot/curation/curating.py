@@ -16,12 +16,14 @@ from sqlmodel import Session, select
 
 from bot import messages
 from bot.asking import joining
+from bot.curation import feedback_learning
 from bot.people import access, audiences
 from bot.addresses import Address, Person
 from bot.asking.ask_claims import LEASE
 from bot.context import LorebotContext
 from bot.ports import Unreachable
 from bot.tables.curation import CurationAudit, Rejection, VerifiedAnswer
+from bot.tables.preferences import REJECTED
 from bot.tables.questions import AnswerShown, ChampionAnswer, Question
 
 log = logging.getLogger(__name__)
@@ -141,6 +143,7 @@ def reject(ctx: LorebotContext, session: Session, champion: Person, question: Qu
         return False
     audit(session, ctx, champion, "reject", question, reason=key)
     session.commit()
+    feedback_learning.learn(ctx, session, question, champion, REJECTED)  # rewordings stop getting it too
     ctx.messenger.send(acting_place(ctx, champion, question, where), messages.source_rejected(_top_title(shown)))
     return True
 
