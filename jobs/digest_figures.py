@@ -25,6 +25,7 @@ from bot.tables.lessons import PROMOTED, Lesson
 from bot.tables.people import PersonRow
 from bot.tables.questions import ChampionAnswer, Question
 from jobs import messages, themes
+from jobs.handbook_gaps import HandbookGap, handbook_gaps
 from jobs.render import thread_link
 from jobs.verified import verified
 from knowledge.sources.status import source_health
@@ -83,6 +84,7 @@ class OrgWeek:
     unassigned: TeamWeek
     troubled_sources: list = field(default_factory=list)  # SourceHealth of each source needing an admin's look
     llm_skipped: object | None = None  # bot.tables.llm_health.LlmHealth while the LLM is being skipped
+    handbook_gaps: list[HandbookGap] = field(default_factory=list)  # verified answers no document covers
 
 
 Members = tuple[set[str], set[tuple[str, str]]]
@@ -229,7 +231,8 @@ def org_week(ctx: LorebotContext, session: Session, end: datetime, reader: Reade
     unassigned, _ = _figures(ctx, session, messages.DIGEST_UNASSIGNED, end,
                              lambda q: not any(in_team(q) for in_team in belongs.values()), reader)
     return OrgWeek(everyone=everyone, teams=teams, unassigned=unassigned, troubled_sources=_troubled_sources(ctx),
-                   llm_skipped=llm_health.skipped(ctx.engine) if ctx.config.llm else None)
+                   llm_skipped=llm_health.skipped(ctx.engine) if ctx.config.llm else None,
+                   handbook_gaps=handbook_gaps(ctx, session, end, reader))
 
 
 def _troubled_sources(ctx: LorebotContext) -> list:

@@ -104,7 +104,8 @@ def render(ctx: LorebotContext, weeks: list[TeamWeek]) -> Reply:
 
 
 def render_org(ctx: LorebotContext, org: OrgWeek) -> Reply:
-    """The admins' digest: everyone's figures and gaps, a line per team, then the askers in no team."""
+    """The admins' digest: everyone's figures and gaps, a line per team, then the askers in no team, and the
+    verified answers worth adding to the handbook."""
     everyone = org.everyone
     lines = [*_figure_lines(everyone), *_gap_lines(everyone)] if everyone.asked else [messages.DIGEST_ORG_NO_QUESTIONS]
     sections = ["\n".join(lines)]
@@ -119,6 +120,10 @@ def render_org(ctx: LorebotContext, org: OrgWeek) -> Reply:
                                    *_gap_lines(unassigned)]))
     else:
         sections.append(messages.DIGEST_UNASSIGNED_NONE)
+    if org.handbook_gaps:
+        sections.append("\n".join([messages.DIGEST_HANDBOOK_HEADER, *(messages.DIGEST_HANDBOOK_LINE.format(
+            question=said(gap.question, 120), answer=said(gap.answer, 200), champion=said(gap.champion))
+            for gap in org.handbook_gaps)]))
     if org.troubled_sources:
         sections.append("\n".join([messages.DIGEST_SOURCES_HEADER, *(
             f"• {source_health_line(health, ctx.config.tz)}" for health in org.troubled_sources)]))

@@ -65,6 +65,8 @@ DIGEST_TEAM_LINE = "• {team}: **{asked}** question(s) ({change}), {bot}% answe
 DIGEST_UNASSIGNED_HEADER = "**Unassigned**: askers in no team, so no manager sees them"
 DIGEST_UNASSIGNED_NONE = "**Unassigned**: none, every asker is in a team."
 DIGEST_CONTEXT = "Weekly digest from Lorebot · share the gaps with your champions to close them"
+DIGEST_HANDBOOK_HEADER = "**Worth adding to the handbook**: answered in chat, but no document covers it yet"
+DIGEST_HANDBOOK_LINE = "• “{question}” — {answer} (verified by {champion})"
 DIGEST_SOURCES_HEADER = "**Sources needing a look** (`lorebot sources` has the details)"
 DIGEST_ORG_CONTEXT = "Organisation-wide digest from Lorebot, for the admins named in lorebot.toml"
 

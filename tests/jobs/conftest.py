@@ -1,5 +1,6 @@
-"""Fixtures for the jobs: a movable clock, a configuration with teams and champions, a store, the console's
-messenger (a real Messenger that keeps what it sent), and helpers to seed the core's tables."""
+"""Fixtures for the jobs: a movable clock, a configuration with teams and champions, a store, the real knowledge
+base on it, the console's messenger (a real Messenger that keeps what it sent), and helpers to seed the core's
+tables."""
 from __future__ import annotations
 
 import io
@@ -86,6 +87,18 @@ def engine(database_url):
     create_schema(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def kb(tmp_path, database_url, embedder):
+    """The real knowledge base (the bundled model) on the store, with the core's and the jobs' tables beside it."""
+    from adapters.wiring import create_schema
+    from knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.open(tmp_path / "home", database_url=database_url, embedder=embedder)
+    create_schema(kb.engine)
+    yield kb
+    kb.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from adapters.wiring import create_schema
 from bot.addresses import Address, MessageRef, Person
 from bot.config import parse_config
 from bot.core import Lorebot
@@ -37,16 +36,6 @@ RAW = {**CONFIG, "topics": {**CONFIG["topics"], "expenses": {
 @pytest.fixture
 def config():
     return parse_config(RAW)
-
-
-@pytest.fixture
-def kb(tmp_path, database_url, embedder):
-    from knowledge import KnowledgeBase
-
-    kb = KnowledgeBase.open(tmp_path / "home", database_url=database_url, embedder=embedder)
-    create_schema(kb.engine)
-    yield kb
-    kb.close()
 
 
 def make_core(config, kb, messenger, clock) -> Lorebot:
