@@ -82,6 +82,27 @@ def handbook(tmp_path_factory):
     return write_handbook(tmp_path_factory.mktemp("handbook") / "handbook")
 
 
+@pytest.fixture(scope="session")
+def commute_handbook(tmp_path_factory):
+    from tests.commute_handbook import write_commute_handbook
+
+    return write_commute_handbook(tmp_path_factory.mktemp("commute") / "commute")
+
+
+@pytest.fixture
+def commute_kb(tmp_path, database_url, embedder, commute_handbook):
+    """The real knowledge base with the commuting handbook (``tests.commute_handbook``) in collection
+    "handbook", and every table of Lorebot beside it, on SQLite and on PostgreSQL."""
+    from adapters.wiring import create_schema
+    from knowledge import KnowledgeBase
+
+    base = KnowledgeBase.open(tmp_path / "commute-home", database_url=database_url, embedder=embedder)
+    create_schema(base.engine)
+    base.ingest([commute_handbook], collection="handbook", progress=False)
+    yield base
+    base.close()
+
+
 @pytest.fixture
 def kb(tmp_path, database_url, embedder, handbook):
     """The real knowledge base with the tiny handbook ingested, and every table of Lorebot beside it (as the
