@@ -220,6 +220,7 @@ def decide(ctx: LorebotContext, session: Session, reader: audiences.Reader, text
     marked as being worked on while an LLM reads. Returns the hits considered too, since they tell what the
     question concerns."""
     collections = audiences.searched(ctx.config, ctx.knowledge, reader)
+    vector = ctx.knowledge.embed_question(text) if vector is None else vector  # search and preferences share it
     hits = ctx.knowledge.search(text, k=SEARCH_K, collections=collections, vector=vector)
     rejected = _rejected_keys(session, text_key(text))
     hits = [hit for hit in hits if hit.key not in rejected]

@@ -22,22 +22,19 @@ from collections import defaultdict
 from typing import Sequence
 
 import numpy as np
+from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from bot.config import LorebotConfig
 from bot.people import audiences
 from bot.ports import Knowledge
-from bot.tables.preferences import REJECTED, LearnedPreference
+from bot.tables.preferences import HELPFUL, REJECTED, LearnedPreference
 from knowledge.types import Hit
 
 SAME_QUESTION = 0.45  # a judgment reaches a question at least this surely the same (a verified entry's "related")
 NEAR_TIE = 0.10  # how close to the top passage one person's preference may lift another
-CANDIDATES = 8  # judged wordings scored in full per question, after a cosine pre-selection
+CANDIDATES = 5  # judged wordings scored in full per question, after a cosine pre-selection
 HALF = 0.5  # the weight of a judgment made before its document changed
-
-
-def from_row(row: LearnedPreference) -> np.ndarray:
-    return np.frombuffer(row.question_vector, dtype="float32")
 
 
 def to_blob(vector: Sequence[float]) -> bytes:
@@ -51,28 +48,49 @@ def standings(session: Session, config: LorebotConfig, knowledge: Knowledge, rea
     found = {hit.document for hit in hits if hit.kind == "chunk"}
     if not found:
         return {}
-    rows = [row for row in session.exec(select(LearnedPreference).where(LearnedPreference.document.in_(sorted(found))))
-            if audiences.may_read_all(config, reader, audiences.loads(row.audience))]
+    table = LearnedPreference
+    columns = (table.id, table.question_text, table.question_vector, table.person_id, table.kind, table.document,
+               table.content_hash, table.audience, table.at)
+    rows = [row for row in session.exec(select(*columns).where(table.document.in_(sorted(found))))
+            if row.audience == "[]" or audiences.may_read_all(config, reader, audiences.loads(row.audience))]
+    rows = _may_matter(rows, hits, config.answers.feedback_askers)
     if not rows:
         return {}
     query = np.asarray(vector if vector is not None else knowledge.embed_question(text), dtype="float32")
-    wordings = sorted({row.question_text: from_row(row) for row in rows}.items(),
-                      key=lambda item: -float(item[1] @ query))[:CANDIDATES]
+    vectors = {row.question_text: row.question_vector for row in rows}
+    closeness = dict(zip(vectors, np.frombuffer(b"".join(vectors.values()), dtype="float32")
+                         .reshape(len(vectors), -1) @ query))
+    wordings = [(wording, np.frombuffer(vectors[wording], dtype="float32"))
+                for wording in sorted(vectors, key=lambda wording: -closeness[wording])[:CANDIDATES]]
     sureness = knowledge.same_question(text, wordings, collections=collections, vector=query, floor=SAME_QUESTION)
     same = {wording for (wording, _), sure in zip(wordings, sureness) if sure >= SAME_QUESTION}
     matching = [row for row in rows if row.question_text in same]
     if not matching:
         return {}
     versions = knowledge.document_versions({row.document for row in matching})
-    latest: dict[tuple[str, str], LearnedPreference] = {}
+    latest: dict[tuple[str, str], Row] = {}
     for row in sorted(matching, key=lambda r: (r.at, r.id or 0)):
         latest[(row.document, row.person_id)] = row  # one voice per person and document: their latest
     standing: dict[str, float] = defaultdict(float)
     for row in latest.values():
         weight = 1.0 if row.content_hash == versions.get(row.document) else HALF
         votes = config.answers.feedback_askers if row.kind == REJECTED else 1
-        standing[row.document] += row.direction * votes * weight
+        standing[row.document] += (1 if row.kind == HELPFUL else -1) * votes * weight
     return dict(standing)
+
+
+def _may_matter(rows: list[Row], hits: list[Hit], decides: int) -> list[Row]:
+    """The judgments that could move this question's passages, before the costlier same-question check: all of
+    them when some document has enough voices (or a champion's ❌) to decide, else those of the top passage's
+    document and of documents about as good as it (one voice only breaks near-ties)."""
+    people: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        people[row.document].add(row.person_id)
+    if any(row.kind == REJECTED for row in rows) or any(len(who) >= decides for who in people.values()):
+        return rows
+    passages = [hit for hit in hits if hit.kind == "chunk"]
+    close = {hit.document for hit in passages if hit.confidence >= passages[0].confidence - NEAR_TIE}
+    return [row for row in rows if row.document in close]
 
 
 def reorder(hits: list[Hit], standing: dict[str, float], decides: int) -> list[Hit]:

@@ -36,7 +36,3 @@ class LearnedPreference(SQLModel, table=True):
     content_hash: str | None = Field(default=None, max_length=128)  # the document's content when judged
     audience: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # the question's (JSON list)
     at: datetime = Field(sa_type=UTCDateTime)
-
-    @property
-    def direction(self) -> int:
-        return 1 if self.kind == HELPFUL else -1
