@@ -57,9 +57,9 @@ DIGEST_NEW_KNOWLEDGE = (
     "**New knowledge**: {verified} verified answer(s), {lessons} lesson(s) shared ({promoted} added)."
 )
 DIGEST_KNOWLEDGE_LINE = "• {text}"
-DIGEST_CHAMPIONS_HEADER = "**Most helpful champions**"
-DIGEST_CHAMPION_LINE = "• {name}: {answers} answer(s), {verified} verified"
-DIGEST_NO_CHAMPIONS = "**Most helpful champions**: nobody needed this week."
+DIGEST_CHAMPIONS_HEADER = "**Champions this week**"
+DIGEST_CHAMPION_LINE = "• {name} · {topic}: {figures}"
+DIGEST_NO_CHAMPIONS = "**Champions this week**: nobody needed this week."
 DIGEST_TEAMS_HEADER = "**By team**"
 DIGEST_TEAM_LINE = "• {team}: **{asked}** question(s) ({change}), {bot}% answered by Lorebot, {open} still open"
 DIGEST_UNASSIGNED_HEADER = "**Unassigned**: askers in no team, so no manager sees them"
@@ -76,12 +76,6 @@ REVERIFY_TEXT = "**Q:** {question}\n**A:** {answer}\n\n{reason}"
 REVERIFY_CONTEXT = "No answer within {grace} days and it will rank lower as possibly outdated."
 REVERIFY_STILL_RIGHT = "Still right"
 REVERIFY_OUTDATED = "Outdated"
-
-# Durations
-MINUTES = "{m} min"
-HOURS = "{h} h"
-HOURS_MINUTES = "{h} h {m} min"
-DAYS_HOURS = "{d} d {h} h"
 
 # Dry run (printed on the terminal, never sent)
 DRY_RUN_HEADER = "Would send {count} message(s) for {job} (dry run, nothing sent):"
