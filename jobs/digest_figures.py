@@ -86,11 +86,16 @@ Members = tuple[set[str], set[tuple[str, str]]]
 def team_members(ctx: LorebotContext, session: Session, team: str) -> Members:
     """The team's config handles and the (platform, user id) pairs the bot has seen for it."""
     handles = {handle for handle, person in ctx.config.people.items() if person.team == team}
-    ids = {(platform, user_id) for handle in handles for platform, user_id in ctx.config.people[handle].ids.items()}
-    ids |= {("console", handle) for handle in handles}
+    ids = person_ids(ctx, handles)
     for row in session.exec(select(PersonRow).where(PersonRow.team == team)).all():
         ids.add((row.platform, row.user_id))
     return handles, ids
+
+
+def person_ids(ctx: LorebotContext, handles: set[str]) -> set[tuple[str, str]]:
+    """The (platform, user id) pairs lorebot.toml gives these people, and the console's, which is the handle."""
+    ids = {(platform, user_id) for handle in handles for platform, user_id in ctx.config.people[handle].ids.items()}
+    return ids | {("console", handle) for handle in handles}
 
 
 def _belongs(members: Members) -> Callable[[Question], bool]:

@@ -112,6 +112,7 @@ def render_org(ctx: LorebotContext, org: OrgWeek) -> Reply:
     """The admins' digest: everyone's figures and gaps, a line per team, then the askers in no team."""
     everyone = org.everyone
     lines = [*_figure_lines(everyone), *_gap_lines(everyone)] if everyone.asked else [messages.DIGEST_ORG_NO_QUESTIONS]
+    lines.extend(_champion_lines(org.champions, everyone.asked))
     sections = ["\n".join(lines)]
     if org.teams:
         sections.append("\n".join([messages.DIGEST_TEAMS_HEADER, *(messages.DIGEST_TEAM_LINE.format(
@@ -124,9 +125,6 @@ def render_org(ctx: LorebotContext, org: OrgWeek) -> Reply:
                                    *_gap_lines(unassigned)]))
     else:
         sections.append(messages.DIGEST_UNASSIGNED_NONE)
-    champions = _champion_lines(org.champions, everyone.asked)
-    if champions:
-        sections.append("\n".join(champions))
     if org.troubled_sources:
         sections.append("\n".join([messages.DIGEST_SOURCES_HEADER, *(
             f"• {source_health_line(health, ctx.config.tz)}" for health in org.troubled_sources)]))

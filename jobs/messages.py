@@ -20,6 +20,13 @@ LESSONS_TEXT = (
 )
 LESSONS_CONTEXT = "Weekly lessons learned"
 
+# Monthly thank-you to a team's champions
+SHOUT_OUT_TITLE = "Thank you, champions!"
+SHOUT_OUT_TEXT = "Thank you, {names}! Your answers helped {team} in {month}."
+SHOUT_OUT_CHAMPION = "{name} ({figures})"
+SHOUT_OUT_AND = " and "
+SHOUT_OUT_CONTEXT = "Every verified answer helps the next person who asks."
+
 # Manager digest (and the admins' organisation-wide one)
 DIGEST_TITLE = "{team}: the week of {start} – {end}"
 DIGEST_ORG_TITLE = "Everyone: the week of {start} – {end}"
