@@ -432,7 +432,7 @@ def own_impact(impact, days: int) -> Reply:
     """A champion's own figures (``/stats``); ``impact`` is ``bot.curation.impact.Impact`` or None."""
     text = IMPACT_NONE.format(days=days) if impact is None else (
         impact_figures(impact.answers, impact.verified, impact.median_to_answer, impact.served) + ".")
-    return Reply(title=IMPACT_TITLE.format(days=days), text=text[:1].upper() + text[1:], context=IMPACT_CONTEXT)
+    return Reply(title=IMPACT_TITLE.format(days=days), text=text, context=IMPACT_CONTEXT)
 
 
 def stats_for_champions() -> Reply:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 ASK_USAGE = "Ask me something after the command, for example: `/ask How many days of leave do I get?`"
 LOREBOT_USAGE = ("Champions' commands, best used in your DM with Lorebot: `/lorebot reassign ID TOPIC`, "
-                 "`/lorebot merge ID INTO_ID`, `/lorebot editverified ID NEW ANSWER`.")
+                 "`/lorebot merge ID INTO_ID`, `/lorebot editverified ID NEW ANSWER`, `/lorebot stats`.")
 ASK_RECEIVED = "Looking that up for you… the answer will appear in this channel."
 WORKSPACE_NOT_SERVED = (
     "Sorry, I can only help people in the workspace that added me. "
