@@ -202,7 +202,10 @@ def test_no_shout_out_without_opting_in(engine) -> None:
     jobs.catch_up()
     assert shout_outs(messenger) == []
     messenger = console()
-    run = JobRunner(config=champions_config("support"), engine=engine, messengers=messenger,
-                    clock=FakeClock(london(2026, 4, 1, 10, 5))).run("shout_out", now=london(2026, 4, 1, 10))
+    support = JobRunner(config=champions_config("support"), engine=engine, messengers=messenger,
+                        clock=FakeClock(london(2026, 4, 1, 10, 5)))
+    dry = support.run("shout_out", dry_run=True, now=london(2026, 4, 1, 10))
+    run = support.run("shout_out", now=london(2026, 4, 1, 10))
+    assert dry.text() == run.text()  # --dry-run prints exactly what is posted
     assert run.sent == 1 and shout_outs(messenger) == [
         "Thank you, Ivan (1 answer(s), 1 verified, served 1 later asker(s))! Your answers helped support in March."]

@@ -386,6 +386,8 @@ def test_stats_shows_a_champion_their_own_impact(console, kb) -> None:
     """Alice's last 30 days as ``tests.bot.impact_support`` counts them; the guest is no champion."""
     from tests.bot.impact_support import EXPECTED, seed_impact
 
+    assert "No answers, verifications or reuses of your answers in the last 30 days yet." in console.run(
+        "/as alice", "/stats")
     seed_impact(kb.engine, "console:alice", "Alice", console.clock.now)
     out = console.run("/as alice", "/stats")
     assert "Your impact, last 30 days" in out and EXPECTED in out
