@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, ValidationError, field_validator, model_validator
 
 from bot.config_errors import describe
 from bot.errors import ConfigError
@@ -64,11 +64,13 @@ class PersonConfig(_Strict):
 class TeamConfig(_Strict):
     """A group of people with a manager who gets the weekly digest. Members are the people listed with this
     team, plus the members of the Slack user group ``slack_usergroup`` (its id ``S…`` or its handle); without
-    it, of the user group whose handle is the team's name."""
+    it, of the user group whose handle is the team's name. ``shout_out``: once a month, thank the team's
+    champions in the champions' channel (opt-in: not every team wants its people named in public)."""
 
     manager: str
     lessons_channel: ChannelRef = Field(default_factory=dict)
     slack_usergroup: str | None = None
+    shout_out: StrictBool = False  # TOML has true and false; "yes" is a typo, not a choice
 
 
 class TopicConfig(_Strict):
@@ -157,11 +159,16 @@ class ReverifyConfig(_Strict):
     grace_days: Annotated[int, Field(ge=1)] = 14  # time to answer "still right?" before the answer turns stale
 
 
+class ShoutOutConfig(_Strict):
+    schedule: str = "0 10 1 * *"  # the month before each run is the one thanked for
+
+
 class JobsConfig(_Strict):
     nudges: NudgesConfig = NudgesConfig()
     lessons: LessonsConfig = LessonsConfig()
     digest: DigestConfig = DigestConfig()
     reverify: ReverifyConfig = ReverifyConfig()
+    shout_out: ShoutOutConfig = ShoutOutConfig()
     misfire_grace_hours: Annotated[float, Field(gt=0)] = 12
 
 

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from bot import messages
 from bot.people import access
-from bot.curation import answer_edits, champions, feedback_learning, phrasings, triage
+from bot.curation import answer_edits, champions, feedback_learning, own_impact, phrasings, triage
 from bot.addresses import Address, MessageRef, Person
 from bot.asking.flow import answer_claimed, claim, claim_ask, handle_ask, reroute
 from bot.config import LorebotConfig
@@ -26,7 +26,7 @@ from bot.events import Action, Ask, Edit, Event, Reaction, ThreadReply
 from bot.extensions import Extension
 from bot.people.profiles import KnownPerson, known_people, remember
 from bot.ports import Clock, Knowledge, Messenger, NoPeopleSource, PeopleSource, system_clock
-from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_NO, SUGGESTION_YES
+from bot.replies import ASK_CHAMPION, HELPFUL, NOT_HELPFUL, SAME_AS, SUGGESTION_NO, SUGGESTION_YES, Reply
 from bot.tables.claims import ProcessedEvent
 from bot.tables.feedback import Feedback
 from bot.tables.questions import Question
@@ -138,7 +138,8 @@ class Lorebot:
             phrasings.on_same_as(self.context, event)
             return True
         if event.name not in (HELPFUL, NOT_HELPFUL, ASK_CHAMPION, SUGGESTION_YES, SUGGESTION_NO):
-            return champions.handle_action(self.context, event) or triage.handle_action(self.context, event)
+            return (champions.handle_action(self.context, event) or triage.handle_action(self.context, event)
+                    or own_impact.handle_action(self.context, event))
         ctx = self.context
         with ctx.session() as session:
             question = session.get(Question, int(event.value)) if event.value.isdigit() else None
@@ -176,6 +177,10 @@ class Lorebot:
     # -- views --------------------------------------------------------------------------------------------
     def champion_topics(self, person: Person) -> list[str]:
         return self.context.champion_topics(person)
+
+    def own_impact(self, person: Person) -> Reply | None:
+        """A champion's figures over the last 30 days (App Home); None for anyone else."""
+        return own_impact.impact_reply(self.context, person)
 
     def waiting_for(self, person: Person) -> list[QuestionSummary]:
         """Routed questions still waiting for a champion of this person's topics, oldest first."""

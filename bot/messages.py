@@ -1,7 +1,7 @@
 """Everything the core says to people, in one place: short, friendly, and saying what happens next."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.asking.answering import Answer
 from bot.markdown import link as markdown_link
@@ -392,3 +392,48 @@ def source_health_line(health, tz) -> str:
     if health.last_success is None:
         return f"{name}: not synced yet (lorebot sync {health.name})"
     return f"✅ {name}: {health.documents} document(s), synced {health.last_success.astimezone(tz):%a %d %b %H:%M}"
+
+
+# Durations, as every figure shows them
+MINUTES = "{m} min"
+HOURS = "{h} h"
+HOURS_MINUTES = "{h} h {m} min"
+DAYS_HOURS = "{d} d {h} h"
+
+
+def duration(value: timedelta) -> str:
+    minutes = int(round(value.total_seconds() / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return DAYS_HOURS.format(d=days, h=hours)
+    if hours and mins:
+        return HOURS_MINUTES.format(h=hours, m=mins)
+    if hours:
+        return HOURS.format(h=hours)
+    return MINUTES.format(m=mins)
+
+
+def impact_figures(answers: int, verified: int, median: timedelta | None, served: int) -> str:
+    """A champion's figures in one phrase, the same in the digests, App Home, ``/stats`` and the shout-out."""
+    parts = [f"{answers} answer(s)", f"{verified} verified"]
+    if median is not None:
+        parts.append(f"{duration(median)} median to answer")
+    parts.append(f"served {served} later asker(s)")
+    return ", ".join(parts)
+
+
+IMPACT_TITLE = "Your impact, last {days} days"
+IMPACT_NONE = "No answers, verifications or reuses of your answers in the last {days} days yet."
+IMPACT_CONTEXT = "Each later asker served is someone who got your verified answer at once."
+
+
+def own_impact(impact, days: int) -> Reply:
+    """A champion's own figures (``/stats``); ``impact`` is ``bot.curation.impact.Impact`` or None."""
+    text = IMPACT_NONE.format(days=days) if impact is None else (
+        impact_figures(impact.answers, impact.verified, impact.median_to_answer, impact.served) + ".")
+    return Reply(title=IMPACT_TITLE.format(days=days), text=text, context=IMPACT_CONTEXT)
+
+
+def stats_for_champions() -> Reply:
+    return Reply(text="/stats shows a champion how their answers helped. Ask me a question any time.")

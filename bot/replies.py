@@ -18,8 +18,9 @@ PIN = "pin"  # a champion pins a verified answer (its id) as the go-to answer of
 REASSIGN = "reassign"  # argument: the topic to move the question to
 MERGE = "merge"  # argument: the open question it duplicates
 EDIT_VERIFIED = "edit_verified"  # argument: the verified answer's new text
+STATS = "stats"  # a champion asks for their own figures (bot.curation.own_impact); no value
 ACTION_NAMES = (HELPFUL, NOT_HELPFUL, ASK_CHAMPION, VERIFY, REJECT, STILL_RIGHT, OUTDATED, SUGGESTION_YES,
-                SUGGESTION_NO, SAME_AS, PIN, REASSIGN, MERGE, EDIT_VERIFIED)
+                SUGGESTION_NO, SAME_AS, PIN, REASSIGN, MERGE, EDIT_VERIFIED, STATS)
 
 
 @dataclass(frozen=True)

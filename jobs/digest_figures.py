@@ -17,13 +17,14 @@ from bot.people import audiences
 from bot.addresses import Address, MessageRef
 from bot.people.audiences import Reader
 from bot.context import LorebotContext
+from bot.curation.impact import Impact, impact, questions_by_id
 from bot.tables import llm_health
 from bot.replies import NOT_HELPFUL
 from bot.tables.curation import VerifiedAnswer
 from bot.tables.feedback import Feedback
 from bot.tables.lessons import PROMOTED, Lesson
 from bot.tables.people import PersonRow
-from bot.tables.questions import ChampionAnswer, Question
+from bot.tables.questions import Question
 from jobs import messages, themes
 from jobs.handbook_gaps import HandbookGap, handbook_gaps
 from jobs.render import thread_link
@@ -46,13 +47,6 @@ class Gap:
 
 
 @dataclass
-class ChampionScore:
-    name: str
-    answers: int
-    verified: int
-
-
-@dataclass
 class TeamWeek:
     team: str
     start: datetime
@@ -68,7 +62,7 @@ class TeamWeek:
     new_verified: list[str | None] = field(default_factory=list)  # None: not to be quoted to the reader
     lessons_shared: int = 0
     lessons_promoted: list[str | None] = field(default_factory=list)
-    champions: list[ChampionScore] = field(default_factory=list)
+    champions: list[Impact] = field(default_factory=list)  # the most helpful, a row per champion and topic
     previous: "TeamWeek | None" = None  # the week before, its figures only
 
     def share(self, part: int) -> int:
@@ -85,6 +79,7 @@ class OrgWeek:
     troubled_sources: list = field(default_factory=list)  # SourceHealth of each source needing an admin's look
     llm_skipped: object | None = None  # bot.tables.llm_health.LlmHealth while the LLM is being skipped
     handbook_gaps: list[HandbookGap] = field(default_factory=list)  # verified answers no document covers
+    champions: list[Impact] = field(default_factory=list)  # everyone's most helpful, a row per champion and topic
 
 
 Members = tuple[set[str], set[tuple[str, str]]]
@@ -93,11 +88,16 @@ Members = tuple[set[str], set[tuple[str, str]]]
 def team_members(ctx: LorebotContext, session: Session, team: str) -> Members:
     """The team's config handles and the (platform, user id) pairs the bot has seen for it."""
     handles = {handle for handle, person in ctx.config.people.items() if person.team == team}
-    ids = {(platform, user_id) for handle in handles for platform, user_id in ctx.config.people[handle].ids.items()}
-    ids |= {("console", handle) for handle in handles}
+    ids = person_ids(ctx, handles)
     for row in session.exec(select(PersonRow).where(PersonRow.team == team)).all():
         ids.add((row.platform, row.user_id))
     return handles, ids
+
+
+def person_ids(ctx: LorebotContext, handles: set[str]) -> set[tuple[str, str]]:
+    """The (platform, user id) pairs lorebot.toml gives these people, and the console's, which is the handle."""
+    ids = {(platform, user_id) for handle in handles for platform, user_id in ctx.config.people[handle].ids.items()}
+    return ids | {("console", handle) for handle in handles}
 
 
 def _belongs(members: Members) -> Callable[[Question], bool]:
@@ -195,12 +195,11 @@ def team_week(ctx: LorebotContext, session: Session, team: str, end: datetime,
     week, asked = _figures(ctx, session, team, end, in_team, reader)
     start = week.start
 
-    asked_ids = {q.id for q in asked}
     team_champion_keys = {f"{p}:{u}" for p, u in ids}
     verified_rows = session.exec(select(VerifiedAnswer).where(
         VerifiedAnswer.verified_at >= start, VerifiedAnswer.verified_at < end, VerifiedAnswer.status == "active",
     ).order_by(VerifiedAnswer.verified_at, VerifiedAnswer.id)).all()
-    questions = _questions(session, [v.question_id for v in verified_rows])
+    questions = questions_by_id(session, {v.question_id for v in verified_rows})
     team_question_ids = {qid for qid, q in questions.items() if in_team(q)}
     # A verified answer is knowledge now: its question is quoted to whoever may read its audience.
     week.new_verified = [v.question_text if audiences.may_read_all(ctx.config, reader, audiences.loads(
@@ -218,7 +217,7 @@ def team_week(ctx: LorebotContext, session: Session, team: str, end: datetime,
             ctx.config, Reader.in_channel(lesson.platform, lesson.channel))) else None
         for lesson in lessons if lesson.status == PROMOTED]
 
-    week.champions = _champions(session, asked_ids, start, end)
+    week.champions = most_helpful(impact(session, start, end, concerns=in_team))
     return week
 
 
@@ -232,7 +231,8 @@ def org_week(ctx: LorebotContext, session: Session, end: datetime, reader: Reade
                              lambda q: not any(in_team(q) for in_team in belongs.values()), reader)
     return OrgWeek(everyone=everyone, teams=teams, unassigned=unassigned, troubled_sources=_troubled_sources(ctx),
                    llm_skipped=llm_health.skipped(ctx.engine) if ctx.config.llm else None,
-                   handbook_gaps=handbook_gaps(ctx, session, end, reader))
+                   handbook_gaps=handbook_gaps(ctx, session, end, reader),
+                   champions=most_helpful(impact(session, everyone.start, end)))
 
 
 def _troubled_sources(ctx: LorebotContext) -> list:
@@ -242,30 +242,11 @@ def _troubled_sources(ctx: LorebotContext) -> list:
     return [health for health in source_health(ctx.knowledge.engine, list(ctx.config.sources)) if not health.healthy]
 
 
-def _questions(session: Session, question_ids: list[int | None]) -> dict[int, Question]:
-    wanted = [qid for qid in question_ids if qid is not None]
-    if not wanted:
-        return {}
-    return {q.id: q for q in session.exec(select(Question).where(Question.id.in_(wanted))).all()}
-
-
-def _champions(session: Session, question_ids: set[int], start: datetime, end: datetime) -> list[ChampionScore]:
-    """Champions ranked by this week's answers and verifications on the team's questions."""
-    if not question_ids:
-        return []
-    answered: dict[str, set[int]] = defaultdict(set)
-    names: dict[str, str] = {}
-    for answer in session.exec(select(ChampionAnswer).where(
-            ChampionAnswer.question_id.in_(question_ids), ChampionAnswer.answered_at < end)).all():
-        answered[answer.champion_id].add(answer.question_id)
-        names[answer.champion_id] = answer.champion_name or answer.champion_id
-    verified: dict[str, int] = defaultdict(int)
-    for row in session.exec(select(VerifiedAnswer).where(
-            VerifiedAnswer.question_id.in_(question_ids), VerifiedAnswer.status == "active",
-            VerifiedAnswer.verified_at >= start, VerifiedAnswer.verified_at < end)).all():
-        verified[row.champion_id] += 1
-        names.setdefault(row.champion_id, row.champion_name or row.champion_id)
-    scores = [ChampionScore(name=names[key], answers=len(answered.get(key, ())), verified=verified.get(key, 0))
-              for key in names]
-    scores.sort(key=lambda s: (-(s.answers + s.verified), -s.answers, s.name))
-    return scores[:TOP_CHAMPIONS]
+def most_helpful(rows: list[Impact], top: int = TOP_CHAMPIONS) -> list[Impact]:
+    """The rows of the ``top`` champions who helped most over all their topics, each champion's rows together,
+    their busiest topic first."""
+    helped: dict[str, int] = defaultdict(int)
+    for row in rows:
+        helped[row.champion_id] += row.helped
+    chosen = sorted(helped, key=lambda key: (-helped[key], min(r.name for r in rows if r.champion_id == key)))[:top]
+    return [row for key in chosen for row in rows if row.champion_id == key]

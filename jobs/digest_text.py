@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.context import LorebotContext
-from bot.messages import llm_skipped_line, source_health_line
+from bot.curation.impact import Impact
+from bot.messages import impact_figures, llm_skipped_line, source_health_line
 from bot.replies import Reply
 from jobs import messages
 from jobs.digest_figures import TOP_KNOWLEDGE, OrgWeek, TeamWeek
@@ -67,6 +68,15 @@ def _gap_lines(week: TeamWeek) -> list[str]:
     return lines
 
 
+def _champion_lines(champions: list[Impact], asked: int) -> list[str]:
+    """Each helpful champion's week, a line per topic (``bot.curation.impact`` defines the figures)."""
+    if not champions:
+        return [messages.DIGEST_NO_CHAMPIONS] if asked else []
+    return [messages.DIGEST_CHAMPIONS_HEADER, *(messages.DIGEST_CHAMPION_LINE.format(
+        name=said(c.name), topic=c.topic or messages.DIGEST_NO_TOPIC,
+        figures=impact_figures(c.answers, c.verified, c.median_to_answer, c.served)) for c in champions)]
+
+
 def _title(template: str, week: TeamWeek, team: str, tz) -> str:
     return template.format(team=team, start=week.start.astimezone(tz).strftime("%d %b"),
                            end=(week.end - timedelta(seconds=1)).astimezone(tz).strftime("%d %b"))
@@ -91,12 +101,7 @@ def render(ctx: LorebotContext, weeks: list[TeamWeek]) -> Reply:
                                                           promoted=len(week.lessons_promoted)))
         lines.extend(messages.DIGEST_KNOWLEDGE_LINE.format(text=said(text, 100))
                      for text in [t for t in [*week.new_verified, *week.lessons_promoted] if t][:TOP_KNOWLEDGE])
-        if week.champions:
-            lines.append(messages.DIGEST_CHAMPIONS_HEADER)
-            lines.extend(messages.DIGEST_CHAMPION_LINE.format(name=said(c.name), answers=c.answers, verified=c.verified)
-                         for c in week.champions)
-        elif week.asked:
-            lines.append(messages.DIGEST_NO_CHAMPIONS)
+        lines.extend(_champion_lines(week.champions, week.asked))
         sections.append("\n".join(lines))
     team = weeks[0].team if len(weeks) == 1 else ", ".join(w.team for w in weeks)
     return Reply(title=_title(messages.DIGEST_TITLE, weeks[0], team, ctx.config.tz), text="\n\n".join(sections),
@@ -108,6 +113,7 @@ def render_org(ctx: LorebotContext, org: OrgWeek) -> Reply:
     verified answers worth adding to the handbook."""
     everyone = org.everyone
     lines = [*_figure_lines(everyone), *_gap_lines(everyone)] if everyone.asked else [messages.DIGEST_ORG_NO_QUESTIONS]
+    lines.extend(_champion_lines(org.champions, everyone.asked))
     sections = ["\n".join(lines)]
     if org.teams:
         sections.append("\n".join([messages.DIGEST_TEAMS_HEADER, *(messages.DIGEST_TEAM_LINE.format(

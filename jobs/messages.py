@@ -20,6 +20,13 @@ LESSONS_TEXT = (
 )
 LESSONS_CONTEXT = "Weekly lessons learned"
 
+# Monthly thank-you to a team's champions
+SHOUT_OUT_TITLE = "Thank you, champions!"
+SHOUT_OUT_TEXT = "Thank you, {names}! Your answers helped {team} in {month}."
+SHOUT_OUT_CHAMPION = "{name} ({figures})"
+SHOUT_OUT_AND = " and "
+SHOUT_OUT_CONTEXT = "Every verified answer helps the next person who asks."
+
 # Manager digest (and the admins' organisation-wide one)
 DIGEST_TITLE = "{team}: the week of {start} – {end}"
 DIGEST_ORG_TITLE = "Everyone: the week of {start} – {end}"
@@ -57,9 +64,9 @@ DIGEST_NEW_KNOWLEDGE = (
     "**New knowledge**: {verified} verified answer(s), {lessons} lesson(s) shared ({promoted} added)."
 )
 DIGEST_KNOWLEDGE_LINE = "• {text}"
-DIGEST_CHAMPIONS_HEADER = "**Most helpful champions**"
-DIGEST_CHAMPION_LINE = "• {name}: {answers} answer(s), {verified} verified"
-DIGEST_NO_CHAMPIONS = "**Most helpful champions**: nobody needed this week."
+DIGEST_CHAMPIONS_HEADER = "**Champions this week**"
+DIGEST_CHAMPION_LINE = "• {name} · {topic}: {figures}"
+DIGEST_NO_CHAMPIONS = "**Champions this week**: nobody needed this week."
 DIGEST_TEAMS_HEADER = "**By team**"
 DIGEST_TEAM_LINE = "• {team}: **{asked}** question(s) ({change}), {bot}% answered by Lorebot, {open} still open"
 DIGEST_UNASSIGNED_HEADER = "**Unassigned**: askers in no team, so no manager sees them"
@@ -78,12 +85,6 @@ REVERIFY_TEXT = "**Q:** {question}\n**A:** {answer}\n\n{reason}"
 REVERIFY_CONTEXT = "No answer within {grace} days and it will rank lower as possibly outdated."
 REVERIFY_STILL_RIGHT = "Still right"
 REVERIFY_OUTDATED = "Outdated"
-
-# Durations
-MINUTES = "{m} min"
-HOURS = "{h} h"
-HOURS_MINUTES = "{h} h {m} min"
-DAYS_HOURS = "{d} d {h} h"
 
 # Dry run (printed on the terminal, never sent)
 DRY_RUN_HEADER = "Would send {count} message(s) for {job} (dry run, nothing sent):"

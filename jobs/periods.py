@@ -5,6 +5,7 @@ exactly one Monday 09:00 (one digest), and the two 01:30s of an autumn night col
 """
 from __future__ import annotations
 
+import calendar
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -65,3 +66,12 @@ def manual_period_key(now: datetime, tz: ZoneInfo) -> str:
     """Runs started by hand share one period per local day, e.g. "manual:2026-03-30": a second run by hand that
     day sends nothing, yet a run by hand neither blocks nor repeats the scheduled one."""
     return MANUAL + now.astimezone(tz).strftime("%Y-%m-%d")
+
+
+def month_before(at: datetime, tz: ZoneInfo) -> datetime:
+    """The same local wall-clock time a calendar month earlier (the last day of a shorter month when the day does
+    not exist there), so a monthly job run on the 1st covers exactly the month before, whatever its length."""
+    local = at.astimezone(tz)
+    year, month = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day).astimezone(timezone.utc)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from bot.addresses import MessageRef
 from bot.context import LorebotContext
 from bot.markdown import literal
+from bot.messages import duration
 from jobs import messages
 
 
@@ -17,19 +18,6 @@ def shorten(text: str, limit: int = 140) -> str:
 def said(text: str, limit: int = 140) -> str:
     """What a person wrote, shortened, and shown as written: never read as formatting, links or mentions."""
     return literal(shorten(text, limit))
-
-
-def duration(value: timedelta) -> str:
-    minutes = int(round(value.total_seconds() / 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return messages.DAYS_HOURS.format(d=days, h=hours)
-    if hours and mins:
-        return messages.HOURS_MINUTES.format(h=hours, m=mins)
-    if hours:
-        return messages.HOURS.format(h=hours)
-    return messages.MINUTES.format(m=mins)
 
 
 def hours(value: float) -> str:

@@ -21,6 +21,7 @@ HELP = """Commands:
   /reassign <id> <topic>        champions: move question <id> to another topic's champions
   /merge <id> <into-id>         champions: question <id> duplicates <into-id>; its asker gets that answer
   /editverified <id> <text>     champions: new words for question <id>'s verified answer
+  /stats                        champions: how your answers helped over the last 30 days
   /help                         this list
   /quit                         leave
 Message ids (m12) stay valid in later sessions. Up and Down recall earlier lines."""

@@ -112,8 +112,9 @@ def _publish_home(core, client: WebClient, user_id: str) -> None:
     person = Person("slack", user_id)
     champion = bool(core.champion_topics(person))
     sources = [source_health_line(health, core.context.config.tz) for health in core.source_health(person)]
+    impact = core.own_impact(person) if champion else None
     view = home_view(core.waiting_for(person) if champion else [], core.recent_questions(person),
-                     is_champion=champion, sources=sources)
+                     is_champion=champion, sources=sources, impact=impact)
     client.views_publish(user_id=user_id, view=view)
 
 

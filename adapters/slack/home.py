@@ -1,15 +1,18 @@
-"""The App Home tab: a champion's waiting questions and a member's recent questions."""
+"""The App Home tab: a champion's waiting questions and their own impact, and a member's recent questions."""
 from __future__ import annotations
 
 from adapters.slack import messages
 from adapters.slack.blocks import MAX_SECTION, clip
 from adapters.slack.mrkdwn import escape, to_mrkdwn
+from bot.replies import Reply
 
 MAX_LISTED = 15
 
 
-def home_view(waiting: list, recent: list, *, is_champion: bool, sources: list[str] = ()) -> dict:
-    """``sources``: one line per source, for an admin (``Lorebot.source_health``)."""
+def home_view(waiting: list, recent: list, *, is_champion: bool, sources: list[str] = (),
+              impact: Reply | None = None) -> dict:
+    """``sources``: one line per source, for an admin (``Lorebot.source_health``); ``impact``: a champion's own
+    figures (``bot.messages.own_impact``)."""
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": messages.HOME_TITLE}},
         {"type": "section", "text": {"type": "mrkdwn", "text": messages.HOME_INTRO}},
@@ -20,6 +23,10 @@ def home_view(waiting: list, recent: list, *, is_champion: bool, sources: list[s
         blocks.extend(_section(_line(q)) for q in waiting[:MAX_LISTED])
         if not waiting:
             blocks.append(_section(messages.HOME_NOTHING_WAITING))
+    if is_champion and impact is not None:
+        blocks.append({"type": "divider"})
+        blocks.append(_section(messages.HOME_IMPACT.format(title=impact.title)))
+        blocks.append(_section(to_mrkdwn(impact.text)))
     if sources:
         blocks.append({"type": "divider"})
         blocks.append(_section(messages.HOME_SOURCES))

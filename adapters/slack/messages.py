@@ -3,7 +3,7 @@ from __future__ import annotations
 
 ASK_USAGE = "Ask me something after the command, for example: `/ask How many days of leave do I get?`"
 LOREBOT_USAGE = ("Champions' commands, best used in your DM with Lorebot: `/lorebot reassign ID TOPIC`, "
-                 "`/lorebot merge ID INTO_ID`, `/lorebot editverified ID NEW ANSWER`.")
+                 "`/lorebot merge ID INTO_ID`, `/lorebot editverified ID NEW ANSWER`, `/lorebot stats`.")
 ASK_RECEIVED = "Looking that up for you… the answer will appear in this channel."
 WORKSPACE_NOT_SERVED = (
     "Sorry, I can only help people in the workspace that added me. "
@@ -14,6 +14,7 @@ HOME_TITLE = "Lorebot"
 HOME_INTRO = "Ask me anything about how we work: send me a direct message, mention @Lorebot, or use `/ask`."
 HOME_WAITING = "*Waiting for you* ({count}): questions routed to your topics"
 HOME_NOTHING_WAITING = "Nothing is waiting for you. Thank you for keeping answers flowing!"
+HOME_IMPACT = "*{title}*"
 HOME_RECENT = "*Your recent questions*"
 HOME_SOURCES = "*Sources* (you are an admin): how each one is syncing"
 HOME_NO_QUESTIONS = "You have not asked anything yet. Try me!"

@@ -43,7 +43,7 @@ def suggested_questions(ctx: LorebotContext, reader: Reader, limit: int = 4) -> 
         served = session.exec(select(AnswerShown.sources).where(AnswerShown.status == "answered",
                                                                 AnswerShown.shown_at >= ctx.now() - RECENT,
                                                                 AnswerShown.sources.contains(ENTRY_KEY))).all()
-    uses = Counter(_first_entry(sources) for sources in served)
+    uses = Counter(first_entry(sources) for sources in served)
     ranked = sorted(verified, key=lambda row: (uses[row.entry_id] + 1, row.verified_at), reverse=True)
     chosen: list[str] = []
     for row in ranked:
@@ -62,7 +62,7 @@ def prompts_for(ctx: LorebotContext, reader: Reader, limit: int = 4) -> list[str
     return suggested_questions(ctx, reader, limit) or list(GENERIC_PROMPTS[:limit])
 
 
-def _first_entry(sources: str) -> int | None:
+def first_entry(sources: str) -> int | None:
     """The verified entry an answer led with (its first source), or None."""
     try:
         first = (json.loads(sources or "[]") or [{}])[0]

@@ -22,6 +22,8 @@ def test_example_config_validates() -> None:
     assert config.champions.channel["console"] == "champions"
     assert config.slack.workspaces == [] and config.msteams.tenants == []  # the token's and the app's own
     assert config.admins == ["erin"]
+    assert config.teams["people-ops"].shout_out and not config.teams["engineering"].shout_out
+    assert config.jobs.shout_out.schedule == "0 10 1 * *"
 
 
 def test_workspaces_and_tenants_are_read() -> None:
@@ -41,6 +43,9 @@ def test_workspaces_and_tenants_are_read() -> None:
         ({"topics": {"leave": {"description": "x", "champions": []}}}, "topics.leave.champions"),
         ({"people": {"a": {"name": "A", "ids": {"irc": "a"}}}}, "people.a.ids"),
         ({"answerz": {}}, "answerz"),
+        ({"people": {"m": {"name": "M"}}, "teams": {"ops": {"manager": "m", "shout_out": "yes"}}},
+         "teams.ops.shout_out"),
+        ({"jobs": {"shout_out": {"schedule": "0 10 1 * *", "channel": "C1"}}}, "jobs.shout_out.channel"),
         ({"slack": {"workspaces": ["northwind"]}}, "slack.workspaces"),
         ({"slack": {"workspace": ["T01NORTHWIND"]}}, "slack.workspace"),
         ({"msteams": {"tenants": ["northwind.onmicrosoft.com"]}}, "msteams.tenants"),

@@ -130,9 +130,9 @@ def test_each_manager_reads_their_team_week(config, engine) -> None:
         "**New knowledge**: 1 verified answer(s), 2 lesson(s) shared (1 added).",
         "• How do I request parental leave?",
         "• Lesson from sam",
-        "**Most helpful champions**",
-        "• Carl: 1 answer(s), 1 verified",
-        "• Cara: 1 answer(s), 0 verified",
+        "**Champions this week**",
+        "• Carl · hr: 1 answer(s), 1 verified, 6 h median to answer, served 0 later asker(s)",
+        "• Cara · hr: 1 answer(s), 0 verified, 2 h median to answer, served 0 later asker(s)",
     ]
     assert digests["dm-olga"].text.startswith("No questions from your team this week.")
     assert "The VPN keeps dropping" not in mia.text

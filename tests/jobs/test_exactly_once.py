@@ -170,6 +170,7 @@ def test_list_jobs_shows_next_runs(config, engine) -> None:
     assert listed["nudges"][1] == london(2026, 3, 17, 9)
     assert listed["lessons"][1] == london(2026, 3, 20, 15)
     assert listed["reverify"][1] == london(2026, 3, 17, 10)
+    assert listed["shout_out"] == ("0 10 1 * *", london(2026, 4, 1, 10))
     assert str(listed["digest"][1].tzinfo) == "Europe/London"
 
 
@@ -204,7 +205,7 @@ def test_second_scheduler_stands_by_until_the_first_stops(config, make_engine) -
         assert first.start(paused=True)
         assert not second.start(paused=True)
         assert {job.id for job in first.scheduler.get_jobs()} == {"nudges", "lessons", "digest", "reverify",
-                                                                  "catch-up"}
+                                                                  "shout_out", "catch-up"}
         assert [job.id for job in second.scheduler.get_jobs()] == ["standby"]
         digest_job = first.scheduler.get_job("digest")
         assert digest_job.coalesce and digest_job.max_instances == 1

@@ -380,3 +380,17 @@ def test_a_champion_pins_a_verified_answer_with_the_pin_button(console, kb) -> N
     out = console.run("/as alice", f"/click pin {done}", f"/click pin {done}")
     assert "📌 Pinned as the go-to answer for office." in out and "already the go-to answer" in out
     assert rows(kb, VerifiedAnswer)[0].pinned
+
+
+def test_stats_shows_a_champion_their_own_impact(console, kb) -> None:
+    """Alice's last 30 days as ``tests.bot.impact_support`` counts them; the guest is no champion."""
+    from tests.bot.impact_support import EXPECTED, seed_impact
+
+    assert "No answers, verifications or reuses of your answers in the last 30 days yet." in console.run(
+        "/as alice", "/stats")
+    seed_impact(kb.engine, "console:alice", "Alice", console.clock.now)
+    out = console.run("/as alice", "/stats")
+    assert "Your impact, last 30 days" in out and EXPECTED in out
+    out = console.run("/stats")
+    assert "answer(s)" not in out and "shows a champion how their answers helped" in out
+    assert "/stats" in console.run("/help")

@@ -342,3 +342,20 @@ def test_app_home_shows_an_admin_how_each_source_is_syncing(kb, tmp_path) -> Non
         assert "wiki: 1 document(s), synced" in views["UERIN"]
         assert "gone: the last sync failed: cannot read the default branch of" in views["UERIN"]
         assert "Sources" not in views["UALICE"] and "wiki" not in views["UALICE"]  # only admins see sources
+
+
+def test_app_home_shows_a_champion_their_impact_and_others_what_they_saw(kb) -> None:
+    """Carol's last 30 days as ``tests.bot.impact_support`` counts them; Erin, no champion, sees no figures."""
+    from tests.adapters.slack.conftest import serve_rig
+    from tests.bot.impact_support import EXPECTED, seed_impact
+
+    clock = Clock()
+    seed_impact(kb.engine, "slack:UCAROL", "Carol", clock.now)
+    for rig in serve_rig(kb, CONFIG, clock=clock):
+        rig.event({"type": "app_home_opened", "user": "UCAROL", "channel": "DUCAROL", "tab": "home"})
+        rig.event({"type": "app_home_opened", "user": "UERIN", "channel": "DUERIN", "tab": "home"})
+        rig.settle()
+        views = {view["user_id"]: view["view"]["blocks"] for view in rig.api.named("views.publish")}
+        texts = [block["text"]["text"] for block in views["UCAROL"] if block["type"] == "section"]
+        assert texts[texts.index("*Your impact, last 30 days*") + 1] == EXPECTED
+        assert "impact" not in json.dumps(views["UERIN"]).lower() and "answer(s)" not in json.dumps(views["UERIN"])

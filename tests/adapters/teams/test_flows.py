@@ -385,3 +385,17 @@ def test_a_pin_button_from_elsewhere_pins_nothing(servers, teams, bot, kb):
     forged = {"lorebot_action": "pin", "value": str(verified.id)}
     post(servers, teams.card_action("dave", forged, card_id="1:somewhere", channel=GENERAL, root="1:other"))
     assert not rows(kb, VerifiedAnswer)[0].pinned
+
+
+def test_a_champion_types_stats_for_their_own_impact(servers, teams, bot, kb, clock):
+    """Carol's last 30 days as ``tests.bot.impact_support`` counts them; Erin is no champion."""
+    from tests.bot.impact_support import EXPECTED, seed_impact
+
+    seed_impact(kb.engine, "teams:aad-carol", "Carol", clock.now)
+    post(servers, teams.personal_message("carol", "/stats"))
+    [stats] = servers.connector.delivered("a:1carol-personal")
+    assert "Your impact, last 30 days" in stats.text and EXPECTED in stats.text
+    post(servers, teams.personal_message("erin", "/stats"))
+    [other] = servers.connector.delivered("a:1erin-personal")
+    assert "answer(s)" not in other.text and "shows a champion how their answers helped" in other.text
+    assert rows(kb, Question, Question.text == "/stats") == []  # a command, never a question for the champions
