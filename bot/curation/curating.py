@@ -160,6 +160,7 @@ def unreject(ctx: LorebotContext, session: Session, champion: Person, question: 
     if not removed:
         session.rollback()
         return False
+    feedback_learning.withdraw(session, question, champion, REJECTED)  # rewordings get the source back too
     audit(session, ctx, champion, "unreject", question, reason=key)
     session.commit()
     if where is not None:

@@ -62,6 +62,14 @@ def learn(ctx: LorebotContext, session: Session, question: Question, person: Per
     return row.id if row else None
 
 
+def withdraw(session: Session, question: Question, person: Person, kind: str) -> None:
+    """Take back ``person``'s judgment ``kind`` on ``question`` (a champion lifting their ❌), in the caller's
+    transaction."""
+    session.exec(delete(LearnedPreference).where(
+        LearnedPreference.question_id == question.id, LearnedPreference.person_id == person.key,
+        LearnedPreference.kind == kind))
+
+
 def _existing(session: Session, question_id: int, person_key: str, document: str) -> LearnedPreference | None:
     return session.exec(select(LearnedPreference).where(
         LearnedPreference.question_id == question_id, LearnedPreference.person_id == person_key,

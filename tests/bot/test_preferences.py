@@ -125,6 +125,9 @@ def test_a_champions_reject_carries_to_rewordings_alone(chat, commute_kb) -> Non
     reply = ask(chat, "bob", CAR_WORK_DAY)
     assert CYCLING not in [source.title for source in reply.reply.sources]
     assert top_document(chat, "bob", BIKE_REWORDED) == CYCLING
+    chat.react("alice", answer, "x", added=False)  # taking the ❌ back gives the source back everywhere
+    assert rows(commute_kb, LearnedPreference) == []
+    assert top_document(chat, "bob", CAR_WORK_DAY) == CYCLING
 
 
 def test_a_verified_answer_is_never_overridden(chat, commute_kb) -> None:
