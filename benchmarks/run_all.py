@@ -41,19 +41,20 @@ def main() -> None:
     fuzz = _json_lines(str(HERE / "bench_fuzz.py"), "--requests", "10000")[0]
     sync = _json_lines(str(HERE / "bench_sync.py"))[0]
     connectors = _json_lines(str(HERE / "bench_connectors_sync.py"))[0]
+    feedback = _json_lines(str(HERE / "bench_feedback.py"), "1000")[0]
     if "--million" in sys.argv:
         million = {**_json_lines(str(HERE / "bench_million.py"))[0], "machine": describe_machine(), "date": today()}
         MILLION.write_text(json.dumps(million, indent=1) + "\n", encoding="utf-8")
     million = json.loads(MILLION.read_text(encoding="utf-8")) if MILLION.exists() else None
     (ROOT / "BENCHMARKS.md").write_text(render(ingest, search, dense, cold, delta, load, kill, fuzz, sync, connectors,
-                                               million, llm_load),
+                                               million, llm_load, feedback),
                                         encoding="utf-8")
     print((ROOT / "BENCHMARKS.md").read_text(encoding="utf-8"))
 
 
 def render(ingest: dict, search: list[dict], dense: list[dict], cold: dict, delta: list[dict], load: list[dict],
            kill: list[dict], fuzz: dict, sync: dict, connectors: dict, million: dict | None = None,
-           llm_load: list[dict] | None = None) -> str:
+           llm_load: list[dict] | None = None, feedback: dict | None = None) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -115,7 +116,7 @@ def render(ingest: dict, search: list[dict], dense: list[dict], cold: dict, delt
         "|---|---|---|---|",
         f"| ONNX Runtime (torch and transformers never imported) | **{cold['cold_start_median_s']}** | {cold['cold_start_max_s']} | {cold['cold_start_cpu_median_s']} |",
         "",
-    ] + render_delta(delta) + render_load(load) + render_llm_load(load, llm_load or []) + render_kill(kill) + render_fuzz(fuzz) + render_sync(sync) \
+    ] + render_feedback(feedback) + render_delta(delta) + render_load(load) + render_llm_load(load, llm_load or []) + render_kill(kill) + render_fuzz(fuzz) + render_sync(sync) \
         + render_connectors(connectors)
     return "\n".join(lines)
 
@@ -140,6 +141,25 @@ def render_load(load: list[dict]) -> list[str]:
                      f"{row['answer_p50_ms']} | {row['answer_p95_ms']} | {row['ack_p99_ms']} | {replies} | "
                      f"{row['cpu_ms_per_question']} |")
     return lines + ["", "Targets: at 20 questions/s, answer p95 <= 250 ms, ack p99 <= 100 ms, exactly one reply.", ""]
+
+
+def render_feedback(feedback: dict | None) -> list[str]:
+    """What learned preferences cost the bot's decision (``bench_feedback.py``); search itself is untouched."""
+    if not feedback:
+        return []
+    return [
+        "## Feedback carried to rewordings",
+        "",
+        "The bot's whole decision (search, rejections, preferences, answer) on the sample handbook, with no learned",
+        f"preferences and with {feedback['preferences']:,}, every one about a document the questions find, judged by",
+        "a different person (the worst case: none is set aside before the same-question check).",
+        "",
+        "| preferences | decision p50 ms | decision p95 ms |",
+        "|---|---|---|",
+        f"| 0 | {feedback['none_p50_ms']} | {feedback['none_p95_ms']} |",
+        f"| {feedback['preferences']:,} | {feedback['learned_p50_ms']} | {feedback['learned_p95_ms']} |",
+        "",
+    ]
 
 
 def render_llm_load(load: list[dict], llm_load: list[dict]) -> list[str]:
