@@ -20,7 +20,7 @@ from bot.context import LorebotContext
 from bot.ports import Knowledge
 from bot.tables.curation import CurationAudit
 from bot.tables.preferences import KINDS, LearnedPreference
-from bot.tables.questions import AnswerShown, Question
+from bot.tables.questions import Question, latest_shown
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,7 @@ def learn(ctx: LorebotContext, session: Session, question: Question, person: Per
     replaced. Returns the preference's id; None when what was shown was not a document's passage. Commits."""
     if kind not in KINDS:
         raise ValueError(f"unknown judgment {kind!r}")
-    shown = session.exec(select(AnswerShown).where(AnswerShown.question_id == question.id)
-                         .order_by(AnswerShown.id.desc())).first()
+    shown = latest_shown(session, question.id)
     top = shown.source_list()[0] if shown is not None and shown.source_list() else None
     if top is None or not str(top.get("key", "")).startswith(CHUNK_KEY) or not top.get("document"):
         return None

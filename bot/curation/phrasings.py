@@ -12,24 +12,23 @@ import logging
 from datetime import datetime, timezone
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot import messages
 from bot.asking import joining
 from bot.people import access, audiences
 from bot.addresses import Address, Person
 from bot.asking.answering import ANSWERED, answer_from_hits
+from bot.asking.suggestions import first_entry
 from bot.asking.flow import record_shown, reroute
 from bot.context import LorebotContext
 from bot.curation.curating import audit
 from bot.events import Action
 from bot.tables.curation import CurationAudit
-from bot.tables.questions import AnswerShown, Question
+from bot.tables.questions import Question, latest_shown
 from knowledge import KnowledgeError
 
 log = logging.getLogger(__name__)
-
-ENTRY_KEY = "entry:"
 
 
 def learn(ctx: LorebotContext, session: Session, question: Question, entry_id: int, person: Person) -> int | None:
@@ -61,13 +60,10 @@ def forget(knowledge, engine, alias_id: int, actor: str) -> bool:
 
 def shown_entry(session: Session, question: Question, statuses: tuple[str, ...]) -> int | None:
     """The verified entry the bot last showed for this question, if what it showed was one."""
-    shown = session.exec(select(AnswerShown).where(AnswerShown.question_id == question.id)
-                         .order_by(AnswerShown.id.desc())).first()
+    shown = latest_shown(session, question.id)
     if shown is None or shown.status not in statuses:
         return None
-    sources = shown.source_list()
-    key = sources[0].get("key", "") if sources else ""
-    return int(key[len(ENTRY_KEY):]) if key.startswith(ENTRY_KEY) and key[len(ENTRY_KEY):].isdigit() else None
+    return first_entry(shown.sources)
 
 
 def on_helpful(ctx: LorebotContext, session: Session, question: Question, person: Person) -> None:

@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 
 from sqlalchemy import Column, Text, UniqueConstraint, false
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 from bot.columns import UTCDateTime
 
@@ -80,6 +80,12 @@ class AnswerShown(SQLModel, table=True):
 
     def source_list(self) -> list[dict]:
         return json.loads(self.sources or "[]")
+
+
+def latest_shown(session: Session, question_id: int) -> AnswerShown | None:
+    """What the bot last said to the asker about this question: what their buttons and reactions judge."""
+    return session.exec(select(AnswerShown).where(AnswerShown.question_id == question_id)
+                        .order_by(AnswerShown.id.desc())).first()
 
 
 class RoutedPost(SQLModel, table=True):
